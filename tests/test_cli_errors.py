@@ -1,0 +1,91 @@
+"""Bad input to the command-line tools: one line on stderr, a documented
+non-zero exit code, no traceback, nothing half-written."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, write_idx, write_mnist_idx_dir
+from utils.errors import DataError, ModelError, OutputError
+
+
+def run(*argv):
+    result = subprocess.run([sys.executable, *argv], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    return result.returncode, result.stderr
+
+
+def assert_one_line_error(stderr, fragment):
+    assert "Traceback" not in stderr
+    errors = [line for line in stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, stderr
+    assert fragment in errors[0]
+
+
+@pytest.fixture
+def bad_labels_dir(tmp_path, tiny_train, tiny_test):
+    write_mnist_idx_dir(tmp_path, tiny_train, tiny_test)
+    labels = tiny_train.labels.copy()
+    labels[7] = 11
+    write_idx(tmp_path / "train-labels-idx1-ubyte.gz", labels, gz=True)
+    return tmp_path
+
+
+@pytest.mark.parametrize("script", ["train_mlp.py", "train_cnn.py"])
+def test_missing_data_path(script, tmp_path):
+    code, err = run(script, "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "m.model"))
+    assert code == DataError.exit_code
+    assert_one_line_error(err, "no such file or folder")
+
+
+def test_empty_data_folder(tmp_path):
+    (tmp_path / "empty").mkdir()
+    code, err = run("train_mlp.py", "--data", str(tmp_path / "empty"), "--out", str(tmp_path / "m.model"))
+    assert code == DataError.exit_code
+    assert_one_line_error(err, "no train data found")
+
+
+def test_truncated_data(tmp_path, tiny_train, tiny_test):
+    write_mnist_idx_dir(tmp_path, tiny_train, tiny_test, gz=False)
+    images = tmp_path / "train-images-idx3-ubyte"
+    images.write_bytes(images.read_bytes()[:5000])
+    code, err = run("train_mlp.py", "--data", str(tmp_path), "--out", str(tmp_path / "m.model"))
+    assert code == DataError.exit_code
+    assert_one_line_error(err, "truncated")
+
+
+def test_wrong_shaped_npz(tmp_path):
+    np.savez(tmp_path / "mnist.npz", x_train=np.zeros((5, 784), np.uint8), y_train=np.zeros(5, np.uint8),
+             x_test=np.zeros((5, 784), np.uint8), y_test=np.zeros(5, np.uint8))
+    code, err = run("train_mlp.py", "--data", str(tmp_path), "--out", str(tmp_path / "m.model"))
+    assert code == DataError.exit_code
+    assert_one_line_error(err, "must be (N, H, W) images")
+
+
+def test_labels_out_of_range(bad_labels_dir):
+    code, err = run("train_cnn.py", "--data", str(bad_labels_dir), "--out", str(bad_labels_dir / "m.model"))
+    assert code == DataError.exit_code
+    assert_one_line_error(err, "labels out of range 0..9")
+
+
+def test_unwritable_out(tmp_path, tiny_train, tiny_test):
+    write_mnist_idx_dir(tmp_path, tiny_train, tiny_test)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    code, err = run("train_mlp.py", "--data", str(tmp_path), "--out", str(blocker / "m.model"))
+    assert code == OutputError.exit_code
+    assert_one_line_error(err, "cannot write")
+    assert blocker.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize("model", ["README.md", "tests", "no/such.model"])
+def test_evaluate_rejects_what_is_not_a_model(model):
+    code, err = run("-m", "utils.evaluate", "-m", model)
+    assert code == ModelError.exit_code
+    assert_one_line_error(err, model)
+
+
+def test_usage_error_exit_code():
+    code, err = run("train_mlp.py", "--epochs", "many")
+    assert code == 2 and "invalid int value" in err

@@ -1,0 +1,90 @@
+"""A tiny training run end to end: bundle complete, loadable, runtimes agree,
+and the same seed gives the same model."""
+
+import json
+
+import numpy as np
+import pytest
+
+import train_cnn
+import train_mlp
+from utils.bundle import read_metadata
+from utils.runtime import load_recogniser
+
+TINY = ["--epochs", "1", "--batch-size", "32", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def tiny_bundle(tmp_path_factory, tiny_train, tiny_test):
+    from conftest import write_mnist_idx_dir
+
+    folder = tmp_path_factory.mktemp("data")
+    write_mnist_idx_dir(folder, tiny_train, tiny_test)
+    out = tmp_path_factory.mktemp("out") / "tiny_cnn.model"
+    assert train_cnn.main(["--data", str(folder), "--out", str(out), "--arch", "classic", *TINY]) == 0
+    return out, folder
+
+
+def test_bundle_is_complete(tiny_bundle):
+    out, _ = tiny_bundle
+    for name in ("bundle.json", "metrics.json", "model.tflite", "config.json", "model.weights.h5",
+                 "curves.png", "confusion.png", "samples.png"):
+        assert (out / name).is_file(), name
+    meta = read_metadata(out)
+    assert meta["labels"] == [str(d) for d in range(10)]
+    assert meta["input"]["shape"] == [28, 28, 1]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert 0.0 <= metrics["test_accuracy"] <= 1.0
+    assert set(metrics["per_class_accuracy"]) == {str(d) for d in range(10)}
+    assert metrics["hyper_parameters"]["seed"] == 1
+    assert len(metrics["data"]["sha256"]) == 4
+    assert all(len(h) == 64 for h in metrics["data"]["sha256"].values())
+    assert "tensorflow" in metrics["versions"]
+    # Nothing temporary left beside the bundle.
+    assert [p.name for p in out.parent.iterdir()] == [out.name]
+
+
+def test_keras_and_litert_runtimes_agree(tiny_bundle, tiny_test):
+    out, _ = tiny_bundle
+    litert, keras_rt = load_recogniser(out, "litert"), load_recogniser(out, "keras")
+    assert (litert.runtime, keras_rt.runtime) == ("litert", "keras")
+    assert load_recogniser(out).runtime == "litert"  # auto prefers the fast path
+    for batch in (tiny_test.images[:1], tiny_test.images):
+        p_lite, p_keras = litert.predict(batch), keras_rt.predict(batch)
+        assert p_lite.shape == (len(batch), 10)
+        np.testing.assert_array_equal(p_lite.argmax(1), p_keras.argmax(1))
+        np.testing.assert_allclose(p_lite, p_keras, atol=1e-4)
+        np.testing.assert_allclose(p_lite.sum(1), 1.0, atol=1e-5)
+
+
+def test_same_seed_same_model(tiny_bundle, tmp_path):
+    out, data = tiny_bundle
+    again = tmp_path / "again.model"
+    assert train_cnn.main(["--data", str(data), "--out", str(again), "--arch", "classic", *TINY]) == 0
+    first = json.loads((out / "metrics.json").read_text())
+    second = json.loads((again / "metrics.json").read_text())
+    assert first["history"] == second["history"]
+    assert first["test_accuracy"] == second["test_accuracy"]
+
+
+def test_mlp_trains_and_learns_something(tiny_bundle, tmp_path, tiny_test):
+    _, data = tiny_bundle
+    out = tmp_path / "mlp.model"
+    argv = ["--data", str(data), "--out", str(out), "--epochs", "15", "--batch-size", "32", "--quiet", "--no-augment",
+            "--hidden", "64"]
+    assert train_mlp.main(argv) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["parameters"] == 784 * 64 + 64 + 64 * 10 + 10
+    # Chance is 10 %: 300 clean drawn digits are enough to clear it by far.
+    assert metrics["test_accuracy"] > 0.5
+
+
+def test_ensemble_packs_members_into_one_model(tiny_bundle, tmp_path, tiny_test):
+    _, data = tiny_bundle
+    out = tmp_path / "ens.model"
+    argv = ["--data", str(data), "--out", str(out), "--arch", "classic", "--ensemble", "2", *TINY]
+    assert train_cnn.main(argv) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["ensemble_members"] == 2 and len(metrics["validation_accuracy"]) == 2
+    rec = load_recogniser(out, "litert")
+    assert rec.predict(tiny_test.images[:5]).shape == (5, 10)

@@ -1,0 +1,60 @@
+"""Draw what was read back onto the image: outputs.
+
+Each digit gets a box and its label; the colour says how sure the model
+was (green >= 0.9, orange >= 0.6, red below). Each line gets a thin blue
+frame and its number, so the grouping and the reading order are visible.
+"""
+
+import cv2
+import numpy as np
+
+GREEN, ORANGE, RED, BLUE = (40, 170, 40), (0, 140, 255), (0, 0, 230), (200, 120, 0)
+
+
+def confidence_colour(confidence):
+    return GREEN if confidence >= 0.9 else ORANGE if confidence >= 0.6 else RED
+
+
+def annotate(image, page, scale=1.0):
+    """Return a copy of ``image`` (BGR) with the page's boxes drawn.
+
+    ``scale`` is original pixels per pixel of ``image`` (the reader's
+    working image is smaller than a large original).
+    """
+    out = image.copy()
+    size = max(out.shape[:2])
+    thickness = max(1, round(size / 800))
+    font_scale = max(0.4, size / 1600)
+
+    def px(box):
+        x, y, w, h = (v / scale for v in box)
+        return int(round(x)), int(round(y)), int(round(x + w)), int(round(y + h))
+
+    for number, line in enumerate(page.lines, start=1):
+        x0, y0, x1, y1 = px(line.box)
+        margin = 3 * thickness
+        cv2.rectangle(out, (x0 - margin, y0 - margin), (x1 + margin, y1 + margin), BLUE, max(1, thickness // 2))
+        cv2.putText(out, f"L{number}", (max(0, x0 - margin), y1 + margin + int(14 * font_scale)),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.6 * font_scale, BLUE, max(1, thickness // 2), cv2.LINE_AA)
+        for digit in line.digits:
+            x0, y0, x1, y1 = px(digit.box)
+            colour = confidence_colour(digit.confidence)
+            cv2.rectangle(out, (x0, y0), (x1, y1), colour, thickness)
+            cv2.putText(out, digit.label, (x0, max(0, y0 - 2 * thickness)), cv2.FONT_HERSHEY_SIMPLEX,
+                        font_scale, colour, thickness + 1, cv2.LINE_AA)
+    return out
+
+
+def fraction_differing(a, b, tolerance=32):
+    """Fraction of pixels whose colour differs by more than ``tolerance`` in any channel.
+
+    Golden-image tests compare with this rather than exact equality, so
+    that codec and anti-aliasing noise does not fail them but a moved box
+    or a changed label does.
+    """
+    if a.shape != b.shape:
+        return 1.0
+    diff = np.abs(a.astype(np.int16) - b.astype(np.int16))
+    if diff.ndim == 3:
+        diff = diff.max(axis=2)
+    return float((diff > tolerance).mean())

@@ -1,0 +1,127 @@
+"""Group digits into lines and put them in reading order: labels -> lines.
+
+Robust to a few degrees of skew and uneven baselines, because digits are
+chained to their nearest right-hand neighbour (the line may drift by more
+than a digit's height over its length; each link only needs the two
+neighbours to be level with each other), and links are joined with
+union-find: a transitive relation, never a non-transitive comparator
+inside a sort.
+
+1. Link each box to its nearest neighbour to the right whose centre is
+   within ``0.6 h`` vertically, keeping only mutual choices (so two
+   close lines cannot zip together).
+2. Lines are the connected groups; digits in a line go left to right.
+3. A line is split where a gap is much larger than the page's typical
+   spacing: two columns of numbers side by side give two lines each.
+4. Lines are put in rows (lines overlapping vertically), rows top to
+   bottom, lines in a row left to right.
+"""
+
+import numpy as np
+
+
+class UnionFind:
+    """Disjoint sets over 0..n-1 (path halving)."""
+
+    def __init__(self, n):
+        self.parent = list(range(n))
+
+    def find(self, i):
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, i, j):
+        self.parent[self.find(i)] = self.find(j)
+
+    def groups(self):
+        out = {}
+        for i in range(len(self.parent)):
+            out.setdefault(self.find(i), []).append(i)
+        return list(out.values())
+
+
+def _right_neighbours(boxes, h, max_gap):
+    """For each box, the index of its nearest level neighbour to the right (or -1)."""
+    x, y, w, hh = (boxes[:, k] for k in range(4))
+    cx, cy = x + w / 2, y + hh / 2
+    best = np.full(len(boxes), -1)
+    for i in range(len(boxes)):
+        gap = x - (x[i] + w[i])
+        level = np.abs(cy - cy[i]) < 0.6 * np.maximum(h, np.maximum(hh, hh[i]) * 0.8)
+        ok = level & (cx > cx[i]) & (gap < max_gap)
+        ok[i] = False
+        if ok.any():
+            # Distance with the vertical offset weighted up: prefer the level one.
+            cost = np.where(ok, np.maximum(gap, 0) + 2.0 * np.abs(cy - cy[i]), np.inf)
+            best[i] = int(np.argmin(cost))
+    return best
+
+
+def _left_neighbours(right):
+    left = np.full(len(right), -1)
+    # For each target, the source that chose it with the smallest index wins
+    # ties deterministically; mutuality is checked by the caller.
+    for i, j in enumerate(right):
+        if j >= 0 and left[j] < 0:
+            left[j] = i
+    return left
+
+
+def _split_at_gaps(members, boxes, h, typical_gap):
+    """Split one x-sorted line where a gap is much larger than typical."""
+    limit = max(1.2 * h, 3.0 * typical_gap)
+    pieces, current = [], [members[0]]
+    for a, b in zip(members, members[1:]):
+        gap = boxes[b, 0] - (boxes[a, 0] + boxes[a, 2])
+        if gap > limit:
+            pieces.append(current)
+            current = []
+        current.append(b)
+    pieces.append(current)
+    return pieces
+
+
+def group_lines(boxes, digit_height):
+    """Indices of ``boxes`` (N x 4, x y w h) grouped in lines, in reading order.
+
+    Examples
+    --------
+    >>> boxes = np.array([[50, 100, 20, 30], [10, 0, 20, 30], [40, 2, 20, 30], [10, 98, 20, 30]])
+    >>> group_lines(boxes, 30)
+    [[1, 2], [3, 0]]
+    """
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    if len(boxes) == 0:
+        return []
+    h = float(digit_height) or float(np.median(boxes[:, 3]))
+    right = _right_neighbours(boxes, h, max_gap=6.0 * h)
+    left = _left_neighbours(right)
+    sets = UnionFind(len(boxes))
+    for i, j in enumerate(right):
+        if j >= 0 and left[j] == i:
+            sets.union(i, j)
+    lines = [sorted(g, key=lambda k: (boxes[k, 0], boxes[k, 1])) for g in sets.groups()]
+    gaps = [boxes[b, 0] - (boxes[a, 0] + boxes[a, 2]) for g in lines for a, b in zip(g, g[1:])]
+    typical = float(np.median(gaps)) if gaps else 0.3 * h
+    lines = [piece for g in lines for piece in _split_at_gaps(g, boxes, h, max(typical, 0.1 * h))]
+    return order_lines(lines, boxes)
+
+
+def order_lines(lines, boxes):
+    """Rows (lines overlapping vertically, joined transitively) top to bottom,
+    lines within a row left to right."""
+    spans = [(boxes[g, 1].min(), (boxes[g, 1] + boxes[g, 3]).max(), boxes[g, 0].min()) for g in lines]
+    rows = UnionFind(len(lines))
+    for a in range(len(lines)):
+        for b in range(a + 1, len(lines)):
+            top, bottom = max(spans[a][0], spans[b][0]), min(spans[a][1], spans[b][1])
+            shorter = min(spans[a][1] - spans[a][0], spans[b][1] - spans[b][0])
+            if bottom - top > 0.5 * shorter:
+                rows.union(a, b)
+    ordered = []
+    row_groups = sorted(rows.groups(), key=lambda r: min((spans[i][0] + spans[i][1]) / 2 for i in r))
+    for row in row_groups:
+        ordered += [[int(k) for k in lines[i]] for i in sorted(row, key=lambda i: spans[i][2])]
+    return ordered

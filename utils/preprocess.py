@@ -1,0 +1,171 @@
+"""Separate ink from paper: image -> ink darkness -> binary mask.
+
+1. **Even out the light.** Each colour channel is divided by its own
+   background, estimated at low resolution by a grey-level closing (which
+   erases strokes thinner than the kernel) and a median. Shadows, vignetting
+   and tinted paper (yellow sticky notes) all divide out to 1.0.
+2. **Darkness.** A pixel's ink darkness is its largest relative drop below
+   the background over the three channels, so red and blue pens count as
+   ink, gated by the absolute drop so that a dark desk's texture does not.
+3. **Threshold** with hysteresis: strokes must reach a strong level
+   somewhere and are grown through weaker pixels, so faint show-through
+   from the back of the page and paper texture stay out.
+4. **Ruled lines and grids** are found by morphological opening with long
+   thin kernels (longer than any stroke of a digit of the page's own size),
+   removed, and strokes that crossed them are bridged again.
+"""
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from skimage.filters import apply_hysteresis_threshold
+
+# Darkness (0 = paper, 1 = black) thresholds for hysteresis.
+LOW, HIGH = 0.16, 0.32
+# Absolute drop below the background (in 0..1) that ink must also show.
+MIN_CONTRAST = 0.10
+# Brightness below this fraction of the paper's is desk, not page.
+DESK_RATIO = 0.4
+
+
+@dataclass
+class Binarised:
+    """Output of :func:`binarise`.
+
+    Attributes
+    ----------
+    darkness : ndarray uint8 (H, W)
+        Ink darkness, 0 paper to 255 black, after evening out the light.
+    mask : ndarray uint8 (H, W)
+        1 where ink, 0 where paper, ruled lines removed.
+    digit_height : float
+        The page's typical digit height in pixels (0 if no ink).
+    """
+
+    darkness: np.ndarray
+    mask: np.ndarray
+    digit_height: float
+
+
+def estimate_background(image, kernel_px):
+    """Per-channel paper brightness (smooth, same shape as ``image``) and a
+    boolean mask of where paper is, as opposed to a desk around it.
+
+    The light varies slowly, so the work is done at a reduced size where a
+    9x9 kernel spans ``kernel_px`` pixels of ``image``: a closing there
+    erases every stroke narrower than that. Paper is where the strokeless
+    brightness reaches ``DESK_RATIO`` of the page's paper level: a desk is
+    far darker than the paper lying on it, even in shadow.
+    """
+    h, w = image.shape[:2]
+    factor = max(1.0, kernel_px / 9.0)
+    small = cv2.resize(image, (max(1, round(w / factor)), max(1, round(h / factor))), interpolation=cv2.INTER_AREA)
+    element = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))
+    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, element)
+    brightness = cv2.medianBlur(closed, 5).max(axis=2)
+    paper = (brightness >= DESK_RATIO * np.percentile(brightness, 90)).astype(np.uint8)
+    # Step one small pixel in from the paper's edge: the edge itself is dark.
+    paper = cv2.erode(paper, np.ones((3, 3), np.uint8))
+    closed = cv2.medianBlur(cv2.dilate(closed, element), 5)  # strokes' anti-aliased rims too
+    background = cv2.resize(closed, (w, h), interpolation=cv2.INTER_LINEAR)
+    return background, cv2.resize(paper, (w, h), interpolation=cv2.INTER_NEAREST)
+
+
+def ink_darkness(image, kernel_px):
+    """Ink darkness (uint8, 0 paper .. 255 black) of a BGR image, light
+    evened out and desk zeroed. ``kernel_px`` must exceed the stroke width.
+
+    All in saturating 8-bit OpenCV arithmetic: ten times faster than float
+    NumPy on a 12 MP photo.
+
+    Examples
+    --------
+    >>> paper = np.full((50, 50, 3), 200, np.uint8)
+    >>> paper[10:40, 24:28] = (200, 40, 200)   # a 4 px stroke of green pen
+    >>> d = ink_darkness(paper, kernel_px=12)
+    >>> int(d[25, 25]) > 150, int(d[5, 5])
+    (True, 0)
+    """
+    image = cv2.GaussianBlur(image, (3, 3), 0)
+    background, paper = estimate_background(image, kernel_px)
+    drop = cv2.subtract(background, image)
+    relative = cv2.divide(drop, background, scale=255.0)
+    relative = cv2.max(cv2.max(relative[:, :, 0], relative[:, :, 1]), relative[:, :, 2])
+    absolute = cv2.max(cv2.max(drop[:, :, 0], drop[:, :, 1]), drop[:, :, 2])
+    # Texture on a dark desk is a large *relative* drop but a small absolute
+    # one: weight by the absolute drop up to MIN_CONTRAST (saturates at 255).
+    gate = cv2.multiply(absolute, 1.0 / MIN_CONTRAST)
+    darkness = cv2.multiply(relative, gate, scale=1.0 / 255.0)
+    return cv2.multiply(darkness, paper)
+
+
+def threshold(darkness, low=LOW, high=HIGH):
+    """Hysteresis threshold: uint8 mask of strokes that reach ``high`` somewhere."""
+    return apply_hysteresis_threshold(darkness, low * 255, high * 255).astype(np.uint8)
+
+
+def estimate_digit_height(mask, min_area=12):
+    """Median height of the blobs that look like characters, or 0.
+
+    Long flat blobs (rules, underlines) and specks are left out; the median
+    is taken over the larger half, so noise does not pull it down.
+    """
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count <= 1:
+        return 0.0
+    w, h, area = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA]
+    plausible = (area >= min_area) & (w < 3 * h) & (h >= 6)
+    if not plausible.any():
+        return 0.0
+    heights = np.sort(h[plausible])
+    big = heights[heights >= 0.5 * np.percentile(heights, 90)]
+    return float(np.median(big))
+
+
+def remove_rules(mask, digit_height):
+    """Remove horizontal and vertical ruled lines longer than ~2 digit heights.
+
+    Strokes that crossed a removed line are bridged again by a closing
+    across the line's thickness, restricted to the removed pixels.
+    """
+    if digit_height <= 0:
+        return mask
+    length = max(15, int(round(1.8 * digit_height)))
+    bridge = max(3, int(round(0.15 * digit_height)) | 1)
+    cleaned = mask.copy()
+    for kernel_shape, bridge_shape in (((length, 1), (1, bridge)), ((1, length), (bridge, 1))):
+        rules = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kernel_shape))
+        if not rules.any():
+            continue
+        # Grow the rule a little: its anti-aliased rim would remain as specks.
+        rules = cv2.dilate(rules, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 3) if kernel_shape[1] == 1 else (3, 1)))
+        without = cleaned & (1 - rules)
+        rebridged = cv2.morphologyEx(without, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, bridge_shape))
+        cleaned = without | (rebridged & rules & mask)
+    return cleaned
+
+
+def rough_digit_height(image, side=320):
+    """A first, cheap estimate of the digit height on a thumbnail.
+
+    Only needed to size the background kernel; a kernel of a sixth of the
+    thumbnail is safely wider than any stroke.
+    """
+    factor = max(1.0, min(image.shape[:2]) / side)
+    thumb = cv2.resize(image, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA) if factor > 1 else image
+    mask = threshold(ink_darkness(thumb, min(thumb.shape[:2]) / 6))
+    return estimate_digit_height(mask) * factor
+
+
+def binarise(image):
+    """BGR image -> :class:`Binarised` (darkness, mask without rules, digit height)."""
+    rough = rough_digit_height(image)
+    # Half a digit height is wider than any pen stroke, narrow enough to
+    # follow shadows; with no ink found, fall back to an image-sized kernel.
+    kernel = 0.5 * rough if rough > 0 else min(image.shape[:2]) / 6
+    darkness = ink_darkness(image, max(9.0, kernel))
+    mask = threshold(darkness)
+    height = estimate_digit_height(mask)
+    mask = remove_rules(mask, height)
+    return Binarised(darkness, mask, estimate_digit_height(mask) or height)

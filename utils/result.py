@@ -1,0 +1,89 @@
+"""What the reader returns: a small tree Page -> Line -> Digit.
+
+Boxes are axis-aligned ``(x, y, width, height)`` in the original image's
+pixels. :meth:`Page.to_dict` gives exactly the JSON that
+``recognize.py --json`` prints.
+
+Examples
+--------
+>>> page = Page("sheet.png", (640, 480), "output/mnist_cnn.model",
+...             [Line([Digit("4", 0.99, (10, 10, 20, 30)), Digit("2", 0.97, (35, 12, 18, 29))])])
+>>> page.text
+'42'
+>>> page.lines[0].box
+(10, 10, 43, 31)
+"""
+
+from dataclasses import dataclass, field
+
+
+def union_box(boxes):
+    """Smallest ``(x, y, w, h)`` that holds every box."""
+    x0 = min(b[0] for b in boxes)
+    y0 = min(b[1] for b in boxes)
+    x1 = max(b[0] + b[2] for b in boxes)
+    y1 = max(b[1] + b[3] for b in boxes)
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+@dataclass
+class Digit:
+    """One recognised digit."""
+
+    label: str
+    confidence: float
+    box: tuple
+
+    def to_dict(self):
+        return {"label": self.label, "confidence": round(float(self.confidence), 4), "box": [int(v) for v in self.box]}
+
+
+@dataclass
+class Line:
+    """Digits of one line, left to right."""
+
+    digits: list
+
+    @property
+    def text(self):
+        return "".join(d.label for d in self.digits)
+
+    @property
+    def box(self):
+        return union_box([d.box for d in self.digits])
+
+    def to_dict(self):
+        return {"text": self.text, "box": [int(v) for v in self.box], "digits": [d.to_dict() for d in self.digits]}
+
+
+@dataclass
+class Page:
+    """Everything read from one image, lines in reading order."""
+
+    image: str
+    size: tuple
+    model: str
+    lines: list = field(default_factory=list)
+    timing_ms: dict = field(default_factory=dict)
+    # The working image the boxes were found in, and original pixels per
+    # working pixel: for drawing; not part of the exported result.
+    work_image: object = field(default=None, repr=False, compare=False)
+    work_scale: float = field(default=1.0, repr=False, compare=False)
+
+    @property
+    def text(self):
+        """Lines joined by newlines."""
+        return "\n".join(line.text for line in self.lines)
+
+    @property
+    def digits(self):
+        return [d for line in self.lines for d in line.digits]
+
+    def to_dict(self):
+        return {
+            "image": self.image,
+            "size": [int(v) for v in self.size],
+            "model": self.model,
+            "lines": [line.to_dict() for line in self.lines],
+            "timing_ms": {k: round(float(v), 1) for k, v in self.timing_ms.items()},
+        }

@@ -1,0 +1,114 @@
+"""Find digit regions in a binary ink mask: binary -> regions.
+
+Connected components (8-connected, so a 0's hole belongs to its ring) are
+judged against the page's own typical digit height ``h``, never fixed
+pixels:
+
+- specks (tiny area) and blobs far too large for a digit are dropped;
+- fragments of one digit (a 5's floating bar, a broken stroke) are merged
+  into the neighbour they overlap, when the union still has a digit's size;
+- what stays too small after merging (dots, commas, dashes) is dropped.
+"""
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+
+@dataclass
+class Region:
+    """One digit candidate: a box in working pixels and its component ids."""
+
+    box: tuple  # x, y, w, h
+    ids: list = field(default_factory=list)
+    area: int = 0
+
+    @property
+    def centre(self):
+        x, y, w, h = self.box
+        return x + w / 2.0, y + h / 2.0
+
+    def merged(self, other):
+        x0, y0 = min(self.box[0], other.box[0]), min(self.box[1], other.box[1])
+        x1 = max(self.box[0] + self.box[2], other.box[0] + other.box[2])
+        y1 = max(self.box[1] + self.box[3], other.box[1] + other.box[3])
+        return Region((x0, y0, x1 - x0, y1 - y0), self.ids + other.ids, self.area + other.area)
+
+
+@dataclass
+class Segmentation:
+    """Regions plus the label image their ``ids`` refer to."""
+
+    regions: list
+    labels: np.ndarray
+    digit_height: float
+
+
+def _overlap(a, b):
+    """Length of the overlap of intervals (start, length)."""
+    return max(0, min(a[0] + a[1], b[0] + b[1]) - max(a[0], b[0]))
+
+
+def _should_merge(small, big, h):
+    """A fragment joins a neighbour when they overlap in x (one stacked on the
+    other, like a 5's bar) or nearly touch, and the union is digit-sized."""
+    sx, sy, sw, sh = small.box
+    bx, by, bw, bh = big.box
+    x_overlap = _overlap((sx, sw), (bx, bw)) / max(1, min(sw, bw))
+    y_gap = max(by - (sy + sh), sy - (by + bh), 0)
+    x_gap = max(bx - (sx + sw), sx - (bx + bw), 0)
+    near = (x_overlap > 0.5 and y_gap < 0.25 * h) or (x_gap < 0.06 * h and y_gap < 0.06 * h)
+    union = small.merged(big).box
+    return near and union[3] <= 1.35 * h and union[2] <= 1.1 * h
+
+
+def _touches_frame(box, shape):
+    x, y, w, h = box
+    return x <= 0 or y <= 0 or x + w >= shape[1] or y + h >= shape[0]
+
+
+def merge_fragments(regions, h):
+    """Merge fragments smaller than a digit into the neighbour they belong to."""
+    regions = sorted(regions, key=lambda r: -r.area)
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(regions) - 1, -1, -1):
+            small = regions[i]
+            if small.box[3] >= 0.75 * h and small.box[2] >= 0.3 * h:
+                continue  # whole digit (a tall narrow 1 counts as whole)
+            partners = [j for j in range(len(regions)) if j != i and _should_merge(small, regions[j], h)]
+            if partners:
+                j = max(partners, key=lambda k: regions[k].area)
+                regions[j] = regions[j].merged(small)
+                del regions[i]
+                merged = True
+                break
+    return regions
+
+
+def find_regions(mask, digit_height):
+    """Regions of ``mask`` that may be digits, judged against ``digit_height``.
+
+    Returns
+    -------
+    Segmentation
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    h = float(digit_height)
+    if count <= 1 or h <= 0:
+        return Segmentation([], labels, h)
+    regions = []
+    for i in range(1, count):
+        x, y, w, hh, area = (int(v) for v in stats[i])
+        if area < max(4, 0.01 * h * h):
+            continue  # speck of dust or noise
+        if hh > 2.5 * h or w > 4 * h:
+            continue  # page edge, desk, drawing: not one digit
+        if _touches_frame((x, y, w, hh), labels.shape) and min(w, hh) < 0.3 * h:
+            continue  # a sliver along the photo's edge: paper edge or a cut-off stroke
+        regions.append(Region((x, y, w, hh), [i], area))
+    regions = merge_fragments(regions, h)
+    kept = [r for r in regions if r.box[3] >= 0.45 * h and r.area >= 0.03 * h * h]
+    return Segmentation(kept, labels, h)

@@ -1,0 +1,247 @@
+"""Compose photo-like sheets of handwritten digits, with ground truth.
+
+Used by the development benchmark (digits from MNIST's held-out validation
+split) and by the golden tests and examples (digits drawn with Hershey
+fonts by :mod:`utils.synth`, so no MNIST pixels enter the repository).
+
+A sheet is laid out as lines of digits (optionally two columns side by
+side), stamped in pen colour onto paper, then photographed: paper tint and
+texture, ruled or squared paper, desk around the paper, tilt, light
+gradient, vignetting, shadow, show-through from the back, specks, blur,
+noise and JPEG. Which of these apply, and how strongly, is the *tier*:
+
+=========  ==================================================================
+clean      white paper, dark pen, even light, upright
+photo      tinted paper and sticky notes, ruled lines, coloured pens, light
+           gradient and vignetting, tilt up to 2 deg, desk borders, blur, JPEG
+hard       all of photo, stronger, plus shadows, squared paper, show-through,
+           specks, near-touching digits, felt markers, tilt up to 4 deg,
+           tiny crops and 16 MP frames
+=========  ==================================================================
+
+Ground truth lists each line's text and each digit's box in the final
+image's pixels, lines in reading order (rows top to bottom, columns left
+to right), as the reader reports them.
+"""
+
+import cv2
+import numpy as np
+
+TIERS = ("clean", "photo", "hard")
+PENS = {"black": (30, 30, 35), "blue": (150, 50, 20), "red": (40, 40, 190), "pencil": (95, 95, 100)}
+
+
+def _glyph_alpha(glyph, height, thickness=0):
+    """White-on-black glyph -> float alpha in [0,1], cropped, ``height`` px tall."""
+    ys, xs = np.nonzero(glyph > 20)
+    glyph = glyph[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    width = max(2, int(round(glyph.shape[1] * height / glyph.shape[0])))
+    alpha = cv2.resize(glyph, (width, height), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255.0
+    if thickness:
+        alpha = cv2.dilate(alpha, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (thickness, thickness)))
+    return np.clip(alpha * 1.15, 0, 1)
+
+
+def _layout(glyph_source, rng, tier, n_lines, h, marker):
+    """Glyphs placed in lines: rows of columns of (label, alpha, x, y).
+
+    Each glyph advances the pen by its own width plus a gap, so wide and
+    narrow digits sit as a hand would put them.
+    """
+    two_columns = rng.random() < (0.1 if tier == "clean" else 0.25)
+    touching = tier == "hard" and rng.random() < 0.4
+    line_step = h * rng.uniform(1.7, 2.4)
+    wobble = h * (0.03 if tier == "clean" else 0.08)
+    rows = []
+    for r in range(n_lines):
+        row, x = [], h * rng.uniform(0.6, 1.5)
+        for _ in range(2 if two_columns else 1):
+            column = []
+            for _ in range(int(rng.integers(4, 8 if two_columns else 14))):
+                label, glyph = glyph_source(rng)
+                dh = int(round(h * rng.uniform(0.85, 1.15)))
+                alpha = _glyph_alpha(glyph, dh, int(max(2, dh * 0.08)) if marker else 0)
+                y = r * line_step + h * 0.8 + rng.normal(0, wobble) + (h - dh)
+                column.append((label, alpha, x, y))
+                gap = rng.uniform(0.03, 0.12) if touching else rng.uniform(0.15, 0.5)
+                x += alpha.shape[1] + h * gap
+            row.append(column)
+            x += h * rng.uniform(2.5, 4.0)
+        rows.append(row)
+    return rows, line_step
+
+
+def compose_sheet(glyph_source, rng, tier="photo"):
+    """Compose one sheet.
+
+    Parameters
+    ----------
+    glyph_source : callable
+        ``glyph_source(rng) -> (label, glyph)`` with ``glyph`` white ink on
+        black (an MNIST image, or a Hershey rendering).
+    rng : numpy.random.Generator
+    tier : {"clean", "photo", "hard"}
+
+    Returns
+    -------
+    image : ndarray uint8 (H, W, 3), BGR
+    truth : dict
+        ``{"tier", "size": [w, h], "lines": [{"text", "boxes": [[x, y, w, h], ...]}]}``
+    """
+    if tier not in TIERS:
+        raise ValueError(f"tier must be one of {TIERS}")
+    hard, clean = tier == "hard", tier == "clean"
+    h = int(rng.uniform(28, 70) if not hard else rng.choice([rng.uniform(24, 40), rng.uniform(40, 110)]))
+    n_lines = int(rng.integers(1, 7))
+    marker = hard and rng.random() < 0.2
+    rows, line_step = _layout(glyph_source, rng, tier, n_lines, h, marker)
+    # Paper just large enough for the text plus margins.
+    right = max(x + alpha.shape[1] for row in rows for col in row for _, alpha, x, _ in col)
+    width = int(right + h * rng.uniform(0.8, 2.0))
+    height = int(n_lines * line_step + h * rng.uniform(1.0, 2.0))
+    paper_colour = np.array([245, 245, 248], np.float32)
+    if not clean:
+        paper_colour = (np.array(rng.choice([[240, 243, 246], [215, 232, 240], [120, 235, 250], [200, 220, 235]]),
+                                 np.float32) if rng.random() < 0.5 else np.array([236, 240, 244], np.float32))
+    paper = np.ones((height, width, 3), np.float32) * paper_colour
+    if not clean:
+        texture = cv2.GaussianBlur(rng.normal(0, 1, (height, width)).astype(np.float32), (0, 0), 2)
+        paper += (texture * rng.uniform(2, 6))[..., None]
+    if not clean and rng.random() < 0.5:
+        _draw_rules(paper, rng, rows, h, line_step, grid=hard and rng.random() < 0.4)
+    if hard and rng.random() < 0.3:
+        _show_through(paper, glyph_source, rng, h)
+    pen = PENS[rng.choice(["black", "blue"] if clean else ["black", "blue", "red", "pencil" if hard else "black"])]
+    lines = []
+    for row in rows:
+        for col in row:
+            text, boxes = "", []
+            for label, alpha, x, y in col:
+                alpha = alpha * (rng.uniform(0.75, 1.0) if not clean else 1.0)
+                box = _stamp(paper, alpha, int(round(x)), int(round(y)), pen)
+                if box is None:
+                    continue
+                text += str(label)
+                boxes.append(box)
+            if text:
+                lines.append({"text": text, "boxes": boxes})
+    if hard and rng.random() < 0.5:
+        _specks(paper, rng, h)
+    image, lines = _photograph(paper, lines, rng, tier, h)
+    truth = {"tier": tier, "size": [int(image.shape[1]), int(image.shape[0])], "digit_height": h, "lines": lines}
+    return image, truth
+
+
+def _stamp(paper, alpha, x, y, pen):
+    """Lay ink of colour ``pen`` with coverage ``alpha`` at (x, y); return its box."""
+    ph, pw = paper.shape[:2]
+    ah, aw = alpha.shape
+    if x < 0 or y < 0 or x + aw > pw or y + ah > ph:
+        return None
+    region = paper[y:y + ah, x:x + aw]
+    region[:] = region * (1 - alpha[..., None]) + np.array(pen, np.float32) * alpha[..., None]
+    ys, xs = np.nonzero(alpha > 0.25)
+    return [int(x + xs.min()), int(y + ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)]
+
+
+def _draw_rules(paper, rng, rows, h, line_step, grid=False):
+    colour = np.array(rng.choice([[210, 170, 140], [190, 190, 190], [200, 160, 160]]), np.float32)
+    thickness = int(rng.integers(1, 3 if h < 50 else 4))
+    height, width = paper.shape[:2]
+    offset = h * 0.8 + h * rng.uniform(0.85, 1.05)  # near the baseline
+    step = line_step if not grid else h * rng.uniform(0.5, 0.8)
+    y = offset % step
+    canvas = np.zeros((height, width), np.float32)
+    while y < height:
+        cv2.line(canvas, (0, int(y)), (width, int(y)), 1.0, thickness, cv2.LINE_AA)
+        y += step
+    if grid:
+        x = rng.uniform(0, step)
+        while x < width:
+            cv2.line(canvas, (int(x), 0), (int(x), height), 1.0, thickness, cv2.LINE_AA)
+            x += step
+    strength = rng.uniform(0.5, 0.9)
+    paper[:] = paper * (1 - canvas[..., None] * strength) + colour * canvas[..., None] * strength
+
+
+def _show_through(paper, glyph_source, rng, h):
+    """Faint, blurred, mirrored writing from the back of the page."""
+    height, width = paper.shape[:2]
+    ghost = np.zeros((height, width), np.float32)
+    for _ in range(int(rng.integers(5, 25))):
+        _, glyph = glyph_source(rng)
+        alpha = _glyph_alpha(glyph, int(h * rng.uniform(0.8, 1.2)))[:, ::-1]
+        x, y = int(rng.uniform(0, width - alpha.shape[1])), int(rng.uniform(0, height - alpha.shape[0]))
+        if x >= 0 and y >= 0:
+            ghost[y:y + alpha.shape[0], x:x + alpha.shape[1]] = np.maximum(ghost[y:y + alpha.shape[0], x:x + alpha.shape[1]], alpha)
+    ghost = cv2.GaussianBlur(ghost, (0, 0), 2.0) * rng.uniform(0.08, 0.14)
+    paper *= (1 - ghost)[..., None]
+
+
+def _specks(paper, rng, h):
+    height, width = paper.shape[:2]
+    for _ in range(int(rng.integers(3, 20))):
+        radius = max(1, int(h * rng.uniform(0.02, 0.06)))
+        cv2.circle(paper, (int(rng.uniform(0, width)), int(rng.uniform(0, height))), radius, (60, 60, 60), -1, cv2.LINE_AA)
+
+
+def _photograph(paper, lines, rng, tier, h):
+    """Tilt, desk, light, blur, noise, JPEG; boxes follow the geometry."""
+    hard, clean = tier == "hard", tier == "clean"
+    height, width = paper.shape[:2]
+    angle = 0.0 if clean else rng.uniform(-4, 4) if hard else rng.uniform(-2, 2)
+    desk = not clean and rng.random() < (0.5 if hard else 0.3)
+    border = int(max(height, width) * rng.uniform(0.08, 0.25)) if desk else 0
+    out_w, out_h = width + 2 * border, height + 2 * border
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
+    matrix[:, 2] += border
+    if desk:
+        base = np.array(rng.choice([[40, 55, 75], [30, 30, 35], [70, 90, 110]]), np.float32)
+        grain = cv2.GaussianBlur(rng.normal(0, 1, (out_h, out_w)).astype(np.float32), (0, 0), sigmaX=8, sigmaY=1)
+        background = base + (grain * 12)[..., None]
+    if desk:
+        sheet = cv2.warpAffine(paper, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR)
+        cover = cv2.warpAffine(np.ones(paper.shape[:2], np.float32), matrix, (out_w, out_h), flags=cv2.INTER_LINEAR)
+        sheet = sheet + background * (1 - cover)[..., None]
+    else:  # the photo shows only paper: fill the corners the tilt opens with paper
+        sheet = cv2.warpAffine(paper, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    lines = [{"text": line["text"], "boxes": [_rotate_box(b, matrix) for b in line["boxes"]]} for line in lines]
+    if not clean:
+        sheet = _light(sheet, rng, hard)
+        sheet = cv2.GaussianBlur(sheet, (0, 0), rng.uniform(0.3, 1.2 if hard else 0.8))
+        sheet += rng.normal(0, rng.uniform(1, 5 if hard else 3), sheet.shape).astype(np.float32)
+    image = np.clip(sheet, 0, 255).astype(np.uint8)
+    if hard and rng.random() < 0.15:  # a 16 MP frame
+        factor = 4600 / max(image.shape[:2])
+        image = cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+        lines = [{"text": l["text"], "boxes": [[int(round(v * factor)) for v in b] for b in l["boxes"]]} for l in lines]
+    if not clean:
+        quality = int(rng.uniform(35 if hard else 55, 92))
+        image = cv2.imdecode(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])[1], cv2.IMREAD_COLOR)
+    return image, lines
+
+
+def _rotate_box(box, matrix):
+    x, y, w, h = box
+    corners = np.array([[x, y, 1], [x + w, y, 1], [x, y + h, 1], [x + w, y + h, 1]], np.float64) @ matrix.T
+    x0, y0 = corners.min(axis=0)
+    x1, y1 = corners.max(axis=0)
+    return [int(round(x0)), int(round(y0)), int(round(x1 - x0)), int(round(y1 - y0))]
+
+
+def _light(sheet, rng, hard):
+    """Multiply by a light gradient, vignetting and (hard) a soft shadow."""
+    height, width = sheet.shape[:2]
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    gx, gy = rng.uniform(-1, 1, 2)
+    gradient = 1 + (gx * (xx / width - 0.5) + gy * (yy / height - 0.5)) * rng.uniform(0.2, 0.6 if hard else 0.4)
+    r2 = ((xx / width - 0.5) ** 2 + (yy / height - 0.5) ** 2) * 2
+    vignette = 1 - r2 * rng.uniform(0.1, 0.6 if hard else 0.35)
+    light = gradient * vignette
+    if hard and rng.random() < 0.6:
+        mask = np.zeros((height, width), np.float32)
+        pts = np.array([[rng.uniform(-0.2, 1.2) * width, rng.uniform(-0.2, 1.2) * height] for _ in range(4)], np.int32)
+        cv2.fillConvexPoly(mask, cv2.convexHull(pts), 1.0)
+        mask = cv2.GaussianBlur(mask, (0, 0), max(3, 0.02 * max(height, width)))
+        light = light * (1 - mask * rng.uniform(0.3, 0.55))
+    return sheet * np.clip(light, 0.2, 1.3)[..., None]
