@@ -78,3 +78,21 @@ def mnist_dir():
             pytest.fail(message)
         pytest.skip(message)
     return location
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite the expected JSON and annotated PNGs of the golden tests from the current reader")
+
+
+@pytest.fixture(scope="session")
+def update_golden(request):
+    return request.config.getoption("--update-golden")
+
+
+@pytest.fixture(scope="session")
+def shipped_cnn():
+    path = ROOT / "output" / "mnist_cnn.model"
+    if not (path / "bundle.json").exists():
+        pytest.fail("output/mnist_cnn.model is missing: the shipped model must be committed")
+    return path

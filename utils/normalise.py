@@ -7,6 +7,10 @@ only if it is made the same way, and with a similar stroke width: a thin
 ball-point digit photographed large would shrink to a hairline, a felt
 marker to a blob, so strokes are first thickened or thinned towards
 MNIST's ratio of stroke width to digit size.
+
+Crops are taken from the grey ink darkness (under the region's mask) where
+it is given, which keeps the anti-aliased edges MNIST has; from the binary
+mask otherwise.
 """
 
 import cv2
@@ -69,16 +73,35 @@ def region_glyph(labels, region, pad=None):
     return cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
 
 
-def normalise(labels, region):
+def grey_glyph(darkness, labels, region):
+    """The region's ink in grey levels: darkness under its (slightly grown)
+    mask, stretched so the stroke cores are white. Keeps the anti-aliased
+    edges that a binary mask throws away."""
+    binary = region_glyph(labels, region)
+    x, y, w, h = region.box
+    pad = (binary.shape[0] - h) // 2
+    dark = cv2.copyMakeBorder(darkness[y:y + h, x:x + w], pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    grown = cv2.dilate(binary, np.ones((3, 3), np.uint8))
+    ink = np.where(grown > 0, dark, 0).astype(np.float32)
+    core = np.percentile(ink[binary > 0], 75) if binary.any() else 255.0
+    return np.clip(ink * (255.0 / max(core, 1.0)), 0, 255).astype(np.uint8), binary
+
+
+def normalise(labels, region, darkness=None):
     """One region -> 28x28 uint8 crop, MNIST style."""
-    glyph = region_glyph(labels, region)
-    glyph = adjust_stroke(glyph, STROKE_RATIO * max(region.box[2], region.box[3]))
+    if darkness is None:
+        glyph = adjust_stroke(region_glyph(labels, region), STROKE_RATIO * max(region.box[2], region.box[3]))
+    else:
+        glyph, binary = grey_glyph(darkness, labels, region)
+        target = STROKE_RATIO * max(region.box[2], region.box[3])
+        if stroke_width(binary) < 0.7 * target:  # thin pen: thicken like the binary path
+            glyph = np.maximum(glyph, adjust_stroke(binary, target))
     ys, xs = np.nonzero(glyph)
     return mnist_style(glyph[ys.min():ys.max() + 1, xs.min():xs.max() + 1])
 
 
-def normalise_all(labels, regions):
+def normalise_all(labels, regions, darkness=None):
     """All regions of a page -> (N, 28, 28) uint8, ready for one batch."""
     if not regions:
         return np.zeros((0, 28, 28), np.uint8)
-    return np.stack([normalise(labels, r) for r in regions])
+    return np.stack([normalise(labels, r, darkness) for r in regions])

@@ -4,22 +4,22 @@
    background, estimated at low resolution by a grey-level closing (which
    erases strokes thinner than the kernel) and a median. Shadows, vignetting
    and tinted paper (yellow sticky notes) all divide out to 1.0.
-2. **Darkness.** A pixel's ink darkness is its largest relative drop below
-   the background over the three channels, so red and blue pens count as
-   ink, gated by the absolute drop so that a dark desk's texture does not.
+2. **Darkness.** A pixel's ink darkness is its largest drop below the
+   background over the three channels (so red and blue pens count as ink),
+   relative to the paper's brightness, gated by the absolute drop so that a
+   dark desk's texture does not.
 3. **Threshold** with hysteresis: strokes must reach a strong level
    somewhere and are grown through weaker pixels, so faint show-through
    from the back of the page and paper texture stay out.
-4. **Ruled lines and grids** are found by morphological opening with long
-   thin kernels (longer than any stroke of a digit of the page's own size),
-   removed, and strokes that crossed them are bridged again.
+4. **Ruled lines and grids** are found as long straight segments (Hough
+   transform, tolerant of tilt), removed, and strokes that crossed them are
+   bridged again.
 """
 
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from skimage.filters import apply_hysteresis_threshold
 
 # Darkness (0 = paper, 1 = black) thresholds for hysteresis.
 LOW, HIGH = 0.16, 0.32
@@ -67,7 +67,7 @@ def estimate_background(image, kernel_px):
     paper = (brightness >= DESK_RATIO * np.percentile(brightness, 90)).astype(np.uint8)
     # Step one small pixel in from the paper's edge: the edge itself is dark.
     paper = cv2.erode(paper, np.ones((3, 3), np.uint8))
-    closed = cv2.medianBlur(cv2.dilate(closed, element), 5)  # strokes' anti-aliased rims too
+    closed = cv2.medianBlur(closed, 5)
     background = cv2.resize(closed, (w, h), interpolation=cv2.INTER_LINEAR)
     return background, cv2.resize(paper, (w, h), interpolation=cv2.INTER_NEAREST)
 
@@ -90,9 +90,11 @@ def ink_darkness(image, kernel_px):
     image = cv2.GaussianBlur(image, (3, 3), 0)
     background, paper = estimate_background(image, kernel_px)
     drop = cv2.subtract(background, image)
-    relative = cv2.divide(drop, background, scale=255.0)
-    relative = cv2.max(cv2.max(relative[:, :, 0], relative[:, :, 1]), relative[:, :, 2])
     absolute = cv2.max(cv2.max(drop[:, :, 0], drop[:, :, 1]), drop[:, :, 2])
+    # Relative to the paper's brightest channel, not each channel's own: the
+    # weak blue channel of yellow paper would otherwise amplify JPEG chroma noise.
+    paper_level = cv2.max(cv2.max(background[:, :, 0], background[:, :, 1]), background[:, :, 2])
+    relative = cv2.divide(absolute, paper_level, scale=255.0)
     # Texture on a dark desk is a large *relative* drop but a small absolute
     # one: weight by the absolute drop up to MIN_CONTRAST (saturates at 255).
     gate = cv2.multiply(absolute, 1.0 / MIN_CONTRAST)
@@ -101,8 +103,18 @@ def ink_darkness(image, kernel_px):
 
 
 def threshold(darkness, low=LOW, high=HIGH):
-    """Hysteresis threshold: uint8 mask of strokes that reach ``high`` somewhere."""
-    return apply_hysteresis_threshold(darkness, low * 255, high * 255).astype(np.uint8)
+    """Hysteresis threshold: uint8 mask of strokes that reach ``high`` somewhere.
+
+    Same result as ``skimage.filters.apply_hysteresis_threshold``, built
+    from OpenCV's connected components: importing scikit-image's filters
+    pulls in SciPy and costs ~0.3 s, most of a CLI run's budget.
+    """
+    weak = (darkness > low * 255).astype(np.uint8)
+    count, labels = cv2.connectedComponents(weak, connectivity=4)  # as scikit-image
+    strong = np.zeros(count, bool)
+    strong[labels[darkness > high * 255]] = True
+    strong[0] = False
+    return strong[labels].astype(np.uint8)
 
 
 def estimate_digit_height(mask, min_area=12):
@@ -123,27 +135,61 @@ def estimate_digit_height(mask, min_area=12):
     return float(np.median(big))
 
 
-def remove_rules(mask, digit_height):
-    """Remove horizontal and vertical ruled lines longer than ~2 digit heights.
+def find_rules(mask, horizontal, min_length):
+    """Band mask (uint8 0/1) of straight ruled lines at least ``min_length`` px long.
 
-    Strokes that crossed a removed line are bridged again by a closing
-    across the line's thickness, restricted to the removed pixels.
+    A probabilistic Hough transform on a thumbnail finds long straight
+    segments at any small tilt (a long morphological kernel cannot follow a
+    thin line tilted by even two degrees); they are drawn back at full size
+    as bands a little thicker than the thumbnail's pixels.
     """
-    if digit_height <= 0:
+    factor = max(1.0, max(mask.shape) / 800.0)
+    thumb = cv2.resize(mask * 255, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA) if factor > 1 else mask * 255
+    thumb = (thumb > 40).astype(np.uint8) * 255
+    length = max(10, int(min_length / factor))
+    segments = cv2.HoughLinesP(thumb, 1, np.pi / 360, threshold=int(0.5 * length), minLineLength=length,
+                               maxLineGap=max(2, length // 12))
+    bands = np.zeros(mask.shape, np.uint8)
+    if segments is None:
+        return bands
+    thickness = int(np.ceil(factor)) + 2
+    for x0, y0, x1, y1 in segments.reshape(-1, 4):  # (N,1,4) in OpenCV 4, (N,4) in 5
+        dx, dy = abs(x1 - x0), abs(y1 - y0)
+        if (dy <= 0.25 * dx) if horizontal else (dx <= 0.25 * dy):  # within ~14 degrees
+            cv2.line(bands, (int(x0 * factor), int(y0 * factor)), (int(x1 * factor), int(y1 * factor)), 1, thickness)
+    return bands
+
+
+def remove_band(mask, bands, horizontal, bridge):
+    """Erase ``bands`` from ``mask``, then bridge strokes that crossed them."""
+    if not bands.any():
         return mask
-    length = max(15, int(round(1.8 * digit_height)))
-    bridge = max(3, int(round(0.15 * digit_height)) | 1)
-    cleaned = mask.copy()
-    for kernel_shape, bridge_shape in (((length, 1), (1, bridge)), ((1, length), (bridge, 1))):
-        rules = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kernel_shape))
-        if not rules.any():
-            continue
-        # Grow the rule a little: its anti-aliased rim would remain as specks.
-        rules = cv2.dilate(rules, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 3) if kernel_shape[1] == 1 else (3, 1)))
-        without = cleaned & (1 - rules)
-        rebridged = cv2.morphologyEx(without, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, bridge_shape))
-        cleaned = without | (rebridged & rules & mask)
-    return cleaned
+    without = mask & (1 - bands)
+    shape = (1, bridge) if horizontal else (bridge, 1)
+    rebridged = cv2.morphologyEx(without, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, shape))
+    return without | (rebridged & bands & mask)
+
+
+def remove_rules(mask, rough_height=0.0):
+    """Remove ruled lines and grids; return (mask, digit height).
+
+    Horizontal rules go first: straight runs at least a quarter of the page
+    wide (light falling off can hide the rest) and four rough digit heights
+    long. The digit height is then measurable, and vertical lines must be
+    both a third of the page tall and three digit heights long, so a tall 1
+    is never taken for a grid line.
+    """
+    height, width = mask.shape
+    h_bands = find_rules(mask, True, max(0.25 * width, 4 * rough_height))
+    # Bridge across a band (thumbnail pixel + 2) with a margin for its tilt.
+    bridge = 2 * int(np.ceil(max(height, width) / 800.0)) + 7
+    mask = remove_band(mask, h_bands, True, bridge)
+    digit_height = estimate_digit_height(mask)
+    v_bands = find_rules(mask, False, max(height / 3, 3 * digit_height))
+    if v_bands.any():
+        mask = remove_band(mask, v_bands, False, bridge)
+        digit_height = estimate_digit_height(mask) or digit_height
+    return mask, digit_height
 
 
 def rough_digit_height(image, side=320):
@@ -154,8 +200,8 @@ def rough_digit_height(image, side=320):
     """
     factor = max(1.0, min(image.shape[:2]) / side)
     thumb = cv2.resize(image, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA) if factor > 1 else image
-    mask = threshold(ink_darkness(thumb, min(thumb.shape[:2]) / 6))
-    return estimate_digit_height(mask) * factor
+    _, height = remove_rules(threshold(ink_darkness(thumb, min(thumb.shape[:2]) / 6)))
+    return height * factor
 
 
 def binarise(image):
@@ -165,7 +211,5 @@ def binarise(image):
     # follow shadows; with no ink found, fall back to an image-sized kernel.
     kernel = 0.5 * rough if rough > 0 else min(image.shape[:2]) / 6
     darkness = ink_darkness(image, max(9.0, kernel))
-    mask = threshold(darkness)
-    height = estimate_digit_height(mask)
-    mask = remove_rules(mask, height)
-    return Binarised(darkness, mask, estimate_digit_height(mask) or height)
+    mask, height = remove_rules(threshold(darkness), rough)
+    return Binarised(darkness, mask, height)

@@ -52,7 +52,7 @@ class SheetReader:
         binary = binarise(loaded.image)
         clock.lap("preprocess")
         segmentation = find_regions(binary.mask, binary.digit_height)
-        crops = normalise_all(segmentation.labels, segmentation.regions)
+        crops = normalise_all(segmentation.labels, segmentation.regions, binary.darkness)
         clock.lap("segment")
         labels, confidences = self.recogniser.classify(crops)
         clock.lap("recognise")

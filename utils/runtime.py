@@ -20,7 +20,9 @@ Examples
 >>> [rec.labels[i] for i in probs.argmax(1)]  # doctest: +SKIP
 """
 
+import contextlib
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -87,7 +89,8 @@ class LiteRTRecogniser(Recogniser):
         from ai_edge_litert.interpreter import Interpreter
 
         try:
-            self._interpreter = Interpreter(model_path=str(tflite_path), num_threads=num_threads or os.cpu_count())
+            with _quiet_stderr():  # LiteRT's C++ announces its CPU delegate on stderr
+                self._interpreter = Interpreter(model_path=str(tflite_path), num_threads=num_threads or os.cpu_count())
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"{tflite_path}: not a LiteRT model ({str(exc).splitlines()[0]})") from None
         self._input = self._interpreter.get_input_details()[0]["index"]
@@ -98,11 +101,26 @@ class LiteRTRecogniser(Recogniser):
         # Resizing re-plans the graph: only do it when the batch size changes.
         if self._batch != len(batch):
             self._interpreter.resize_tensor_input(self._input, batch.shape)
-            self._interpreter.allocate_tensors()
+            with _quiet_stderr():
+                self._interpreter.allocate_tensors()
             self._batch = len(batch)
         self._interpreter.set_tensor(self._input, batch)
         self._interpreter.invoke()
         return self._interpreter.get_tensor(self._output).copy()
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Silence file descriptor 2 (C++ logging) for the duration; Python errors still raise."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 class KerasRecogniser(Recogniser):

@@ -102,13 +102,13 @@ def find_regions(mask, digit_height):
     regions = []
     for i in range(1, count):
         x, y, w, hh, area = (int(v) for v in stats[i])
-        if area < max(4, 0.01 * h * h):
-            continue  # speck of dust or noise
+        if area < max(4, 0.004 * h * h):
+            continue  # speck of dust or noise (a thin-pen 1 still has ~0.012 h^2)
         if hh > 2.5 * h or w > 4 * h:
             continue  # page edge, desk, drawing: not one digit
         if _touches_frame((x, y, w, hh), labels.shape) and min(w, hh) < 0.3 * h:
             continue  # a sliver along the photo's edge: paper edge or a cut-off stroke
         regions.append(Region((x, y, w, hh), [i], area))
     regions = merge_fragments(regions, h)
-    kept = [r for r in regions if r.box[3] >= 0.45 * h and r.area >= 0.03 * h * h]
+    kept = [r for r in regions if r.box[3] >= 0.45 * h and r.area >= 0.008 * h * h]
     return Segmentation(kept, labels, h)

@@ -31,6 +31,15 @@ TIERS = ("clean", "photo", "hard")
 PENS = {"black": (30, 30, 35), "blue": (150, 50, 20), "red": (40, 40, 190), "pencil": (95, 95, 100)}
 
 
+def _choose(style, key, random_default):
+    """The caller's forced choice for ``key``, else the tier's random one.
+
+    The random default is always drawn, so forcing one choice leaves every
+    other draw of the generator unchanged.
+    """
+    return style.get(key, random_default)
+
+
 def _glyph_alpha(glyph, height, thickness=0):
     """White-on-black glyph -> float alpha in [0,1], cropped, ``height`` px tall."""
     ys, xs = np.nonzero(glyph > 20)
@@ -42,14 +51,14 @@ def _glyph_alpha(glyph, height, thickness=0):
     return np.clip(alpha * 1.15, 0, 1)
 
 
-def _layout(glyph_source, rng, tier, n_lines, h, marker):
+def _layout(glyph_source, rng, tier, n_lines, h, marker, style):
     """Glyphs placed in lines: rows of columns of (label, alpha, x, y).
 
     Each glyph advances the pen by its own width plus a gap, so wide and
     narrow digits sit as a hand would put them.
     """
-    two_columns = rng.random() < (0.1 if tier == "clean" else 0.25)
-    touching = tier == "hard" and rng.random() < 0.4
+    two_columns = _choose(style, "two_columns", rng.random() < (0.1 if tier == "clean" else 0.25))
+    touching = _choose(style, "touching", tier == "hard" and rng.random() < 0.4)
     line_step = h * rng.uniform(1.7, 2.4)
     wobble = h * (0.03 if tier == "clean" else 0.08)
     rows = []
@@ -71,7 +80,7 @@ def _layout(glyph_source, rng, tier, n_lines, h, marker):
     return rows, line_step
 
 
-def compose_sheet(glyph_source, rng, tier="photo"):
+def compose_sheet(glyph_source, rng, tier="photo", **style):
     """Compose one sheet.
 
     Parameters
@@ -81,6 +90,11 @@ def compose_sheet(glyph_source, rng, tier="photo"):
         black (an MNIST image, or a Hershey rendering).
     rng : numpy.random.Generator
     tier : {"clean", "photo", "hard"}
+    **style
+        Force a choice the tier would otherwise make at random:
+        ``lines`` (int), ``digit_height`` (px), ``two_columns``, ``touching``,
+        ``rules``, ``grid``, ``desk``, ``shadow``, ``show_through``,
+        ``specks``, ``marker`` (bools), ``pen`` (a key of PENS), ``tilt`` (deg).
 
     Returns
     -------
@@ -91,10 +105,10 @@ def compose_sheet(glyph_source, rng, tier="photo"):
     if tier not in TIERS:
         raise ValueError(f"tier must be one of {TIERS}")
     hard, clean = tier == "hard", tier == "clean"
-    h = int(rng.uniform(28, 70) if not hard else rng.choice([rng.uniform(24, 40), rng.uniform(40, 110)]))
-    n_lines = int(rng.integers(1, 7))
-    marker = hard and rng.random() < 0.2
-    rows, line_step = _layout(glyph_source, rng, tier, n_lines, h, marker)
+    h = int(_choose(style, "digit_height", rng.uniform(28, 70) if not hard else rng.choice([rng.uniform(24, 40), rng.uniform(40, 110)])))
+    n_lines = int(_choose(style, "lines", rng.integers(1, 7)))
+    marker = _choose(style, "marker", hard and rng.random() < 0.2)
+    rows, line_step = _layout(glyph_source, rng, tier, n_lines, h, marker, style)
     # Paper just large enough for the text plus margins.
     right = max(x + alpha.shape[1] for row in rows for col in row for _, alpha, x, _ in col)
     width = int(right + h * rng.uniform(0.8, 2.0))
@@ -107,11 +121,12 @@ def compose_sheet(glyph_source, rng, tier="photo"):
     if not clean:
         texture = cv2.GaussianBlur(rng.normal(0, 1, (height, width)).astype(np.float32), (0, 0), 2)
         paper += (texture * rng.uniform(2, 6))[..., None]
-    if not clean and rng.random() < 0.5:
-        _draw_rules(paper, rng, rows, h, line_step, grid=hard and rng.random() < 0.4)
-    if hard and rng.random() < 0.3:
+    grid = _choose(style, "grid", hard and rng.random() < 0.4)
+    if _choose(style, "rules", not clean and rng.random() < 0.5) or grid:
+        _draw_rules(paper, rng, rows, h, line_step, grid=grid)
+    if _choose(style, "show_through", hard and rng.random() < 0.3):
         _show_through(paper, glyph_source, rng, h)
-    pen = PENS[rng.choice(["black", "blue"] if clean else ["black", "blue", "red", "pencil" if hard else "black"])]
+    pen = PENS[_choose(style, "pen", rng.choice(["black", "blue"] if clean else ["black", "blue", "red", "pencil" if hard else "black"]))]
     lines = []
     for row in rows:
         for col in row:
@@ -125,9 +140,9 @@ def compose_sheet(glyph_source, rng, tier="photo"):
                 boxes.append(box)
             if text:
                 lines.append({"text": text, "boxes": boxes})
-    if hard and rng.random() < 0.5:
+    if _choose(style, "specks", hard and rng.random() < 0.5):
         _specks(paper, rng, h)
-    image, lines = _photograph(paper, lines, rng, tier, h)
+    image, lines = _photograph(paper, lines, rng, tier, h, style)
     truth = {"tier": tier, "size": [int(image.shape[1]), int(image.shape[0])], "digit_height": h, "lines": lines}
     return image, truth
 
@@ -185,12 +200,12 @@ def _specks(paper, rng, h):
         cv2.circle(paper, (int(rng.uniform(0, width)), int(rng.uniform(0, height))), radius, (60, 60, 60), -1, cv2.LINE_AA)
 
 
-def _photograph(paper, lines, rng, tier, h):
+def _photograph(paper, lines, rng, tier, h, style):
     """Tilt, desk, light, blur, noise, JPEG; boxes follow the geometry."""
     hard, clean = tier == "hard", tier == "clean"
     height, width = paper.shape[:2]
-    angle = 0.0 if clean else rng.uniform(-4, 4) if hard else rng.uniform(-2, 2)
-    desk = not clean and rng.random() < (0.5 if hard else 0.3)
+    angle = _choose(style, "tilt", 0.0 if clean else rng.uniform(-4, 4) if hard else rng.uniform(-2, 2))
+    desk = _choose(style, "desk", not clean and rng.random() < (0.5 if hard else 0.3))
     border = int(max(height, width) * rng.uniform(0.08, 0.25)) if desk else 0
     out_w, out_h = width + 2 * border, height + 2 * border
     matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
@@ -207,11 +222,11 @@ def _photograph(paper, lines, rng, tier, h):
         sheet = cv2.warpAffine(paper, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     lines = [{"text": line["text"], "boxes": [_rotate_box(b, matrix) for b in line["boxes"]]} for line in lines]
     if not clean:
-        sheet = _light(sheet, rng, hard)
+        sheet = _light(sheet, rng, hard, style)
         sheet = cv2.GaussianBlur(sheet, (0, 0), rng.uniform(0.3, 1.2 if hard else 0.8))
         sheet += rng.normal(0, rng.uniform(1, 5 if hard else 3), sheet.shape).astype(np.float32)
     image = np.clip(sheet, 0, 255).astype(np.uint8)
-    if hard and rng.random() < 0.15:  # a 16 MP frame
+    if _choose(style, "frame_16mp", hard and rng.random() < 0.15):
         factor = 4600 / max(image.shape[:2])
         image = cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
         lines = [{"text": l["text"], "boxes": [[int(round(v * factor)) for v in b] for b in l["boxes"]]} for l in lines]
@@ -229,7 +244,7 @@ def _rotate_box(box, matrix):
     return [int(round(x0)), int(round(y0)), int(round(x1 - x0)), int(round(y1 - y0))]
 
 
-def _light(sheet, rng, hard):
+def _light(sheet, rng, hard, style):
     """Multiply by a light gradient, vignetting and (hard) a soft shadow."""
     height, width = sheet.shape[:2]
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
@@ -238,7 +253,7 @@ def _light(sheet, rng, hard):
     r2 = ((xx / width - 0.5) ** 2 + (yy / height - 0.5) ** 2) * 2
     vignette = 1 - r2 * rng.uniform(0.1, 0.6 if hard else 0.35)
     light = gradient * vignette
-    if hard and rng.random() < 0.6:
+    if _choose(style, "shadow", hard and rng.random() < 0.6):
         mask = np.zeros((height, width), np.float32)
         pts = np.array([[rng.uniform(-0.2, 1.2) * width, rng.uniform(-0.2, 1.2) * height] for _ in range(4)], np.int32)
         cv2.fillConvexPoly(mask, cv2.convexHull(pts), 1.0)

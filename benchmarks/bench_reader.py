@@ -1,0 +1,69 @@
+#!/usr/bin/env python
+"""Time the whole CLI on a 12 MP photo with about 100 digits.
+
+    python benchmarks/bench_reader.py [--runs 5] [--runtime litert|keras]
+
+Draws the photo with the project's own Hershey digits (no data needed),
+runs ``recognize.py --json`` in fresh processes (start-up, imports and model
+loading included, as a user experiences it) and prints the wall time and
+the reader's own per-stage breakdown.
+"""
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from utils.scoring import hershey_glyph_source  # noqa: E402
+from utils.sheets import compose_sheet  # noqa: E402
+
+
+def make_photo(path, seed=5, digits_wanted=100):
+    """A 4000x3000 JPEG of a sheet on a desk with roughly ``digits_wanted`` digits."""
+    for attempt in range(50):
+        image, truth = compose_sheet(hershey_glyph_source(), np.random.default_rng([seed, attempt]), "photo",
+                                     lines=6, two_columns=True, desk=True, digit_height=120)
+        count = sum(len(line["text"]) for line in truth["lines"])
+        if abs(count - digits_wanted) <= 15:
+            break
+    image = cv2.resize(image, (4000, 3000), interpolation=cv2.INTER_CUBIC)
+    cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    return count
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runtime", default="litert", choices=["litert", "keras"])
+    parser.add_argument("-m", "--model", default="output/mnist_cnn.model")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        photo = Path(tmp) / "photo_12mp.jpg"
+        digits = make_photo(photo)
+        walls, stages = [], []
+        command = [sys.executable, "recognize.py", "-i", str(photo), "-m", args.model, "--json", "--runtime", args.runtime]
+        for _ in range(args.runs + 1):  # the first run warms the disk cache
+            started = time.perf_counter()
+            out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+            walls.append(time.perf_counter() - started)
+            stages.append(json.loads(out)["timing_ms"])
+        read = sum(len(line["text"]) for line in json.loads(out)["lines"])
+    walls, stages = walls[1:], stages[1:]
+    print(f"12 MP photo (4000x3000 JPEG), {digits} digits drawn, {read} read; runtime {args.runtime}; {args.runs} runs")
+    print(f"whole CLI wall time: median {statistics.median(walls):.3f} s (min {min(walls):.3f}, max {max(walls):.3f})")
+    print("reader stages (median ms): " + ", ".join(
+        f"{k} {statistics.median(s[k] for s in stages):.0f}" for k in stages[0]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+#!/usr/bin/env python
+"""Run the reader over a folder of generated sheets and print the scores.
+
+    python benchmarks/score_sheets.py runs/sheets [-m output/mnist_cnn.model] [--failures runs/failures]
+
+Prints per tier and overall: digit recall and precision, label accuracy,
+character error rate, line exact rate, sheet exact rate, seconds per sheet
+(reader only, model loaded once).
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from utils.errors import run_cli  # noqa: E402
+from utils.scoring import Tally, format_table  # noqa: E402
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folder", help="made by benchmarks/make_sheets.py")
+    parser.add_argument("-m", "--model", default="output/mnist_cnn.model")
+    parser.add_argument("--runtime", default="auto", choices=["auto", "litert", "keras"])
+    parser.add_argument("--failures", help="write annotated images of misread sheets here")
+    parser.add_argument("--json", help="also write the summary as JSON here")
+    args = parser.parse_args(argv)
+
+    from utils.draw import annotate
+    from utils.reader import SheetReader
+
+    reader = SheetReader(args.model, args.runtime)
+    tallies, overall = {}, Tally()
+    truths = sorted(Path(args.folder).rglob("*.json"))
+    for truth_path in tqdm(truths, file=sys.stderr):
+        image_path = next(p for p in truth_path.parent.glob(truth_path.stem + ".*") if p.suffix != ".json")
+        truth = json.loads(truth_path.read_text())
+        started = time.perf_counter()
+        page = reader.read(image_path)
+        seconds = time.perf_counter() - started
+        name = str(image_path.relative_to(args.folder))
+        for tally in (tallies.setdefault(truth["tier"], Tally()), overall):
+            tally.add(truth, page.to_dict(), seconds, name)
+        if args.failures and page.text != "\n".join(line["text"] for line in truth["lines"]):
+            out = Path(args.failures) / name.replace("/", "_")
+            out.parent.mkdir(parents=True, exist_ok=True)
+            import cv2
+
+            cv2.imwrite(str(out.with_suffix(".png")), annotate(page.work_image, page, page.work_scale))
+    summaries = {**{k: tallies[k].summary() for k in sorted(tallies)}, "all": overall.summary()}
+    print(format_table(summaries))
+    for tier, tally in sorted(tallies.items()):
+        if tally.failures:
+            print(f"misread {tier}: {' '.join(tally.failures[:12])}{' ...' if len(tally.failures) > 12 else ''}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(summaries, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)

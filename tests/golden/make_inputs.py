@@ -1,0 +1,66 @@
+#!/usr/bin/env python
+"""Regenerate the golden input sheets and examples/sheet.jpg.
+
+Every input is drawn by the project's own code: Hershey-font digits
+(utils/synth.py) composed onto photo-like paper (utils/sheets.py), with a
+fixed seed and forced conditions, listed in CATALOGUE below and in
+tests/golden/README.md. No MNIST pixels, no third-party images.
+
+    python tests/golden/make_inputs.py
+
+Inputs change only when this is run on purpose; the expected outputs are
+regenerated with ``pytest tests/test_golden.py --update-golden``.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent.parent))
+
+from utils.scoring import hershey_glyph_source  # noqa: E402
+from utils.sheets import compose_sheet  # noqa: E402
+
+# name: (seed, tier, forced conditions)
+CATALOGUE = {
+    "clean_lines.png": (11, "clean", dict(lines=3, two_columns=False)),
+    "ruled_blue_pen.jpg": (12, "photo", dict(lines=4, rules=True, pen="blue", two_columns=False, desk=False)),
+    "desk_red_pen.jpg": (13, "photo", dict(lines=3, desk=True, pen="red", two_columns=False, rules=False)),
+    "two_columns.jpg": (14, "photo", dict(lines=3, two_columns=True, rules=False, desk=False)),
+    "shadow_tilt.jpg": (15, "hard", dict(lines=3, shadow=True, tilt=3.0, grid=False, rules=False, desk=False,
+                                         touching=False, show_through=False, marker=False, frame_16mp=False,
+                                         specks=False, pen="black", digit_height=48)),
+}
+EXAMPLE = (21, "photo", dict(lines=4, rules=True, pen="blue", two_columns=False, desk=True, digit_height=60))
+
+
+def make(seed, tier, style):
+    return compose_sheet(hershey_glyph_source(), np.random.default_rng(seed), tier, **style)
+
+
+def write(path, image):
+    params = [cv2.IMWRITE_JPEG_QUALITY, 90] if path.suffix == ".jpg" else []
+    cv2.imwrite(str(path), image, params)
+
+
+def main():
+    for name, (seed, tier, style) in CATALOGUE.items():
+        image, truth = make(seed, tier, style)
+        write(HERE / name, image)
+        (HERE / name).with_suffix(".truth.json").write_text(json.dumps(truth, indent=1) + "\n")
+        print(name, image.shape, [line["text"] for line in truth["lines"]])
+    blank = np.full((480, 640, 3), (236, 240, 244), np.uint8)
+    write(HERE / "blank.png", blank)
+    (HERE / "blank.truth.json").write_text(json.dumps({"tier": "clean", "lines": []}) + "\n")
+    image, truth = make(*EXAMPLE)
+    write(HERE.parent.parent / "examples" / "sheet.jpg", image)
+    (HERE.parent.parent / "examples" / "sheet.truth.json").write_text(json.dumps(truth, indent=1) + "\n")
+    print("examples/sheet.jpg", image.shape, [line["text"] for line in truth["lines"]])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""Golden-image regression tests: the reader on committed sheets.
+
+Inputs are drawn by the project's own code (see tests/golden/README.md).
+For each, the expected JSON and annotated PNG are committed; the test reads
+the sheet with the shipped CNN and compares the text exactly, the boxes
+within 3 px, and the annotated image within a tolerance on the fraction of
+differing pixels. A negative control shows the comparison catches a wrong
+label and a moved box.
+
+Regenerate the expected files on purpose with:
+    pytest tests/test_golden.py --update-golden
+"""
+
+import copy
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from utils.draw import annotate, fraction_differing
+from utils.reader import SheetReader
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+INPUTS = sorted(p for p in GOLDEN.iterdir() if p.suffix in (".png", ".jpg") and ".expected" not in p.name)
+# At most this fraction of pixels may differ (anti-aliasing, float noise);
+# one wrong label or a box moved by a few pixels changes several times more.
+TOLERANCE = 0.0005
+
+
+@pytest.fixture(scope="module")
+def reader(shipped_cnn):
+    return SheetReader(shipped_cnn)
+
+
+def expected_paths(image_path):
+    return image_path.with_suffix(".expected.json"), image_path.with_suffix(".expected.png")
+
+
+def stable(page_dict):
+    """The result without what varies run to run (timings) or by checkout (paths)."""
+    out = {k: v for k, v in page_dict.items() if k not in ("timing_ms", "image", "model")}
+    return out
+
+
+@pytest.mark.parametrize("image_path", INPUTS, ids=[p.name for p in INPUTS])
+def test_golden_sheet(reader, image_path, update_golden):
+    page = reader.read(image_path)
+    annotated = annotate(page.work_image, page, page.work_scale)
+    json_path, png_path = expected_paths(image_path)
+    if update_golden:
+        json_path.write_text(json.dumps(stable(page.to_dict()), indent=1) + "\n")
+        cv2.imwrite(str(png_path), annotated)
+    expected = json.loads(json_path.read_text())
+    truth = json.loads(image_path.with_suffix(".truth.json").read_text())
+    got = stable(page.to_dict())
+    # The golden itself must be right, not just stable.
+    assert [line["text"] for line in expected["lines"]] == [line["text"] for line in truth["lines"]]
+    assert [line["text"] for line in got["lines"]] == [line["text"] for line in expected["lines"]]
+    got_boxes = [d["box"] for line in got["lines"] for d in line["digits"]]
+    want_boxes = [d["box"] for line in expected["lines"] for d in line["digits"]]
+    np.testing.assert_allclose(got_boxes, want_boxes, atol=3) if want_boxes else None
+    assert fraction_differing(annotated, cv2.imread(str(png_path))) <= TOLERANCE
+
+
+@pytest.fixture(scope="module")
+def first_golden(reader):
+    image_path = next(p for p in INPUTS if json.loads(p.with_suffix(".truth.json").read_text())["lines"])
+    page = reader.read(image_path)
+    expected = cv2.imread(str(expected_paths(image_path)[1]))
+    return page, expected
+
+
+def test_negative_control_wrong_label_is_caught(first_golden):
+    page, expected = first_golden
+    wrong = copy.deepcopy(page)
+    digit = wrong.lines[0].digits[0]
+    digit.label = "1" if digit.label != "1" else "7"
+    assert fraction_differing(annotate(page.work_image, wrong, page.work_scale), expected) > TOLERANCE
+
+
+def test_negative_control_moved_box_is_caught(first_golden):
+    page, expected = first_golden
+    moved = copy.deepcopy(page)
+    x, y, w, h = moved.lines[0].digits[0].box
+    moved.lines[0].digits[0].box = (x + max(4, round(4 * page.work_scale)), y, w, h)
+    assert fraction_differing(annotate(page.work_image, moved, page.work_scale), expected) > TOLERANCE
+
+
+def test_blank_page_is_empty_not_an_error(reader):
+    page = reader.read(GOLDEN / "blank.png")
+    assert page.lines == [] and page.text == ""

@@ -1,0 +1,84 @@
+"""Ink from paper: light, colour, desk, threshold, ruled lines."""
+
+import cv2
+import numpy as np
+from skimage.filters import apply_hysteresis_threshold
+
+from utils.preprocess import binarise, ink_darkness, threshold
+from utils.segment import find_regions
+from utils.synth import render_glyph
+
+
+def page_with_digit(paper=(240, 242, 245), ink=(30, 30, 30), size=(300, 400), digit="4", rng_seed=0):
+    image = np.full((*size, 3), paper, np.uint8)
+    glyph = render_glyph(digit, np.random.default_rng(rng_seed), height=80).astype(np.float32) / 255
+    y, x = 100, 150
+    region = image[y:y + glyph.shape[0], x:x + glyph.shape[1]].astype(np.float32)
+    region = region * (1 - glyph[..., None]) + np.array(ink, np.float32) * glyph[..., None]
+    image[y:y + glyph.shape[0], x:x + glyph.shape[1]] = region.astype(np.uint8)
+    truth = np.zeros(size, bool)
+    truth[y:y + glyph.shape[0], x:x + glyph.shape[1]] = glyph > 0.5
+    return image, truth
+
+
+def overlap(mask, truth):
+    mask = mask.astype(bool)
+    return (mask & truth).sum() / truth.sum(), (mask & ~truth).sum() / max(mask.sum(), 1)
+
+
+def test_threshold_matches_scikit_image():
+    rng = np.random.default_rng(0)
+    darkness = cv2.GaussianBlur((rng.random((200, 300)) * 120).astype(np.uint8), (9, 9), 0)
+    darkness = cv2.normalize(darkness, None, 0, 255, cv2.NORM_MINMAX)
+    ours = threshold(darkness, 0.55, 0.8)
+    assert 0.05 < ours.mean() < 0.6  # a discriminating case, not all or nothing
+    np.testing.assert_array_equal(ours, apply_hysteresis_threshold(darkness, 0.55 * 255, 0.8 * 255))
+
+
+def test_black_blue_red_pens_on_white_and_yellow_paper():
+    for paper in ((240, 242, 245), (120, 235, 250)):  # BGR: white, sticky-note yellow
+        for ink in ((30, 30, 30), (150, 50, 20), (40, 40, 190)):
+            image, truth = page_with_digit(paper, ink)
+            found, extra = overlap(binarise(image).mask, truth)
+            assert found > 0.9 and extra < 0.25, (paper, ink, found, extra)
+
+
+def test_shadow_and_gradient_divide_out():
+    image, truth = page_with_digit()
+    yy, xx = np.mgrid[0:300, 0:400]
+    light = 0.45 + 0.55 * (xx / 400.0)  # dark on the left, bright on the right
+    light[:, :120] *= 0.7  # and a shadow band
+    shaded = (image * light[..., None]).astype(np.uint8)
+    found, extra = overlap(binarise(shaded).mask, truth)
+    assert found > 0.9 and extra < 0.25
+
+
+def test_dark_textured_desk_is_not_ink():
+    image, truth = page_with_digit(size=(300, 400))
+    desk = np.random.default_rng(1).normal(50, 14, (500, 700, 3)).clip(0, 255).astype(np.uint8)
+    desk = cv2.GaussianBlur(desk, (0, 0), sigmaX=6, sigmaY=1)
+    desk[100:400, 150:550] = image
+    found, extra = overlap(binarise(desk).mask[100:400, 150:550], truth)
+    assert found > 0.9
+    assert binarise(desk).mask.sum() < 1.3 * truth.sum()  # almost nothing outside the paper
+
+
+def test_faint_show_through_is_not_ink():
+    image, _ = page_with_digit()
+    ghost, _ = page_with_digit(ink=(205, 207, 210), digit="8")  # faint writing from the back
+    mixed = np.minimum(image, ghost[:, ::-1])
+    d = ink_darkness(mixed, 20)
+    assert threshold(d)[:, :120].sum() == 0
+
+
+def test_ruled_lines_removed_digit_kept():
+    image, truth = page_with_digit()
+    for y in range(40, 300, 60):  # rules every 60 px, one through the digit
+        cv2.line(image, (0, y), (399, y + 6), (200, 170, 140), 2, cv2.LINE_AA)  # slightly tilted
+    result = binarise(image)
+    found, extra = overlap(result.mask, truth)
+    assert found > 0.85 and extra < 0.25
+    # The rules are gone: at most anti-aliased crumbs, which segmentation drops.
+    assert result.mask[:, :100].sum() < 0.002 * 300 * 100
+    regions = find_regions(result.mask, result.digit_height).regions
+    assert len(regions) == 1 and abs(regions[0].box[0] - 150) < 10

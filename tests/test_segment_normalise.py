@@ -1,0 +1,60 @@
+"""Regions from masks, and MNIST-style crops."""
+
+import cv2
+import numpy as np
+
+from utils.normalise import mnist_style, normalise_all, stroke_width
+from utils.segment import find_regions
+
+
+def blank(h=200, w=400):
+    return np.zeros((h, w), np.uint8)
+
+
+def test_holes_do_not_split_a_zero_and_specks_are_dropped():
+    mask = blank()
+    cv2.ellipse(mask, (100, 100), (25, 40), 0, 0, 360, 1, 6)  # a 0 with its hole
+    cv2.circle(mask, (250, 100), 1, 1, -1)  # a speck
+    cv2.line(mask, (300, 60), (300, 140), 1, 6)  # a 1
+    seg = find_regions(mask, 80)
+    assert sorted(r.box[0] for r in seg.regions) == [72, 297]
+
+
+def test_fragments_of_one_digit_are_merged_neighbours_are_not():
+    mask = blank()
+    cv2.line(mask, (60, 60), (100, 60), 1, 6)       # a 5's floating top bar
+    cv2.ellipse(mask, (80, 100), (22, 25), 0, 200, 520, 1, 6)  # and its body, 9 px below
+    cv2.line(mask, (160, 60), (160, 140), 1, 6)     # a neighbouring 1
+    seg = find_regions(mask, 80)
+    assert len(seg.regions) == 2
+    five = min(seg.regions, key=lambda r: r.box[0])
+    assert five.box[1] <= 58 and five.box[1] + five.box[3] >= 125
+
+
+def test_dots_and_dashes_are_dropped():
+    mask = blank()
+    cv2.line(mask, (60, 60), (60, 140), 1, 6)
+    cv2.circle(mask, (100, 138), 4, 1, -1)  # a full stop
+    cv2.line(mask, (130, 100), (150, 100), 1, 5)  # a dash
+    cv2.line(mask, (190, 60), (190, 140), 1, 6)
+    assert len(find_regions(mask, 80).regions) == 2
+
+
+def test_mnist_style_fits_20px_and_centres_mass():
+    glyph = np.zeros((90, 40), np.uint8)
+    cv2.line(glyph, (5, 5), (35, 85), 255, 8)
+    crop = mnist_style(glyph)
+    ys, xs = np.nonzero(crop > 30)
+    assert crop.shape == (28, 28) and crop.dtype == np.uint8
+    assert 19 <= ys.max() - ys.min() + 1 <= 22  # the longer side fills the 20 px box
+    m = cv2.moments(crop.astype(np.float32))
+    assert abs(m["m10"] / m["m00"] - 13.5) < 0.6 and abs(m["m01"] / m["m00"] - 13.5) < 0.6
+
+
+def test_thin_pen_is_thickened_towards_mnist_stroke():
+    mask = blank()
+    cv2.line(mask, (100, 20), (100, 180), 1, 2)  # a 1 drawn with a 2 px pen, 160 px tall
+    seg = find_regions(mask, 160)
+    crop = normalise_all(seg.labels, seg.regions)[0]
+    # In MNIST a stroke is 2-3 px wide in the 20 px box; a plain resize would leave 0.25 px.
+    assert 1.5 <= stroke_width((crop > 100).astype(np.uint8) * 255) <= 4.5

@@ -1,0 +1,135 @@
+"""Score pages read by the reader against ground truth (development benchmark).
+
+Metrics, summed over a set of sheets:
+
+- digit recall / precision: truth and predicted boxes matched one-to-one
+  by intersection over union (>= 0.3, greedy by best IoU);
+- label accuracy: matched digits whose label is right;
+- CER: edit distance between page texts (lines joined by newlines) over
+  the truth's length;
+- line exact: truth lines whose text appears among the predicted lines
+  (each predicted line used once);
+- sheet exact: pages whose whole text is right.
+"""
+
+from dataclasses import dataclass, field
+
+from rapidfuzz.distance import Levenshtein
+
+MIN_IOU = 0.3
+
+
+def iou(a, b):
+    """Intersection over union of two (x, y, w, h) boxes."""
+    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
+
+
+def match_boxes(truth, predicted, min_iou=MIN_IOU):
+    """One-to-one (truth index, predicted index) pairs, best IoU first."""
+    pairs = sorted(((iou(t, p), i, j) for i, t in enumerate(truth) for j, p in enumerate(predicted)), reverse=True)
+    used_t, used_p, matches = set(), set(), []
+    for score, i, j in pairs:
+        if score < min_iou:
+            break
+        if i not in used_t and j not in used_p:
+            used_t.add(i)
+            used_p.add(j)
+            matches.append((i, j))
+    return matches
+
+
+@dataclass
+class Tally:
+    """Running sums for one group of sheets (a tier, or all)."""
+
+    sheets: int = 0
+    sheets_exact: int = 0
+    truth_digits: int = 0
+    predicted_digits: int = 0
+    matched: int = 0
+    labels_right: int = 0
+    chars: int = 0
+    edits: int = 0
+    truth_lines: int = 0
+    lines_exact: int = 0
+    seconds: float = 0.0
+    failures: list = field(default_factory=list)
+
+    def add(self, truth, page_dict, seconds, name=""):
+        """Add one sheet: ``truth`` as written by the generator, ``page_dict`` from ``Page.to_dict()``."""
+        t_boxes = [b for line in truth["lines"] for b in line["boxes"]]
+        t_labels = "".join(line["text"] for line in truth["lines"])
+        p_digits = [d for line in page_dict["lines"] for d in line["digits"]]
+        matches = match_boxes(t_boxes, [d["box"] for d in p_digits])
+        t_text = "\n".join(line["text"] for line in truth["lines"])
+        p_text = "\n".join(line["text"] for line in page_dict["lines"])
+        remaining = [line["text"] for line in page_dict["lines"]]
+        for line in truth["lines"]:
+            if line["text"] in remaining:
+                remaining.remove(line["text"])
+                self.lines_exact += 1
+        self.sheets += 1
+        self.sheets_exact += t_text == p_text
+        if t_text != p_text:
+            self.failures.append(name)
+        self.truth_digits += len(t_boxes)
+        self.predicted_digits += len(p_digits)
+        self.matched += len(matches)
+        self.labels_right += sum(t_labels[i] == p_digits[j]["label"] for i, j in matches)
+        self.chars += len(t_text)
+        self.edits += Levenshtein.distance(t_text, p_text)
+        self.truth_lines += len(truth["lines"])
+        self.seconds += seconds
+
+    def summary(self):
+        def ratio(a, b):
+            return a / b if b else float("nan")
+
+        return {
+            "sheets": self.sheets,
+            "recall": ratio(self.matched, self.truth_digits),
+            "precision": ratio(self.matched, self.predicted_digits),
+            "label_accuracy": ratio(self.labels_right, self.matched),
+            "cer": ratio(self.edits, self.chars),
+            "line_exact": ratio(self.lines_exact, self.truth_lines),
+            "sheet_exact": ratio(self.sheets_exact, self.sheets),
+            "seconds_per_sheet": ratio(self.seconds, self.sheets),
+        }
+
+
+def format_table(summaries):
+    """A plain-text table of {group: summary} rows."""
+    columns = ["sheets", "recall", "precision", "label_accuracy", "cer", "line_exact", "sheet_exact", "seconds_per_sheet"]
+    header = f"{'tier':<8}" + "".join(f"{c:>18}" for c in columns)
+    rows = [header]
+    for name, s in summaries.items():
+        cells = "".join(f"{s[c]:>18d}" if isinstance(s[c], int) else f"{s[c]:>18.3f}" for c in columns)
+        rows.append(f"{name:<8}{cells}")
+    return "\n".join(rows)
+
+
+def mnist_glyph_source(dataset):
+    """A glyph source for :func:`utils.sheets.compose_sheet` drawing from ``dataset``."""
+
+    def draw(rng):
+        i = int(rng.integers(len(dataset)))
+        return int(dataset.labels[i]), dataset.images[i]
+
+    return draw
+
+
+def hershey_glyph_source(height=64):
+    """A glyph source of digits drawn with Hershey fonts (no data needed)."""
+    from utils.synth import render_glyph
+
+    def draw(rng):
+        d = int(rng.integers(10))
+        return d, render_glyph(str(d), rng, height=height)
+
+    return draw
+
+
