@@ -22,5 +22,8 @@ setup(
         "tqdm>=4.66",
         "matplotlib>=3.8",
     ],
-    extras_require={"test": ["pytest>=8"]},
+    extras_require={
+        # rapidfuzz: edit distance for the development benchmark's scorer.
+        "test": ["pytest>=8", "rapidfuzz>=3"],
+    },
 )

@@ -24,7 +24,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from utils.scoring import hershey_glyph_source  # noqa: E402
+from utils.sheets import hershey_glyph_source  # noqa: E402
 from utils.sheets import compose_sheet  # noqa: E402
 
 

@@ -24,8 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from utils.dataset import load_mnist, train_val_split  # noqa: E402
 from utils.errors import run_cli  # noqa: E402
-from utils.scoring import hershey_glyph_source, mnist_glyph_source  # noqa: E402
-from utils.sheets import TIERS, compose_sheet  # noqa: E402
+from utils.sheets import TIERS, compose_sheet, hershey_glyph_source, mnist_glyph_source  # noqa: E402
 
 
 def main(argv=None):

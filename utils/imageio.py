@@ -5,9 +5,9 @@
 - EXIF orientation is honoured (OpenCV applies it when decoding in colour).
 - Grey, colour, RGBA (composited over white paper) and 16-bit inputs.
 - Large images are decoded at reduced size where the codec can (JPEG's DCT
-  scaling: a 12 MP photo decodes at 1/2 in about a quarter of the time) and
-  otherwise resized, so that the working image's longer side is at most
-  ``max_side``. :attr:`LoadedImage.scale` maps working pixels back to the
+  scaling: a 12 MP photo decodes at 1/2 size in a quarter of the time, with
+  no resize after) and otherwise resized, so that the working image's
+  longer side is at most ``max_side``. :attr:`LoadedImage.scale` maps working pixels back to the
   original's.
 """
 
@@ -20,6 +20,9 @@ import numpy as np
 from utils.errors import ImageError, OutputError
 
 MAX_SIDE = 2400
+# JPEG's DCT scaling is nearly free; use it while the working image keeps
+# at least this longer side (a 12 MP photo decodes at 2000x1500).
+MIN_REDUCED_SIDE = 1600
 # Refuse what no phone or scanner makes (the largest phone sensors give
 # 50-108 MP) before decoding eats the memory: 120 MP is 360 MB decoded.
 MAX_PIXELS = 120_000_000
@@ -144,7 +147,7 @@ def _decode(data, path, max_side):
         # OpenCV applies EXIF orientation in these colour modes.
         reduction = 1
         if size:
-            while reduction < 8 and max(size) / (reduction * 2) >= max_side:
+            while reduction < 8 and max(size) / (reduction * 2) >= min(max_side, MIN_REDUCED_SIDE):
                 reduction *= 2
         image = cv2.imdecode(data, _REDUCED[reduction])
     else:

@@ -127,7 +127,9 @@ def estimate_digit_height(mask, min_area=12):
     if count <= 1:
         return 0.0
     w, h, area = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA]
-    plausible = (area >= min_area) & (w < 3 * h) & (h >= 6)
+    # A blob over half the image both ways is a grid or a frame, not a character.
+    network = (w > 0.5 * mask.shape[1]) & (h > 0.5 * mask.shape[0])
+    plausible = (area >= min_area) & (w < 3 * h) & (h >= 6) & ~network
     if not plausible.any():
         return 0.0
     heights = np.sort(h[plausible])
@@ -160,36 +162,43 @@ def find_rules(mask, horizontal, min_length):
     return bands
 
 
-def remove_band(mask, bands, horizontal, bridge):
-    """Erase ``bands`` from ``mask``, then bridge strokes that crossed them."""
+def remove_band(mask, bands, horizontal, bridge, darkness=None):
+    """Erase ``bands`` from ``mask``, then bridge strokes that crossed them.
+
+    With ``darkness``, pen ink clearly darker than the rule itself survives
+    inside the band (printed rules are lighter than ink), so fewer strokes
+    are cut in the first place.
+    """
     if not bands.any():
         return mask
-    without = mask & (1 - bands)
+    inside = (bands > 0) & (mask > 0)
+    keep = np.zeros_like(mask)
+    if darkness is not None and inside.any():
+        rule_level = float(np.median(darkness[inside]))
+        keep = ((darkness > 1.4 * rule_level + 20) & inside).astype(np.uint8)
+    without = (mask & (1 - bands)) | keep
     shape = (1, bridge) if horizontal else (bridge, 1)
     rebridged = cv2.morphologyEx(without, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, shape))
     return without | (rebridged & bands & mask)
 
 
-def remove_rules(mask, rough_height=0.0):
+def remove_rules(mask, rough_height=0.0, darkness=None):
     """Remove ruled lines and grids; return (mask, digit height).
 
-    Horizontal rules go first: straight runs at least a quarter of the page
-    wide (light falling off can hide the rest) and four rough digit heights
-    long. The digit height is then measurable, and vertical lines must be
-    both a third of the page tall and three digit heights long, so a tall 1
-    is never taken for a grid line.
+    Rules are straight runs at least a quarter of the page wide (light
+    falling off can hide the rest of a rule) or a third of it tall, and at
+    least four (three) rough digit heights long, so that a tall 1 is never
+    taken for a grid line. Without a rough height (the first, thumbnail
+    pass) only the page fractions apply.
     """
     height, width = mask.shape
-    h_bands = find_rules(mask, True, max(0.25 * width, 4 * rough_height))
     # Bridge across a band (thumbnail pixel + 2) with a margin for its tilt.
     bridge = 2 * int(np.ceil(max(height, width) / 800.0)) + 7
-    mask = remove_band(mask, h_bands, True, bridge)
-    digit_height = estimate_digit_height(mask)
-    v_bands = find_rules(mask, False, max(height / 3, 3 * digit_height))
-    if v_bands.any():
-        mask = remove_band(mask, v_bands, False, bridge)
-        digit_height = estimate_digit_height(mask) or digit_height
-    return mask, digit_height
+    h_bands = find_rules(mask, True, max(0.25 * width, 4 * rough_height))
+    mask = remove_band(mask, h_bands, True, bridge, darkness)
+    v_bands = find_rules(mask, False, max(height / 3, 3 * rough_height))
+    mask = remove_band(mask, v_bands, False, bridge, darkness)
+    return mask, estimate_digit_height(mask)
 
 
 def rough_digit_height(image, side=320):
@@ -211,5 +220,5 @@ def binarise(image):
     # follow shadows; with no ink found, fall back to an image-sized kernel.
     kernel = 0.5 * rough if rough > 0 else min(image.shape[:2]) / 6
     darkness = ink_darkness(image, max(9.0, kernel))
-    mask, height = remove_rules(threshold(darkness), rough)
+    mask, height = remove_rules(threshold(darkness), rough, darkness)
     return Binarised(darkness, mask, height)

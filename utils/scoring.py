@@ -110,26 +110,3 @@ def format_table(summaries):
         cells = "".join(f"{s[c]:>18d}" if isinstance(s[c], int) else f"{s[c]:>18.3f}" for c in columns)
         rows.append(f"{name:<8}{cells}")
     return "\n".join(rows)
-
-
-def mnist_glyph_source(dataset):
-    """A glyph source for :func:`utils.sheets.compose_sheet` drawing from ``dataset``."""
-
-    def draw(rng):
-        i = int(rng.integers(len(dataset)))
-        return int(dataset.labels[i]), dataset.images[i]
-
-    return draw
-
-
-def hershey_glyph_source(height=64):
-    """A glyph source of digits drawn with Hershey fonts (no data needed)."""
-    from utils.synth import render_glyph
-
-    def draw(rng):
-        d = int(rng.integers(10))
-        return d, render_glyph(str(d), rng, height=height)
-
-    return draw
-
-

@@ -27,6 +27,8 @@ to right), as the reader reports them.
 import cv2
 import numpy as np
 
+from utils.synth import render_glyph
+
 TIERS = ("clean", "photo", "hard")
 PENS = {"black": (30, 30, 35), "blue": (150, 50, 20), "red": (40, 40, 190), "pencil": (95, 95, 100)}
 
@@ -72,7 +74,9 @@ def _layout(glyph_source, rng, tier, n_lines, h, marker, style):
                 alpha = _glyph_alpha(glyph, dh, int(max(2, dh * 0.08)) if marker else 0)
                 y = r * line_step + h * 0.8 + rng.normal(0, wobble) + (h - dh)
                 column.append((label, alpha, x, y))
-                gap = rng.uniform(0.03, 0.12) if touching else rng.uniform(0.15, 0.5)
+                # Near-touching: a tenth to a fifth of a digit height apart. Truly
+                # touching digits need splitting (the hard-photos issue).
+                gap = rng.uniform(0.1, 0.2) if touching else rng.uniform(0.15, 0.5)
                 x += alpha.shape[1] + h * gap
             row.append(column)
             x += h * rng.uniform(2.5, 4.0)
@@ -260,3 +264,24 @@ def _light(sheet, rng, hard, style):
         mask = cv2.GaussianBlur(mask, (0, 0), max(3, 0.02 * max(height, width)))
         light = light * (1 - mask * rng.uniform(0.3, 0.55))
     return sheet * np.clip(light, 0.2, 1.3)[..., None]
+
+
+def mnist_glyph_source(dataset):
+    """A glyph source for :func:`utils.sheets.compose_sheet` drawing from ``dataset``."""
+
+    def draw(rng):
+        i = int(rng.integers(len(dataset)))
+        return int(dataset.labels[i]), dataset.images[i]
+
+    return draw
+
+
+def hershey_glyph_source(height=64):
+    """A glyph source of digits drawn with Hershey fonts (no data needed)."""
+    def draw(rng):
+        d = int(rng.integers(10))
+        return d, render_glyph(str(d), rng, height=height)
+
+    return draw
+
+

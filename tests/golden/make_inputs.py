@@ -22,8 +22,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
-from utils.scoring import hershey_glyph_source  # noqa: E402
-from utils.sheets import compose_sheet  # noqa: E402
+from utils.sheets import compose_sheet, hershey_glyph_source  # noqa: E402
 
 # name: (seed, tier, forced conditions)
 CATALOGUE = {

@@ -1,0 +1,33 @@
+"""The shipped models reach their promised accuracy on the MNIST test set,
+through the project's own loader and the reader's own runtime.
+
+Needs MNIST (dataset/ or $MNIST_DIR; CI sets it)."""
+
+import json
+
+import pytest
+
+from conftest import ROOT
+from utils.evaluate import evaluate_model
+
+PROMISED = {"mnist_cnn.model": 0.9965, "mnist_mlp.model": 0.985}
+
+
+@pytest.mark.parametrize("name", sorted(PROMISED))
+def test_shipped_model_accuracy(name, mnist_dir):
+    accuracy, errors, _, runtime = evaluate_model(ROOT / "output" / name, mnist_dir)
+    assert runtime == "litert"
+    assert accuracy >= PROMISED[name], f"{name}: {accuracy:.4f} ({errors} errors)"
+    # The number written beside the model is the one measured here.
+    recorded = json.loads((ROOT / "output" / name / "metrics.json").read_text())["test_accuracy"]
+    assert accuracy == pytest.approx(recorded, abs=2e-4)
+
+
+@pytest.mark.parametrize("name", sorted(PROMISED))
+def test_shipped_bundle_is_complete_and_small(name):
+    folder = ROOT / "output" / name
+    for part in ("bundle.json", "metrics.json", "model.tflite", "config.json", "model.weights.h5",
+                 "curves.png", "confusion.png"):
+        assert (folder / part).is_file(), part
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    assert size < 8 * 2**20, f"{name} is {size / 2**20:.1f} MB"
