@@ -29,13 +29,15 @@ def main(argv=None):
     parser.add_argument("--runtime", default="auto", choices=["auto", "litert", "keras"])
     parser.add_argument("--failures", help="write annotated images of misread sheets here")
     parser.add_argument("--json", help="also write the summary as JSON here")
+    parser.add_argument("--by-condition", action="store_true",
+                        help="also break the scores down by the generator's conditions (grid, desk, shadow ...)")
     args = parser.parse_args(argv)
 
     from utils.draw import annotate
     from utils.reader import SheetReader
 
     reader = SheetReader(args.model, args.runtime)
-    tallies, overall = {}, Tally()
+    tallies, conditions, overall = {}, {}, Tally()
     truths = sorted(Path(args.folder).rglob("*.json"))
     for truth_path in tqdm(truths, file=sys.stderr):
         image_path = next(p for p in truth_path.parent.glob(truth_path.stem + ".*") if p.suffix != ".json")
@@ -44,7 +46,11 @@ def main(argv=None):
         page = reader.read(image_path)
         seconds = time.perf_counter() - started
         name = str(image_path.relative_to(args.folder))
-        for tally in (tallies.setdefault(truth["tier"], Tally()), overall):
+        groups = [tallies.setdefault(truth["tier"], Tally()), overall]
+        if args.by_condition:
+            groups += [conditions.setdefault(key, Tally()) for key, on in truth.get("conditions", {}).items()
+                       if on is True]
+        for tally in groups:
             tally.add(truth, page.to_dict(), seconds, name)
         if args.failures and page.text != "\n".join(line["text"] for line in truth["lines"]):
             out = Path(args.failures) / name.replace("/", "_")
@@ -54,6 +60,9 @@ def main(argv=None):
             cv2.imwrite(str(out.with_suffix(".png")), annotate(page.work_image, page, page.work_scale))
     summaries = {**{k: tallies[k].summary() for k in sorted(tallies)}, "all": overall.summary()}
     print(format_table(summaries))
+    if conditions:
+        print("\nby condition (sheets where it applies, all tiers):")
+        print(format_table({k: conditions[k].summary() for k in sorted(conditions)}))
     for tier, tally in sorted(tallies.items()):
         if tally.failures:
             print(f"misread {tier}: {' '.join(tally.failures[:12])}{' ...' if len(tally.failures) > 12 else ''}")

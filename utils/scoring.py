@@ -104,9 +104,10 @@ class Tally:
 def format_table(summaries):
     """A plain-text table of {group: summary} rows."""
     columns = ["sheets", "recall", "precision", "label_accuracy", "cer", "line_exact", "sheet_exact", "seconds_per_sheet"]
-    header = f"{'tier':<8}" + "".join(f"{c:>18}" for c in columns)
+    width = max([8] + [len(name) + 1 for name in summaries])
+    header = f"{'group':<{width}}" + "".join(f"{c:>18}" for c in columns)
     rows = [header]
     for name, s in summaries.items():
         cells = "".join(f"{s[c]:>18d}" if isinstance(s[c], int) else f"{s[c]:>18.3f}" for c in columns)
-        rows.append(f"{name:<8}{cells}")
+        rows.append(f"{name:<{width}}{cells}")
     return "\n".join(rows)

@@ -37,9 +37,13 @@ def _choose(style, key, random_default):
     """The caller's forced choice for ``key``, else the tier's random one.
 
     The random default is always drawn, so forcing one choice leaves every
-    other draw of the generator unchanged.
+    other draw of the generator unchanged. Every choice is recorded in
+    ``style["chosen"]`` for the ground truth.
     """
-    return style.get(key, random_default)
+    value = style.get(key, random_default)
+    value = value.item() if isinstance(value, np.generic) else value
+    style.setdefault("chosen", {})[key] = value
+    return value
 
 
 def _glyph_alpha(glyph, height, thickness=0):
@@ -147,7 +151,9 @@ def compose_sheet(glyph_source, rng, tier="photo", **style):
     if _choose(style, "specks", hard and rng.random() < 0.5):
         _specks(paper, rng, h)
     image, lines = _photograph(paper, lines, rng, tier, h, style)
-    truth = {"tier": tier, "size": [int(image.shape[1]), int(image.shape[0])], "digit_height": h, "lines": lines}
+    truth = {"tier": tier, "size": [int(image.shape[1]), int(image.shape[0])], "digit_height": h,
+             "conditions": {k: v for k, v in style["chosen"].items() if k not in ("digit_height", "lines")},
+             "lines": lines}
     return image, truth
 
 
