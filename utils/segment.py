@@ -78,6 +78,8 @@ def merge_fragments(regions, h):
             small = regions[i]
             if small.box[3] >= 0.75 * h and small.box[2] >= 0.3 * h:
                 continue  # whole digit (a tall narrow 1 counts as whole)
+            if max(small.box[2], small.box[3]) < 0.15 * h:
+                continue  # a dot (speck, full stop) is not a piece of a stroke
             partners = [j for j in range(len(regions)) if j != i and _should_merge(small, regions[j], h)]
             if partners:
                 j = max(partners, key=lambda k: regions[k].area)

@@ -1,0 +1,41 @@
+"""The sheet generator behind the development benchmark and golden sheets."""
+
+import numpy as np
+import pytest
+
+from utils.sheets import TIERS, compose_sheet, hershey_glyph_source
+
+SOURCE = hershey_glyph_source(height=48)
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_deterministic_and_truth_boxes_sit_on_ink(tier):
+    a, truth = compose_sheet(SOURCE, np.random.default_rng(3), tier)
+    b, _ = compose_sheet(SOURCE, np.random.default_rng(3), tier)
+    np.testing.assert_array_equal(a, b)
+    assert truth["size"] == [a.shape[1], a.shape[0]]
+    grey = a.mean(axis=2)
+    for line in truth["lines"]:
+        assert len(line["text"]) == len(line["boxes"]) >= 1
+        for x, y, w, h in line["boxes"]:
+            assert 0 <= x and 0 <= y and x + w <= a.shape[1] and y + h <= a.shape[0]
+            inside = grey[y:y + h, x:x + w]
+            assert inside.max() - inside.min() > 40  # ink on paper inside every box
+
+
+def test_forcing_a_condition_changes_only_that_condition():
+    _, free = compose_sheet(SOURCE, np.random.default_rng(5), "hard")
+    _, forced = compose_sheet(SOURCE, np.random.default_rng(5), "hard", desk=not free["conditions"]["desk"])
+    assert forced["conditions"]["desk"] != free["conditions"]["desk"]
+    others = {k: v for k, v in free["conditions"].items() if k != "desk"}
+    assert {k: forced["conditions"][k] for k in others} == others
+    assert [line["text"] for line in forced["lines"]] == [line["text"] for line in free["lines"]]
+
+
+def test_two_columns_give_two_lines_per_row_in_reading_order():
+    _, truth = compose_sheet(SOURCE, np.random.default_rng(8), "photo", lines=2, two_columns=True, tilt=0.0)
+    tops = [min(b[1] for b in line["boxes"]) for line in truth["lines"]]
+    lefts = [min(b[0] for b in line["boxes"]) for line in truth["lines"]]
+    assert len(truth["lines"]) == 4
+    assert lefts[0] < lefts[1] and lefts[2] < lefts[3]  # left column first in each row
+    assert max(tops[:2]) < min(tops[2:])  # row by row
