@@ -25,5 +25,7 @@ setup(
     extras_require={
         # rapidfuzz: edit distance for the development benchmark's scorer.
         "test": ["pytest>=8", "rapidfuzz>=3"],
+        # Scale-out of batch jobs on a Dask cluster (recognize.py --scheduler).
+        "dask": ["dask[distributed]>=2024.1"],
     },
 )

@@ -13,9 +13,13 @@ Exit codes
 4  model problem (not a model, wrong bundle, unreadable)
 5  input image problem (not an image, unreadable)
 6  output problem (cannot write where asked)
+7  batch finished, but some images could not be read (see results.csv)
 """
 
 import sys
+
+
+BATCH_PARTIAL_FAILURE = 7
 
 
 class ReaderError(Exception):

@@ -37,11 +37,13 @@ class SheetReader:
     max_side : int
         Longer side of the working image; larger photos are read at reduced
         size, boxes are still reported in the original's pixels.
+    num_threads : int, optional
+        Inference threads (default: all cores; batch workers use one each).
     """
 
-    def __init__(self, model_path=DEFAULT_MODEL, runtime="auto", max_side=MAX_SIDE):
+    def __init__(self, model_path=DEFAULT_MODEL, runtime="auto", max_side=MAX_SIDE, num_threads=None):
         self.model_path = str(model_path)
-        self.recogniser = load_recogniser(model_path, runtime)
+        self.recogniser = load_recogniser(model_path, runtime, num_threads)
         self.max_side = max_side
 
     def read(self, source, name=None):
