@@ -23,8 +23,9 @@ setup(
         "matplotlib>=3.8",
     ],
     extras_require={
-        # rapidfuzz: edit distance for the development benchmark's scorer.
-        "test": ["pytest>=8", "rapidfuzz>=3"],
+        # rapidfuzz: edit distance for the benchmark's scorer; dask: the batch
+        # tests compare a LocalCluster run with a local one.
+        "test": ["pytest>=8", "rapidfuzz>=3", "dask[distributed]>=2024.1"],
         # Scale-out of batch jobs on a Dask cluster (recognize.py --scheduler).
         "dask": ["dask[distributed]>=2024.1"],
     },

@@ -28,15 +28,17 @@ from utils.sheets import hershey_glyph_source  # noqa: E402
 from utils.sheets import compose_sheet  # noqa: E402
 
 
-def make_photo(path, seed=5, digits_wanted=100):
+def make_photo(path, seed=5, digits_wanted=100, size=(4000, 3000)):
     """A 4000x3000 JPEG of a sheet on a desk with roughly ``digits_wanted`` digits."""
+    # Two columns of 4-7 digits: about 11 digits a row.
+    rows = max(1, round(digits_wanted / 11))
     for attempt in range(50):
         image, truth = compose_sheet(hershey_glyph_source(), np.random.default_rng([seed, attempt]), "photo",
-                                     lines=6, two_columns=True, desk=True, digit_height=120)
+                                     lines=rows, two_columns=True, desk=True, digit_height=90)
         count = sum(len(line["text"]) for line in truth["lines"])
-        if abs(count - digits_wanted) <= 15:
+        if abs(count - digits_wanted) <= 0.15 * digits_wanted:
             break
-    image = cv2.resize(image, (4000, 3000), interpolation=cv2.INTER_CUBIC)
+    image = cv2.resize(image, size, interpolation=cv2.INTER_CUBIC)
     cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, 90])
     return count
 

@@ -125,7 +125,6 @@ def test_kill_9_then_resume_records_every_image_exactly_once(tmp_path, shipped_c
 
 
 def test_dask_local_cluster_matches_local_run(mixed_folder, tmp_path, shipped_cnn):
-    pytest.importorskip("dask.distributed")
     local, dask = tmp_path / "local", tmp_path / "dask"
     recognize("-i", str(mixed_folder), "--out", str(local), "--no-images", "--quiet")
     result = recognize("-i", str(mixed_folder), "--out", str(dask), "--no-images", "--quiet",
