@@ -12,10 +12,10 @@ from utils.training import add_training_arguments, new_parser, train_and_save
 
 
 def main(argv=None):
-    parser = new_parser(__doc__, "python train_cnn.py --arch bn --epochs 20 --ensemble 2")
+    parser = new_parser(__doc__, "python train_cnn.py --arch bn --epochs 24 --ensemble 2")
     parser.add_argument("--arch", choices=["bn", "classic"], default="bn", help="architecture (default: %(default)s)")
     parser.add_argument("--ensemble", type=int, default=1, help="number of members packed into one model (default: 1)")
-    add_training_arguments(parser, {"out": "output/mnist_cnn.model", "epochs": 20, "batch_size": 128,
+    add_training_arguments(parser, {"out": "output/mnist_cnn.model", "epochs": 24, "batch_size": 128,
                                     "optimizer": "adam", "lr_decay": 0.85})
     args = parser.parse_args(argv)
     if args.ensemble < 1:

@@ -33,6 +33,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from utils.atomic import write_atomic
 from utils.errors import ImageError, OutputError, ReaderError
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
@@ -129,13 +130,6 @@ def get_reader(model, runtime):
     return _READERS[key]
 
 
-def _write_atomic(path, data):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-
-
 def process(task, out_dir, model, runtime="auto", images=True, model_label=None):
     """Read one image and write its outputs; return its results.jsonl record.
 
@@ -149,14 +143,12 @@ def process(task, out_dir, model, runtime="auto", images=True, model_label=None)
         page.model = model_label or str(model)
         document = page.to_dict()
         out = Path(out_dir) / task.rel
-        _write_atomic(out.with_name(out.name + ".json"), (json.dumps(document) + "\n").encode())
+        write_atomic(out.with_name(out.name + ".json"), json.dumps(document) + "\n")
         if images:
-            import cv2
-
             from utils.draw import annotate
+            from utils.imageio import save_image
 
-            ok, png = cv2.imencode(".png", annotate(page.work_image, page, page.work_scale))
-            _write_atomic(out.with_name(out.name + ".annotated.png"), png.tobytes())
+            save_image(out.with_name(out.name + ".annotated.png"), annotate(page.work_image, page, page.work_scale))
         record.update(document)
     except ReaderError as exc:
         record.update(status="error", error=str(exc))
@@ -239,7 +231,7 @@ def write_csv(out_dir):
     writer.writeheader()
     for record in read_records(out_dir):
         writer.writerow(csv_row(record))
-    _write_atomic(Path(out_dir) / RESULTS_CSV, buffer.getvalue().encode("utf-8"))
+    write_atomic(Path(out_dir) / RESULTS_CSV, buffer.getvalue())
 
 
 # --------------------------------------------------------------------------

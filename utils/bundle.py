@@ -24,6 +24,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from utils.atomic import write_atomic
 from utils.errors import ModelError, OutputError
 
 BUNDLE_FORMAT = "digit-sheet-reader/model-bundle"
@@ -74,10 +75,7 @@ def check_writable_parent(path):
 
 def write_json(path, data):
     """Write JSON atomically (temporary file, then rename)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
-    tmp.replace(path)
+    write_atomic(path, json.dumps(data, indent=2) + "\n")
 
 
 def save_bundle(model, path, metadata, extra_writers=(), export_litert=True):

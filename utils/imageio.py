@@ -17,6 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from utils.atomic import write_atomic
 from utils.errors import ImageError, OutputError
 
 MAX_SIDE = 2400
@@ -173,10 +174,7 @@ def save_image(path, image):
         ok = False
     if not ok:
         raise OutputError(f"{path}: cannot encode an image with extension '{path.suffix}' (use .png or .jpg)")
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        tmp.write_bytes(encoded.tobytes())
-        tmp.replace(path)
+        write_atomic(path, encoded.tobytes())
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None

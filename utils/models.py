@@ -57,7 +57,7 @@ def _conv_bn(filters, kernel, strides=1):
     ]
 
 
-def build_bn_cnn(num_classes=10, input_shape=INPUT_SHAPE, width=32, dropout=0.3, name="bn_cnn"):
+def build_bn_cnn(num_classes=10, input_shape=INPUT_SHAPE, width=32, dropout=0.25, name="bn_cnn"):
     """A small modern CNN: 3x3 convolutions with batch norm, downsampling by
     strided convolutions (28 -> 14 -> 7 -> 3), dropout, dense 128.
 

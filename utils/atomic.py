@@ -1,0 +1,22 @@
+"""Write files so that a crash never leaves one half-written."""
+
+import os
+from pathlib import Path
+
+
+def write_atomic(path, data):
+    """Write ``data`` (bytes or str) to ``path`` via a temporary sibling and a rename.
+
+    The temporary name starts with a dot and ends in ``.tmp-<pid>``, so a
+    reader of the folder never mistakes it for a result and a resumed batch
+    can sweep up what a killed one left. Parent folders are created.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
