@@ -33,6 +33,8 @@ def mixed_folder(tmp_path):
     (folder / "empty.png").write_bytes(b"")
     (folder / "notes.jpg").write_text("not an image\n")
     (folder / "readme.txt").write_text("ignored: not an image extension\n")
+    # Unreadable: permissions cannot stop root, a link to nowhere can.
+    (folder / "nested" / "lost.png").symlink_to(tmp_path / "nowhere.png")
     return folder
 
 
@@ -42,7 +44,8 @@ def test_folder_rows_statuses_and_exit_code(mixed_folder, tmp_path, shipped_cnn)
     assert result.returncode == BATCH_PARTIAL_FAILURE, result.stderr
     assert "Traceback" not in result.stderr
     records = {r["path"]: r for r in read_records(out)}
-    assert set(records) == {"a.jpg", "nested/b.jpg", "nested/deeper/c.jpg", "cut.jpg", "empty.png", "notes.jpg"}
+    assert set(records) == {"a.jpg", "nested/b.jpg", "nested/deeper/c.jpg", "cut.jpg", "empty.png", "notes.jpg",
+                            "nested/lost.png"}
     for good in ("a.jpg", "nested/b.jpg", "nested/deeper/c.jpg"):
         assert records[good]["status"] == "ok" and records[good]["lines"]
         document = json.loads((out / (good + ".json")).read_text())
@@ -51,14 +54,15 @@ def test_folder_rows_statuses_and_exit_code(mixed_folder, tmp_path, shipped_cnn)
     assert "truncated JPEG" in records["cut.jpg"]["error"]
     assert "empty file" in records["empty.png"]["error"]
     assert "not an image" in records["notes.jpg"]["error"]
+    assert "no such file" in records["nested/lost.png"]["error"]
     rows = (out / RESULTS_CSV).read_text().splitlines()
-    assert rows[0] == "path,text,lines,digits,min_confidence,status,error,ms" and len(rows) == 7
+    assert rows[0] == "path,text,lines,digits,min_confidence,status,error,ms" and len(rows) == 8
     truth = json.loads(SHEETS[0].with_suffix(".truth.json").read_text())
     assert "|".join(line["text"] for line in truth["lines"]) in (out / RESULTS_CSV).read_text()
 
     again = recognize("-i", str(mixed_folder), "--out", str(out), "--quiet")
-    assert again.returncode == BATCH_PARTIAL_FAILURE and "6 already done" in again.stderr
-    assert len((out / RESULTS_JSONL).read_text().splitlines()) == 6  # nothing read twice
+    assert again.returncode == BATCH_PARTIAL_FAILURE and "7 already done" in again.stderr
+    assert len((out / RESULTS_JSONL).read_text().splitlines()) == 7  # nothing read twice
 
 
 def test_list_file_with_a_missing_entry_and_all_good_exit_zero(tmp_path, shipped_cnn):

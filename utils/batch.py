@@ -82,7 +82,8 @@ def collect_inputs(spec):
     """
     spec_path = Path(spec)
     if spec_path.is_dir():
-        files = sorted(p for p in spec_path.rglob("*") if p.is_file() and _is_image(p))
+        # A dangling link is listed too: it gets an error row, not silence.
+        files = sorted(p for p in spec_path.rglob("*") if (p.is_file() or p.is_symlink()) and _is_image(p))
         root = spec_path
     elif spec_path.is_file() and spec_path.suffix.lower() == ".txt":
         lines = [line.strip() for line in spec_path.read_text().splitlines()]
@@ -98,7 +99,7 @@ def collect_inputs(spec):
             raise ImageError(f"{spec}: no such file or folder, and no image matches it as a pattern")
         root = None
     if root is None:
-        root = Path(os.path.commonpath([str(p.resolve().parent) for p in files])) if files else Path(".")
+        root = Path(os.path.commonpath([str(p.absolute().parent) for p in files])) if files else Path(".")
     tasks = []
     for file in files:
         try:
@@ -106,8 +107,8 @@ def collect_inputs(spec):
             size, mtime = stat.st_size, stat.st_mtime_ns
         except OSError:
             size, mtime = -1, 0  # reading it will fail and be recorded
-        rel = os.path.relpath(file.resolve(), root.resolve())
-        tasks.append(Task(str(file.resolve()), safe_relpath(rel), size, mtime))
+        rel = os.path.relpath(file.absolute(), root.absolute())
+        tasks.append(Task(str(file.absolute()), safe_relpath(rel), size, mtime))
     return tasks
 
 
