@@ -88,3 +88,18 @@ def test_ensemble_packs_members_into_one_model(tiny_bundle, tmp_path, tiny_test)
     assert metrics["ensemble_members"] == 2 and len(metrics["validation_accuracy"]) == 2
     rec = load_recogniser(out, "litert")
     assert rec.predict(tiny_test.images[:5]).shape == (5, 10)
+
+
+def test_pack_two_runs_into_one_bundle(tiny_bundle, tmp_path, tiny_test):
+    from utils import pack
+
+    out, data = tiny_bundle
+    other = tmp_path / "other.model"
+    assert train_cnn.main(["--data", str(data), "--out", str(other), "--arch", "classic", "--seed", "5", *TINY]) == 0
+    packed = tmp_path / "packed.model"
+    assert pack.main([str(out), str(other), "--out", str(packed), "--data", str(data)]) == 0
+    metrics = json.loads((packed / "metrics.json").read_text())
+    assert metrics["ensemble_members"] == 2 and metrics["packed_from"] == [str(out), str(other)]
+    single = [load_recogniser(b, "keras").predict(tiny_test.images) for b in (out, other)]
+    np.testing.assert_allclose(load_recogniser(packed, "litert").predict(tiny_test.images),
+                               (single[0] + single[1]) / 2, atol=1e-4)

@@ -176,7 +176,6 @@ def train_and_save(args, build_member, architecture, ensemble=1):
     Returns the metrics dict written to ``metrics.json``.
     """
     from utils.models import pack_ensemble
-    from utils.plots import plot_confusion, plot_dataset, plot_history
 
     check_writable_parent(args.out)
     train, val, test, splits = load_training_data(args)
@@ -184,13 +183,21 @@ def train_and_save(args, build_member, architecture, ensemble=1):
     members, histories = [], []
     for i in range(ensemble):
         seed_everything(args.seed + i)
-        member = build_member(f"{architecture}_{i + 1}" if ensemble > 1 else architecture)
+        member = build_member(f"{architecture}_seed{args.seed + i}" if ensemble > 1 else architecture)
         if not args.quiet and ensemble > 1:
             print(f"member {i + 1}/{ensemble} (seed {args.seed + i})", flush=True)
         histories.append(fit(member, train, val, args, args.seed + i))
         members.append(member)
     seconds = time.perf_counter() - started
     model = pack_ensemble(members)
+    sizes = {"train_samples": len(train), "validation_samples": len(val)}
+    return evaluate_and_save(model, test, splits, histories, seconds, architecture, args, sizes)
+
+
+def evaluate_and_save(model, test, splits, histories, seconds, architecture, args, extra=None):
+    """Test once, then write the bundle with curves, confusion matrix, mistakes and metrics."""
+    from utils.plots import plot_confusion, plot_dataset, plot_history
+
     scores, predicted = evaluate(model, test, args.num_classes)
     labels = [str(c) for c in range(args.num_classes)]
     metrics = {
@@ -198,15 +205,15 @@ def train_and_save(args, build_member, architecture, ensemble=1):
         "validation_accuracy": [max(h["val_accuracy"]) for h in histories],
         "epochs_run": [len(h["loss"]) for h in histories],
         "best_epoch": [int(np.argmax(h["val_accuracy"])) + 1 for h in histories],
-        "train_samples": len(train), "validation_samples": len(val),
         "training_seconds": round(seconds, 1),
-        "seconds_per_epoch": round(seconds / sum(len(h["loss"]) for h in histories), 2),
+        "seconds_per_epoch": round(seconds / max(1, sum(len(h["loss"]) for h in histories)), 2),
         "parameters": int(model.count_params()),
-        "architecture": architecture, "ensemble_members": ensemble,
+        "architecture": architecture, "ensemble_members": len(histories),
         "hyper_parameters": {k: v for k, v in vars(args).items() if k not in ("data", "out", "quiet")},
-        "augmentation": "off" if args.no_augment else "default (see utils/augment.py)",
+        "augmentation": "off" if getattr(args, "no_augment", False) else "default (see utils/augment.py)",
         "data": {"location": str(splits.location), "sha256": data_checksums(splits)},
         "versions": library_versions(),
+        **(extra or {}),
         "confusion_matrix": scores["confusion_matrix"],
         "history": histories,
     }
