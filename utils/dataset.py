@@ -118,13 +118,11 @@ def read_idx(path):
 
 def _idx_labels_for(images_path):
     """Find the labels file that pairs with an IDX images file."""
-    name = Path(images_path).name
-    candidates = [name.replace("images", "labels").replace("idx3", "idx1")]
-    for candidate in candidates:
-        path = Path(images_path).with_name(candidate)
-        if path.exists():
-            return path
-    raise DataError(f"{images_path}: no matching labels file ({candidates[0]}) beside it")
+    name = Path(images_path).name.replace("images", "labels").replace("idx3", "idx1")
+    path = Path(images_path).with_name(name)
+    if not path.exists():
+        raise DataError(f"{images_path}: no matching labels file ({name}) beside it")
+    return path
 
 
 def load_idx(images_path, labels_path=None, transpose=False):

@@ -144,8 +144,9 @@ def _decode(data, path, max_side):
     if is_jpeg and b"\xff\xd9" not in data[-4096:].tobytes():
         raise ImageError(f"{path}: truncated JPEG (no end-of-image marker)")
     if is_jpeg:
-        # JPEG: decode at the largest DCT reduction that still covers max_side.
-        # OpenCV applies EXIF orientation in these colour modes.
+        # JPEG: decode at the largest DCT reduction (1/2, 1/4, 1/8) that keeps
+        # the longer side at least MIN_REDUCED_SIDE. OpenCV applies EXIF
+        # orientation in these colour modes.
         reduction = 1
         if size:
             while reduction < 8 and max(size) / (reduction * 2) >= min(max_side, MIN_REDUCED_SIDE):
