@@ -48,7 +48,11 @@ def add_training_arguments(parser, defaults):
                         help="stop after this many epochs without a better validation accuracy (default: %(default)s)")
     parser.add_argument("--val-fraction", type=float, default=0.1,
                         help="fraction of the training set held out for validation (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=1, help="random seed (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=1, help="random seed of initialisation, shuffling and augmentation "
+                        "(default: %(default)s)")
+    parser.add_argument("--split-seed", type=int, default=1,
+                        help="seed of the validation split, kept apart from --seed so that runs with other seeds "
+                        "hold out the same digits, which the development benchmark draws from (default: %(default)s)")
     parser.add_argument("--no-augment", action="store_true", help="train on the plain images")
     parser.add_argument("--limit", type=int, help="train on the first N training images only (quick runs)")
     parser.add_argument("--num-classes", type=int, default=10, help="classes in the data set (default: %(default)s)")
@@ -98,7 +102,7 @@ def load_training_data(args):
     for part in (splits.train, splits.test):
         data_io.check_labels(part, args.num_classes)
     train = splits.train if args.limit is None else splits.train.subset(slice(0, args.limit))
-    train, val = data_io.train_val_split(train, args.val_fraction, args.seed)
+    train, val = data_io.train_val_split(train, args.val_fraction, args.split_seed)
     return train, val, splits.test, splits
 
 
