@@ -12,7 +12,6 @@ peak resident memory of the largest process (main or worker).
 
 import argparse
 import json
-import resource
 import shutil
 import statistics
 import subprocess
@@ -56,10 +55,14 @@ def main():
         command += [] if args.images else ["--no-images"]
         command += ["--workers", str(args.workers)] if args.workers else []
         command += ["--scheduler", args.scheduler] if args.scheduler else []
+        # A wrapper reports the peak of recognize.py's own process tree only
+        # (RUSAGE_CHILDREN here would also count the process that drew the photos).
+        wrapper = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
+                   "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(code)")
         started = time.perf_counter()
-        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+        result = subprocess.run([sys.executable, "-c", wrapper, *command], cwd=ROOT, capture_output=True, text=True)
         seconds = time.perf_counter() - started
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        peak_mb = int(result.stdout.split()[-1]) / 1024
         records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     ok = [r for r in records if r["status"] == "ok"]
     print(f"{len(records)} photos of 12 MP (~{statistics.mean(digits):.0f} digits each), exit {result.returncode}, "

@@ -30,4 +30,4 @@ def test_shipped_bundle_is_complete_and_small(name):
                  "curves.png", "confusion.png"):
         assert (folder / part).is_file(), part
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
-    assert size < 8 * 2**20, f"{name} is {size / 2**20:.1f} MB"
+    assert size < 12 * 2**20, f"{name} is {size / 2**20:.1f} MB"  # the CNN packs three members
