@@ -162,9 +162,18 @@ def test_bad_model(model):
 
 
 def test_unwritable_output(tmp_path, shipped_cnn):
-    code, _, err = run("-i", str(SHEET), "-o", str(tmp_path / "no" / "such" / "dir" / "out.png"))
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    code, _, err = run("-i", str(SHEET), "-o", str(blocker / "out.png"))
     assert code == OutputError.exit_code
     assert_one_line_error(err, "cannot write")
+    assert blocker.read_text() == "not a folder"
+
+
+def test_missing_output_folder_is_created(tmp_path, shipped_cnn):
+    out = tmp_path / "new" / "folder" / "out.png"
+    assert recognize.main(["-i", str(SHEET), "-o", str(out)]) == 0
+    assert out.stat().st_size > 0
 
 
 def test_unknown_output_extension(tmp_path, shipped_cnn):
