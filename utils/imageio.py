@@ -98,8 +98,11 @@ def _fit(image, max_side):
     return cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
 
 
-def load_image(source, max_side=MAX_SIDE):
+def load_image(source, max_side=MAX_SIDE, min_side=MIN_REDUCED_SIDE):
     """Load ``source`` (a path or an array) as a :class:`LoadedImage`.
+
+    ``min_side``: a large JPEG is decoded at the smallest DCT reduction
+    that keeps its longer side at least this long.
 
     Raises
     ------
@@ -129,10 +132,10 @@ def load_image(source, max_side=MAX_SIDE):
         raise ImageError(f"{path}: cannot read ({exc.strerror or exc})") from None
     if data.size == 0:
         raise ImageError(f"{path}: empty file (0 bytes)")
-    return _decode(data, path, max_side)
+    return _decode(data, path, max_side, min_side)
 
 
-def _decode(data, path, max_side):
+def _decode(data, path, max_side, min_side=MIN_REDUCED_SIDE):
     size = _header_size(data.tobytes()[:1 << 20])
     if size and size[0] * size[1] > MAX_PIXELS:
         raise ImageError(f"{path}: image of {size[0]}x{size[1]} pixels is too large "
@@ -149,7 +152,7 @@ def _decode(data, path, max_side):
         # orientation in these colour modes.
         reduction = 1
         if size:
-            while reduction < 8 and max(size) / (reduction * 2) >= min(max_side, MIN_REDUCED_SIDE):
+            while reduction < 8 and max(size) / (reduction * 2) >= min(max_side, min_side):
                 reduction *= 2
         image = cv2.imdecode(data, _REDUCED[reduction])
     else:

@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from utils.imageio import MAX_SIDE, load_image
+from utils.imageio import MAX_SIDE, MIN_REDUCED_SIDE, load_image
 from utils.lines import group_lines
 from utils.normalise import normalise_all
 from utils.preprocess import binarise, rough_digit_height
@@ -28,6 +28,10 @@ DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "output" / "mnist_cnn.m
 # Digits this tall (px) keep every detail the 20x20 MNIST box can use;
 # pages whose digits are much larger are worked on scaled down to it.
 WORK_DIGIT_HEIGHT = 40
+# Large JPEGs are first decoded small (1/4 or 1/8 size: a few ms); only if
+# their digits come out shorter than SMALL_DIGIT px are they decoded again
+# with more pixels.
+FAST_SIDE, SMALL_DIGIT = 800, 24
 
 
 class SheetReader:
@@ -53,9 +57,13 @@ class SheetReader:
     def read(self, source, name=None):
         """Read one image (a path or a BGR/grey array) and return a :class:`Page`."""
         clock = _Clock()
-        loaded = load_image(source, self.max_side)
-        clock.lap("load")
+        loaded = load_image(source, self.max_side, min_side=FAST_SIDE)
         image, scale, rough = shrink_to_digit_size(loaded.image, loaded.scale)
+        if rough < SMALL_DIGIT and max(loaded.image.shape[:2]) < min(self.max_side, MIN_REDUCED_SIDE) \
+                and max(loaded.original_size) > max(loaded.image.shape[:2]):
+            loaded = load_image(source, self.max_side)  # small digits: decode with more pixels
+            image, scale, rough = shrink_to_digit_size(loaded.image, loaded.scale)
+        clock.lap("load")
         binary = binarise(image, rough)
         clock.lap("preprocess")
         segmentation = find_regions(binary.mask, binary.digit_height)
