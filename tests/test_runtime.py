@@ -61,11 +61,9 @@ def test_not_a_model_is_a_model_error(tmp_path, make, message):
         load_recogniser(make(tmp_path / "thing"))
 
 
-def test_litert_path_does_not_import_tensorflow():
+def test_litert_path_does_not_import_tensorflow(shipped_cnn):
     code = ("import sys; from utils.runtime import load_recogniser; import numpy as np;"
             "r = load_recogniser('output/mnist_cnn.model', 'litert'); r.predict(np.zeros((3, 28, 28), np.uint8));"
             "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
-    if not (ROOT / "output" / "mnist_cnn.model" / "model.tflite").exists():
-        pytest.skip("shipped model not present")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]

@@ -34,9 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from utils.atomic import write_atomic
+from utils.dataset import IMAGE_EXTENSIONS
 from utils.errors import ImageError, OutputError, ReaderError
 
-IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 RESULTS_JSONL, RESULTS_CSV = "results.jsonl", "results.csv"
 CSV_COLUMNS = ["path", "text", "lines", "digits", "min_confidence", "status", "error", "ms"]
 

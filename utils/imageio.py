@@ -4,10 +4,10 @@
   (non-ASCII names included) or an array already in memory.
 - EXIF orientation is honoured (OpenCV applies it when decoding in colour).
 - Grey, colour, RGBA (composited over white paper) and 16-bit inputs.
-- Large images are decoded at reduced size where the codec can (JPEG's DCT
-  scaling: a 12 MP photo decodes at 1/2 size in a quarter of the time, with
-  no resize after) and otherwise resized, so that the working image's
-  longer side is at most ``max_side``. :attr:`LoadedImage.scale` maps working pixels back to the
+- Large JPEGs are decoded at reduced size by the codec itself (DCT scaling
+  by 1/2, 1/4 or 1/8: a fraction of the time, no resize after), keeping the
+  longer side at least ``min_side``; other large images are resized. The
+  working image's longer side is at most ``max_side``. :attr:`LoadedImage.scale` maps working pixels back to the
   original's.
 """
 
@@ -21,8 +21,8 @@ from utils.atomic import write_atomic
 from utils.errors import ImageError, OutputError
 
 MAX_SIDE = 2400
-# JPEG's DCT scaling is nearly free; use it while the working image keeps
-# at least this longer side (a 12 MP photo decodes at 2000x1500).
+# Default for ``min_side``: the longer side a DCT-reduced JPEG keeps at least
+# (a 12 MP photo decodes at 2000x1500). The reader asks for less first.
 MIN_REDUCED_SIDE = 1600
 # Refuse what no phone or scanner makes (the largest phone sensors give
 # 50-108 MP) before decoding eats the memory: 120 MP is 360 MB decoded.

@@ -27,6 +27,8 @@ LOW, HIGH = 0.16, 0.32
 MIN_CONTRAST = 0.10
 # Brightness below this fraction of the paper's is desk, not page.
 DESK_RATIO = 0.4
+# Rules are looked for on a mask thumbnail with this longer side.
+RULE_THUMB_SIDE = 640.0
 
 
 @dataclass
@@ -145,7 +147,7 @@ def find_rules(mask, horizontal, min_length):
     thin line tilted by even two degrees); they are drawn back at full size
     as bands a little thicker than the thumbnail's pixels.
     """
-    factor = max(1.0, max(mask.shape) / 640.0)
+    factor = max(1.0, max(mask.shape) / RULE_THUMB_SIDE)
     thumb = cv2.resize(mask * 255, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA) if factor > 1 else mask * 255
     thumb = (thumb > 40).astype(np.uint8) * 255
     # Only pixels in runs of 9 along the rule's direction can belong to a
@@ -198,7 +200,7 @@ def remove_rules(mask, rough_height=0.0, darkness=None):
     """
     height, width = mask.shape
     # Bridge across a band (thumbnail pixel + 2) with a margin for its tilt.
-    bridge = 2 * int(np.ceil(max(height, width) / 640.0)) + 7
+    bridge = 2 * int(np.ceil(max(height, width) / RULE_THUMB_SIDE)) + 7
     h_bands = find_rules(mask, True, max(0.25 * width, 4 * rough_height))
     mask = remove_band(mask, h_bands, True, bridge, darkness)
     v_bands = find_rules(mask, False, max(height / 3, 3 * rough_height))

@@ -59,8 +59,7 @@ class SheetReader:
         clock = _Clock()
         loaded = load_image(source, self.max_side, min_side=FAST_SIDE)
         image, scale, rough = shrink_to_digit_size(loaded.image, loaded.scale)
-        if rough < SMALL_DIGIT and max(loaded.image.shape[:2]) < min(self.max_side, MIN_REDUCED_SIDE) \
-                and max(loaded.original_size) > max(loaded.image.shape[:2]):
+        if rough < SMALL_DIGIT and self._decoded_below_default(loaded):
             loaded = load_image(source, self.max_side)  # small digits: decode with more pixels
             image, scale, rough = shrink_to_digit_size(loaded.image, loaded.scale)
         clock.lap("load")
@@ -78,6 +77,12 @@ class SheetReader:
         clock.lap("lines")
         image_name = name or (str(source) if not isinstance(source, np.ndarray) else "<array>")
         return Page(image_name, loaded.original_size, self.model_path, lines, clock.laps, loaded.image, loaded.scale)
+
+
+    def _decoded_below_default(self, loaded):
+        """True if the fast decode gave fewer pixels than a default decode would."""
+        side = max(loaded.image.shape[:2])
+        return side < min(self.max_side, MIN_REDUCED_SIDE, max(loaded.original_size))
 
 
 def shrink_to_digit_size(image, scale):
