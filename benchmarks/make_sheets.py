@@ -24,14 +24,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from utils.dataset import load_mnist, train_val_split  # noqa: E402
 from utils.errors import run_cli  # noqa: E402
-from utils.sheets import TIERS, compose_sheet, hershey_glyph_source, mnist_glyph_source  # noqa: E402
+from utils.sheets import ALL_TIERS, compose_sheet, hershey_glyph_source, mnist_glyph_source  # noqa: E402
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="runs/sheets", help="(default: %(default)s)")
     parser.add_argument("--per-tier", type=int, default=50, help="sheets per tier (default: %(default)s)")
-    parser.add_argument("--tiers", nargs="+", default=list(TIERS), choices=TIERS)
+    parser.add_argument("--tiers", nargs="+", default=list(ALL_TIERS), choices=ALL_TIERS)
     parser.add_argument("--seed", type=int, default=2024, help="(default: %(default)s)")
     parser.add_argument("--split-seed", type=int, default=1, help="seed of the training run's validation split (default: 1)")
     parser.add_argument("--val-fraction", type=float, default=0.1, help="as in training (default: 0.1)")
@@ -44,7 +44,8 @@ def main(argv=None):
     else:
         _, val = train_val_split(load_mnist(args.data).train, args.val_fraction, args.split_seed)
         source = mnist_glyph_source(val)
-    for t, tier in enumerate(args.tiers):
+    for tier in args.tiers:
+        t = ALL_TIERS.index(tier)  # the same sheets whichever tiers are asked for
         folder = Path(args.out) / tier
         folder.mkdir(parents=True, exist_ok=True)
         for i in tqdm(range(args.per_tier), desc=tier, file=sys.stderr):

@@ -71,7 +71,7 @@ def _left_neighbours(right):
 
 def _split_at_gaps(members, boxes, h, typical_gap):
     """Split one x-sorted line where a gap is much larger than typical."""
-    limit = max(1.2 * h, 3.0 * typical_gap)
+    limit = max(1.5 * h, 3.0 * typical_gap)  # a comma or dash between groups is not a gap
     pieces, current = [], [members[0]]
     for a, b in zip(members, members[1:]):
         gap = boxes[b, 0] - (boxes[a, 0] + boxes[a, 2])

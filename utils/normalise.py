@@ -68,7 +68,7 @@ def adjust_stroke(binary, target):
 def region_glyph(labels, region, pad=None):
     """The region's own pixels (its component ids only) as a 0/255 crop, padded."""
     x, y, w, h = region.box
-    crop = np.isin(labels[y:y + h, x:x + w], region.ids).astype(np.uint8) * 255
+    crop = region.pixels(labels).astype(np.uint8) * 255
     pad = pad if pad is not None else max(2, int(0.15 * max(w, h)))
     return cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
 

@@ -11,7 +11,8 @@
 3. **Threshold** with hysteresis: strokes must reach a strong level
    somewhere and are grown through weaker pixels, so faint show-through
    from the back of the page and paper texture stay out.
-4. **Ruled lines and grids** are found as long straight segments (Hough
+4. **Frames** drawn around numbers are erased along their outline.
+5. **Ruled lines and grids** are found as long straight segments (Hough
    transform, tolerant of tilt), removed, and strokes that crossed them are
    bridged again.
 """
@@ -195,8 +196,9 @@ def remove_rules(mask, rough_height=0.0, darkness=None):
     Rules are straight runs at least a quarter of the page wide (light
     falling off can hide the rest of a rule) or a third of it tall, and at
     least four (three) rough digit heights long, so that a tall 1 is never
-    taken for a grid line. Without a rough height (the first, thumbnail
-    pass) only the page fractions apply.
+    taken for a grid line (nor the bars of a row of 2s, 4s and 7s for a
+    rule). Without a rough height (the first, thumbnail pass) only the
+    page fractions apply.
     """
     height, width = mask.shape
     # Bridge across a band (thumbnail pixel + 2) with a margin for its tilt.
@@ -206,6 +208,34 @@ def remove_rules(mask, rough_height=0.0, darkness=None):
     v_bands = find_rules(mask, False, max(height / 3, 3 * rough_height))
     mask = remove_band(mask, v_bands, False, bridge, darkness)
     return mask, estimate_digit_height(mask)
+
+
+def remove_frames(mask, rough_height):
+    """Erase boxes drawn around numbers (amount boxes, form fields).
+
+    A frame is a component a few digit heights wide, one to four tall,
+    whose ink lies mostly along the outline of its minimum-area rectangle
+    (so a tilted box is found too); that outline is erased. Digits that
+    touch the frame keep everything off the outline. Frames are too short
+    to be found as ruled lines, and their upright sides read as 1s.
+    """
+    h = float(rough_height)
+    if h <= 0:
+        return mask
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    w, hh, area = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA]
+    candidates = np.flatnonzero((w > 2.5 * h) & (hh > 1.3 * h) & (hh < 4 * h) & (area < 0.3 * w * hh))
+    band = max(3, int(round(0.3 * h)))  # centred on the outer edge: reaches 0.15 h inwards
+    for i in candidates[candidates > 0]:
+        x, y = stats[i, cv2.CC_STAT_LEFT], stats[i, cv2.CC_STAT_TOP]
+        own = (labels[y:y + hh[i], x:x + w[i]] == i).astype(np.uint8)
+        points = cv2.findNonZero(own)
+        outline = np.zeros_like(own)
+        cv2.drawContours(outline, [np.int32(cv2.boxPoints(cv2.minAreaRect(points)))], 0, 1, band)
+        if (own & outline).sum() >= 0.7 * own.sum():
+            view = mask[y:y + hh[i], x:x + w[i]]
+            view[(own & outline) > 0] = 0
+    return mask
 
 
 def rough_digit_height(image, side=320):
@@ -230,5 +260,7 @@ def binarise(image, rough=None):
     # follow shadows; with no ink found, fall back to an image-sized kernel.
     kernel = 0.5 * rough if rough > 0 else min(image.shape[:2]) / 6
     darkness = ink_darkness(image, max(9.0, kernel))
-    mask, height = remove_rules(threshold(darkness), rough, darkness)
+    mask, height = remove_rules(remove_frames(threshold(darkness), rough), rough, darkness)
+    # Again after the rules: a frame crossed by a ruled line was one component with it.
+    mask = remove_frames(mask, rough)
     return Binarised(darkness, mask, height)

@@ -11,6 +11,7 @@ Examples
 """
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -19,10 +20,13 @@ import numpy as np
 from utils.imageio import MAX_SIDE, MIN_REDUCED_SIDE, load_image
 from utils.lines import group_lines
 from utils.normalise import normalise_all
+from utils.orient import find_page, fitted_angle, hanging_from_tops, top_down, turn, whole, writing_angle
 from utils.preprocess import binarise, rough_digit_height
-from utils.result import Digit, Line, Page
+from utils.reject import border_strokes
+from utils.result import Digit, Line, Page, Rejected
 from utils.runtime import load_recogniser
 from utils.segment import find_regions
+from utils.split import split_touching
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "output" / "mnist_cnn.model"
 # Digits this tall (px) keep every detail the 20x20 MNIST box can use;
@@ -32,6 +36,36 @@ WORK_DIGIT_HEIGHT = 40
 # their digits come out shorter than SMALL_DIGIT px are they decoded again
 # with more pixels.
 FAST_SIDE, SMALL_DIGIT = 800, 24
+# Lines tilted by more than this (deg) are read from a turned view; less
+# is left to the line grouping, which follows a few degrees of drift.
+SKEW_MIN = 5.0
+# A page whose digits are this unsure this often may be upside down.
+UNSURE, UNSURE_SHARE = 0.9, 0.12
+# Another way up must beat the first reading's mean confidence by this.
+TURN_MARGIN = 0.02
+
+
+@dataclass
+class Reading:
+    """One pass of the pipeline over a view: its regions and their labels."""
+
+    view: object
+    segmentation: object
+    labels: list
+    confidences: np.ndarray
+
+    @property
+    def score(self):
+        return float(np.mean(self.confidences)) if len(self.confidences) else 0.0
+
+    def looks_upside_down(self):
+        """Cheap hints: many unsure digits, or digits hanging from a top line."""
+        c = self.confidences
+        if len(c) < 3:
+            return False
+        boxes = np.array([r.box for r in self.segmentation.regions], np.float64)
+        hanging = hanging_from_tops(boxes, group_lines(boxes, self.segmentation.digit_height))
+        return hanging or float(np.mean(c < UNSURE)) >= UNSURE_SHARE
 
 
 class SheetReader:
@@ -62,21 +96,72 @@ class SheetReader:
         if rough < SMALL_DIGIT and self._decoded_below_default(loaded):
             loaded = load_image(source, self.max_side)  # small digits: decode with more pixels
             image, scale, rough = shrink_to_digit_size(loaded.image, loaded.scale)
+        view = whole(image)
+        corners = find_page(image)
+        if corners is not None:
+            view = top_down(view, corners)
         clock.lap("load")
-        binary = binarise(image, rough)
+        reading = self._upright(self._pass(view, rough, clock), rough, clock)
+        segmentation, labels, confidences = reading.segmentation, reading.labels, reading.confidences
+        boxes = np.array([r.box for r in segmentation.regions], dtype=np.float64).reshape(-1, 4)
+        order = group_lines(boxes, segmentation.digit_height)
+        rejected = list(segmentation.rejected)
+        borders = border_strokes(boxes, order)
+        if borders:
+            rejected += [(tuple(boxes[i]), "border") for i in sorted(borders)]
+            keep = [i for i in range(len(boxes)) if i not in borders]
+            order = [[keep[k] for k in line] for line in group_lines(boxes[keep], segmentation.digit_height)]
+
+        def original(box):
+            return _to_original(reading.view.box_to_photo(box), scale, loaded.original_size)
+
+        lines = [Line([Digit(labels[i], float(confidences[i]), original(boxes[i])) for i in line]) for line in order]
+        clock.lap("lines")
+        image_name = name or (str(source) if not isinstance(source, np.ndarray) else "<array>")
+        return Page(image_name, loaded.original_size, self.model_path, lines, clock.laps, loaded.image, loaded.scale,
+                    rotation=reading.view.rotation, skew=round(reading.view.skew, 1),
+                    rejected=[Rejected(original(box), reason) for box, reason in rejected])
+
+    def _pass(self, view, rough, clock):
+        """Binarise, segment and recognise one view."""
+        binary = binarise(view.image, rough)
         clock.lap("preprocess")
         segmentation = find_regions(binary.mask, binary.digit_height)
+        segmentation.regions = split_touching(segmentation.labels, segmentation.regions, segmentation.digit_height,
+                                              binary.darkness, self.recogniser.classify)
         crops = normalise_all(segmentation.labels, segmentation.regions, binary.darkness)
         clock.lap("segment")
         labels, confidences = self.recogniser.classify(crops)
         clock.lap("recognise")
-        boxes = np.array([r.box for r in segmentation.regions], dtype=np.float64).reshape(-1, 4)
-        order = group_lines(boxes, segmentation.digit_height)
-        lines = [Line([Digit(labels[i], float(confidences[i]), _to_original(boxes[i], scale, loaded.original_size))
-                       for i in line]) for line in order]
-        clock.lap("lines")
-        image_name = name or (str(source) if not isinstance(source, np.ndarray) else "<array>")
-        return Page(image_name, loaded.original_size, self.model_path, lines, clock.laps, loaded.image, loaded.scale)
+        return Reading(view, segmentation, labels, np.asarray(confidences))
+
+    def _upright(self, reading, rough, clock):
+        """Turn the view until lines run left to right, the right way up.
+
+        Cheap signals first, so an upright page pays for nothing more: the
+        direction the regions line up in, and how sure the recogniser was.
+        Lines far from horizontal are read again from a view turned to
+        level them; steeper than 45 deg they may run either way, so both
+        ways are read and the recogniser's confidence decides (and the
+        view as it was stays a candidate: a column of single digits also
+        lines up vertically). A page read unsurely is also read upside
+        down.
+        """
+        regions = reading.segmentation.regions
+        angle = writing_angle([r.centre for r in regions])
+        if abs(angle) < 3 * SKEW_MIN:  # lines can be grouped as they are: fit them
+            boxes = np.array([r.box for r in regions], np.float64).reshape(-1, 4)
+            angle = fitted_angle(boxes, group_lines(boxes, reading.segmentation.digit_height))
+        if abs(angle) > SKEW_MIN:
+            levelled = self._pass(turn(reading.view, -angle), rough, clock)
+            if abs(angle) <= 45:
+                reading = levelled if _no_worse(levelled, reading) else reading
+            else:
+                other = self._pass(turn(reading.view, 180 - angle), rough, clock)
+                reading = max([reading, levelled, other], key=lambda r: r.score)
+        if reading.looks_upside_down():
+            reading = _most_confident([reading, self._pass(turn(reading.view, 180), rough, clock)])
+        return reading
 
 
     def _decoded_below_default(self, loaded):
@@ -100,12 +185,25 @@ def shrink_to_digit_size(image, scale):
     return small, scale * image.shape[1] / small.shape[1], rough * small.shape[1] / image.shape[1]
 
 
-def _to_original(box, s, original_size):
-    """Working-resolution box -> integer box in the original image, clipped."""
+def _no_worse(levelled, reading):
+    """A levelled reading is kept unless it lost regions or confidence:
+    the tilt estimate was then wrong (a grid's fragments, a lone line)."""
+    return (len(levelled.confidences) >= 0.8 * len(reading.confidences)
+            and levelled.score >= reading.score - 2 * TURN_MARGIN)
+
+
+def _most_confident(readings):
+    """The first reading unless another is clearly more confident."""
+    best = max(readings[1:], key=lambda r: r.score)
+    return best if best.score > readings[0].score + TURN_MARGIN else readings[0]
+
+
+def _to_original(corners, s, original_size):
+    """Working-resolution (x0, y0, x1, y1) -> integer box in the original image, clipped."""
     width, height = original_size
-    x0, y0 = int(np.floor(box[0] * s)), int(np.floor(box[1] * s))
-    x1 = min(width, int(np.ceil((box[0] + box[2]) * s)))
-    y1 = min(height, int(np.ceil((box[1] + box[3]) * s)))
+    x0, y0 = max(0, int(np.floor(corners[0] * s))), max(0, int(np.floor(corners[1] * s)))
+    x1 = min(width, int(np.ceil(corners[2] * s)))
+    y1 = min(height, int(np.ceil(corners[3] * s)))
     return (x0, y0, x1 - x0, y1 - y0)
 
 
@@ -118,6 +216,6 @@ class _Clock:
 
     def lap(self, name):
         now = time.perf_counter()
-        self.laps[name] = (now - self.last) * 1000.0
+        self.laps[name] = self.laps.get(name, 0.0) + (now - self.last) * 1000.0
         self.laps["total"] = (now - self.start) * 1000.0
         self.last = now

@@ -39,6 +39,17 @@ class Digit:
 
 
 @dataclass
+class Rejected:
+    """A mark that is not a digit (dot, comma, dash, line, border, page edge)."""
+
+    box: tuple
+    reason: str
+
+    def to_dict(self):
+        return {"box": [int(v) for v in self.box], "reason": self.reason}
+
+
+@dataclass
 class Line:
     """Digits of one line, left to right."""
 
@@ -69,6 +80,11 @@ class Page:
     # working pixel: for drawing; not part of the exported result.
     work_image: object = field(default=None, repr=False, compare=False)
     work_scale: float = field(default=1.0, repr=False, compare=False)
+    # How the page lay in the photo, counter-clockwise: a quarter turn
+    # (0, 90, 180, 270) and a tilt in degrees on top of it.
+    rotation: int = 0
+    skew: float = 0.0
+    rejected: list = field(default_factory=list)
 
     @property
     def text(self):
@@ -84,6 +100,9 @@ class Page:
             "image": self.image,
             "size": [int(v) for v in self.size],
             "model": self.model,
+            "rotation": int(self.rotation),
+            "skew": float(self.skew),
             "lines": [line.to_dict() for line in self.lines],
+            "rejected": [r.to_dict() for r in self.rejected],
             "timing_ms": {k: round(float(v), 1) for k, v in self.timing_ms.items()},
         }

@@ -8,6 +8,9 @@ pixels:
 - fragments of one digit (a 5's floating bar, a broken stroke) are merged
   into the neighbour they overlap, when the union still has a digit's size;
 - what stays too small after merging (dots, commas, dashes) is dropped.
+
+Dropped marks of a visible size are kept in ``Segmentation.rejected``
+with the reason, for the JSON's ``"rejected"`` list.
 """
 
 from dataclasses import dataclass, field
@@ -23,6 +26,14 @@ class Region:
     box: tuple  # x, y, w, h
     ids: list = field(default_factory=list)
     area: int = 0
+    # For a piece of a split region: which pixels of the box are its own
+    # (bool, box-sized); otherwise every pixel of its components is.
+    mask: object = None
+
+    def pixels(self, labels):
+        """Bool array over the box: the region's own ink."""
+        x, y, w, h = self.box
+        return self.mask if self.mask is not None else np.isin(labels[y:y + h, x:x + w], self.ids)
 
     @property
     def centre(self):
@@ -43,6 +54,9 @@ class Segmentation:
     regions: list
     labels: np.ndarray
     digit_height: float
+    # (box, reason) of marks that are not digits: dots, commas, dashes,
+    # lines, borders, the page's edge. Pixel noise is not listed.
+    rejected: list = field(default_factory=list)
 
 
 def _overlap(a, b):
@@ -101,16 +115,22 @@ def find_regions(mask, digit_height):
     h = float(digit_height)
     if count <= 1 or h <= 0:
         return Segmentation([], labels, h)
-    regions = []
+    regions, rejected = [], []
     for i in range(1, count):
         x, y, w, hh, area = (int(v) for v in stats[i])
+        box = (x, y, w, hh)
         if area < max(4, 0.004 * h * h):
-            continue  # speck of dust or noise (a thin-pen 1 still has ~0.012 h^2)
+            continue  # speck of noise (a thin-pen 1 still has ~0.012 h^2): not worth listing
         if hh > 2.5 * h or w > 4 * h:
-            continue  # page edge, desk, drawing: not one digit
-        if _touches_frame((x, y, w, hh), labels.shape) and min(w, hh) < 0.3 * h:
-            continue  # a sliver along the photo's edge: paper edge or a cut-off stroke
-        regions.append(Region((x, y, w, hh), [i], area))
-    regions = merge_fragments(regions, h)
-    kept = [r for r in regions if r.box[3] >= 0.45 * h and r.area >= 0.008 * h * h]
-    return Segmentation(kept, labels, h)
+            rejected.append((box, "line" if min(w, hh) < 0.3 * h else "too large"))  # underline, border, drawing
+        elif _touches_frame(box, labels.shape) and min(w, hh) < 0.3 * h:
+            rejected.append((box, "edge"))  # a sliver along the photo's edge: paper edge or a cut-off stroke
+        else:
+            regions.append(Region(box, [i], area))
+    kept = []
+    for r in merge_fragments(regions, h):
+        if r.box[3] >= 0.45 * h and r.area >= 0.008 * h * h:
+            kept.append(r)
+        elif max(r.box[2], r.box[3]) >= 0.1 * h:
+            rejected.append((r.box, "dash" if r.box[2] > 1.5 * r.box[3] else "dot"))  # also commas, dirt
+    return Segmentation(kept, labels, h, rejected)

@@ -19,6 +19,10 @@ hard       all of photo, stronger, plus shadows, squared paper, show-through,
            tiny crops and 16 MP frames
 =========  ==================================================================
 
+The hard cases (page on a desk in perspective, large tilts and turns,
+touching and broken digits, punctuation, show-through, small strip scans)
+are tiers of their own, built on ``photo``: see :mod:`utils.sheet_cases`.
+
 Ground truth lists each line's text and each digit's box in the final
 image's pixels, lines in reading order (rows top to bottom, columns left
 to right), as the reader reports them.
@@ -27,9 +31,11 @@ to right), as the reader reports them.
 import cv2
 import numpy as np
 
+from utils.sheet_cases import CASE_TIERS, break_strokes, compose_strip, frame_lines, mark_alpha, page_matrix
 from utils.synth import render_glyph
 
 TIERS = ("clean", "photo", "hard")
+ALL_TIERS = TIERS + CASE_TIERS
 PENS = {"black": (30, 30, 35), "blue": (150, 50, 20), "red": (40, 40, 190), "pencil": (95, 95, 100)}
 
 
@@ -57,11 +63,12 @@ def _glyph_alpha(glyph, height, thickness=0):
     return np.clip(alpha * 1.15, 0, 1)
 
 
-def _layout(glyph_source, rng, tier, n_lines, h, marker, style):
+def _layout(glyph_source, rng, tier, n_lines, h, marker, style, case=None):
     """Glyphs placed in lines: rows of columns of (label, alpha, x, y).
 
     Each glyph advances the pen by its own width plus a gap, so wide and
-    narrow digits sit as a hand would put them.
+    narrow digits sit as a hand would put them. Punctuation marks have
+    label ``None``.
     """
     two_columns = _choose(style, "two_columns", rng.random() < (0.1 if tier == "clean" else 0.25))
     touching = _choose(style, "touching", tier == "hard" and rng.random() < 0.4)
@@ -71,17 +78,27 @@ def _layout(glyph_source, rng, tier, n_lines, h, marker, style):
     for r in range(n_lines):
         row, x = [], h * rng.uniform(0.6, 1.5)
         for _ in range(2 if two_columns else 1):
-            column = []
-            for _ in range(int(rng.integers(4, 8 if two_columns else 14))):
+            column, joined = [], 0
+            count = int(rng.integers(4, 8 if two_columns else 14))
+            for k in range(count):
                 label, glyph = glyph_source(rng)
                 dh = int(round(h * rng.uniform(0.85, 1.15)))
                 alpha = _glyph_alpha(glyph, dh, int(max(2, dh * 0.08)) if marker else 0)
+                if case == "broken" and rng.random() < 0.4:
+                    alpha = break_strokes(alpha, rng)
                 y = r * line_step + h * 0.8 + rng.normal(0, wobble) + (h - dh)
                 column.append((label, alpha, x, y))
                 # Near-touching: a tenth to a fifth of a digit height apart. Truly
                 # touching digits need splitting (the hard-photos issue).
                 gap = rng.uniform(0.1, 0.2) if touching else rng.uniform(0.15, 0.5)
+                if case == "touching":  # pairs and triples overlapping by up to a sixth of h
+                    joined = joined - 1 if joined > 0 else (int(rng.choice([1, 2])) if rng.random() < 0.6 else 0)
+                    gap = rng.uniform(-0.16, -0.04) if joined > 0 else gap
                 x += alpha.shape[1] + h * gap
+                if case == "punctuation" and k < count - 1 and rng.random() < 0.2:
+                    mark, dy = mark_alpha(str(rng.choice([".", ",", "-"])), h)
+                    column.append((None, mark, x, r * line_step + h * 0.8 + dy))
+                    x += mark.shape[1] + h * rng.uniform(0.2, 0.4)
             row.append(column)
             x += h * rng.uniform(2.5, 4.0)
         rows.append(row)
@@ -102,7 +119,8 @@ def compose_sheet(glyph_source, rng, tier="photo", **style):
         Force a choice the tier would otherwise make at random:
         ``lines`` (int), ``digit_height`` (px), ``two_columns``, ``touching``,
         ``rules``, ``grid``, ``desk``, ``shadow``, ``show_through``,
-        ``specks``, ``marker`` (bools), ``pen`` (a key of PENS), ``tilt`` (deg).
+        ``specks``, ``marker`` (bools), ``pen`` (a key of PENS), ``tilt`` (deg),
+        ``turn`` (0, 90, 180 or 270), ``perspective`` (bool).
 
     Returns
     -------
@@ -110,13 +128,18 @@ def compose_sheet(glyph_source, rng, tier="photo", **style):
     truth : dict
         ``{"tier", "size": [w, h], "lines": [{"text", "boxes": [[x, y, w, h], ...]}]}``
     """
-    if tier not in TIERS:
-        raise ValueError(f"tier must be one of {TIERS}")
+    if tier not in ALL_TIERS:
+        raise ValueError(f"tier must be one of {ALL_TIERS}")
+    if tier == "strips":
+        image, lines = compose_strip(glyph_source, rng, style)
+        return image, _truth(tier, image, style, lines)
+    case, tier = (tier, "photo") if tier in CASE_TIERS else (None, tier)
     hard, clean = tier == "hard", tier == "clean"
     h = int(_choose(style, "digit_height", rng.uniform(28, 70) if not hard else rng.choice([rng.uniform(24, 40), rng.uniform(40, 110)])))
+    style["chosen"]["digit_height"] = h
     n_lines = int(_choose(style, "lines", rng.integers(1, 7)))
     marker = _choose(style, "marker", hard and rng.random() < 0.2)
-    rows, line_step = _layout(glyph_source, rng, tier, n_lines, h, marker, style)
+    rows, line_step = _layout(glyph_source, rng, tier, n_lines, h, marker, style, case)
     # Paper just large enough for the text plus margins.
     right = max(x + alpha.shape[1] for row in rows for col in row for _, alpha, x, _ in col)
     width = int(right + h * rng.uniform(0.8, 2.0))
@@ -132,8 +155,8 @@ def compose_sheet(glyph_source, rng, tier="photo", **style):
     grid = _choose(style, "grid", hard and rng.random() < 0.4)
     if _choose(style, "rules", not clean and rng.random() < 0.5) or grid:
         _draw_rules(paper, rng, rows, h, line_step, grid=grid)
-    if _choose(style, "show_through", hard and rng.random() < 0.3):
-        _show_through(paper, glyph_source, rng, h)
+    if _choose(style, "show_through", case == "show_through" or hard and rng.random() < 0.3):
+        _show_through(paper, glyph_source, rng, h, strength=(0.12, 0.2) if case == "show_through" else (0.08, 0.14))
     pen = PENS[_choose(style, "pen", rng.choice(["black", "blue"] if clean else ["black", "blue", "red", "pencil" if hard else "black"]))]
     lines = []
     for row in rows:
@@ -142,19 +165,24 @@ def compose_sheet(glyph_source, rng, tier="photo", **style):
             for label, alpha, x, y in col:
                 alpha = alpha * (rng.uniform(0.75, 1.0) if not clean else 1.0)
                 box = _stamp(paper, alpha, int(round(x)), int(round(y)), pen)
-                if box is None:
+                if box is None or label is None:
                     continue
                 text += str(label)
                 boxes.append(box)
             if text:
                 lines.append({"text": text, "boxes": boxes})
+    if case == "punctuation":
+        frame_lines(paper, lines, rng, h, pen)
     if _choose(style, "specks", hard and rng.random() < 0.5):
         _specks(paper, rng, h)
-    image, lines = _photograph(paper, lines, rng, tier, h, style)
-    truth = {"tier": tier, "size": [int(image.shape[1]), int(image.shape[0])], "digit_height": h,
-             "conditions": {k: v for k, v in style["chosen"].items() if k not in ("digit_height", "lines")},
-             "lines": lines}
-    return image, truth
+    image, lines = _photograph(paper, lines, rng, tier, h, style, case)
+    return image, _truth(case or tier, image, style, lines)
+
+
+def _truth(tier, image, style, lines):
+    return {"tier": tier, "size": [int(image.shape[1]), int(image.shape[0])], "digit_height": int(style["chosen"]["digit_height"]),
+            "conditions": {k: v for k, v in style["chosen"].items() if k not in ("digit_height", "lines")},
+            "lines": lines}
 
 
 def _stamp(paper, alpha, x, y, pen):
@@ -189,7 +217,7 @@ def _draw_rules(paper, rng, rows, h, line_step, grid=False):
     paper[:] = paper * (1 - canvas[..., None] * strength) + colour * canvas[..., None] * strength
 
 
-def _show_through(paper, glyph_source, rng, h):
+def _show_through(paper, glyph_source, rng, h, strength=(0.08, 0.14)):
     """Faint, blurred, mirrored writing from the back of the page."""
     height, width = paper.shape[:2]
     ghost = np.zeros((height, width), np.float32)
@@ -199,7 +227,7 @@ def _show_through(paper, glyph_source, rng, h):
         x, y = int(rng.uniform(0, width - alpha.shape[1])), int(rng.uniform(0, height - alpha.shape[0]))
         if x >= 0 and y >= 0:
             ghost[y:y + alpha.shape[0], x:x + alpha.shape[1]] = np.maximum(ghost[y:y + alpha.shape[0], x:x + alpha.shape[1]], alpha)
-    ghost = cv2.GaussianBlur(ghost, (0, 0), 2.0) * rng.uniform(0.08, 0.14)
+    ghost = cv2.GaussianBlur(ghost, (0, 0), 2.0) * rng.uniform(*strength)
     paper *= (1 - ghost)[..., None]
 
 
@@ -210,26 +238,31 @@ def _specks(paper, rng, h):
         cv2.circle(paper, (int(rng.uniform(0, width)), int(rng.uniform(0, height))), radius, (60, 60, 60), -1, cv2.LINE_AA)
 
 
-def _photograph(paper, lines, rng, tier, h, style):
+def _photograph(paper, lines, rng, tier, h, style, case=None):
     """Tilt, desk, light, blur, noise, JPEG; boxes follow the geometry."""
     hard, clean = tier == "hard", tier == "clean"
     height, width = paper.shape[:2]
     angle = _choose(style, "tilt", 0.0 if clean else rng.uniform(-4, 4) if hard else rng.uniform(-2, 2))
-    desk = _choose(style, "desk", not clean and rng.random() < (0.5 if hard else 0.3))
+    desk = _choose(style, "desk", case == "desk" or not clean and rng.random() < (0.5 if hard else 0.3))
     border = int(max(height, width) * rng.uniform(0.08, 0.25)) if desk else 0
     out_w, out_h = width + 2 * border, height + 2 * border
     matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
     matrix[:, 2] += border
+    if case in ("desk", "tilt", "turned"):
+        matrix, (out_w, out_h), border = _case_geometry(width, height, rng, case, style, border)
     if desk:
         base = np.array(rng.choice([[40, 55, 75], [30, 30, 35], [70, 90, 110]]), np.float32)
         grain = cv2.GaussianBlur(rng.normal(0, 1, (out_h, out_w)).astype(np.float32), (0, 0), sigmaX=8, sigmaY=1)
         background = base + (grain * 12)[..., None]
+    warp = _warp(matrix, (out_w, out_h))
     if desk:
-        sheet = cv2.warpAffine(paper, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR)
-        cover = cv2.warpAffine(np.ones(paper.shape[:2], np.float32), matrix, (out_w, out_h), flags=cv2.INTER_LINEAR)
+        sheet = warp(paper)
+        cover = warp(np.ones(paper.shape[:2], np.float32))
         sheet = sheet + background * (1 - cover)[..., None]
+    elif case:  # a larger sheet of the same paper around the text
+        sheet = warp(paper, borderMode=cv2.BORDER_CONSTANT, borderValue=[float(v) for v in np.median(paper[:3, :], axis=(0, 1))])
     else:  # the photo shows only paper: fill the corners the tilt opens with paper
-        sheet = cv2.warpAffine(paper, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        sheet = warp(paper, borderMode=cv2.BORDER_REFLECT)
     lines = [{"text": line["text"], "boxes": [_rotate_box(b, matrix) for b in line["boxes"]]} for line in lines]
     if not clean:
         sheet = _light(sheet, rng, hard, style)
@@ -246,9 +279,36 @@ def _photograph(paper, lines, rng, tier, h, style):
     return image, lines
 
 
+def _case_geometry(width, height, rng, case, style, border):
+    """Paper-to-photo matrix (3x3), photo size and desk border of the
+    desk, tilt and turned tiers."""
+    if case == "desk":
+        angle = _choose(style, "tilt", rng.uniform(-20, 20))
+    elif case == "tilt":
+        angle = _choose(style, "tilt", rng.choice([-1, 1]) * rng.uniform(5, 45))
+    else:
+        angle = _choose(style, "tilt", rng.uniform(-2, 2))
+    turn = _choose(style, "turn", int(rng.choice([90, 180, 270])) if case == "turned" else 0)
+    perspective = _choose(style, "perspective", case == "desk")
+    matrix, (w, h) = page_matrix(width, height, rng, angle, turn, perspective)
+    if case == "desk":  # the desk fills about half the frame
+        border = int(max(w, h) * rng.uniform(0.2, 0.4))
+    return np.array([[1, 0, border], [0, 1, border], [0, 0, 1]]) @ matrix, (w + 2 * border, h + 2 * border), border
+
+
+def _warp(matrix, size):
+    """Warp function for an affine (2x3) or perspective (3x3) ``matrix``."""
+    if matrix.shape[0] == 2:
+        return lambda image, **kw: cv2.warpAffine(image, matrix, size, flags=cv2.INTER_LINEAR, **kw)
+    return lambda image, **kw: cv2.warpPerspective(image, matrix, size, flags=cv2.INTER_LINEAR, **kw)
+
+
 def _rotate_box(box, matrix):
+    """Axis-aligned box around ``box`` mapped by a 2x3 or 3x3 matrix."""
     x, y, w, h = box
     corners = np.array([[x, y, 1], [x + w, y, 1], [x, y + h, 1], [x + w, y + h, 1]], np.float64) @ matrix.T
+    if matrix.shape[0] == 3:
+        corners = corners[:, :2] / corners[:, 2:]
     x0, y0 = corners.min(axis=0)
     x1, y1 = corners.max(axis=0)
     return [int(round(x0)), int(round(y0)), int(round(x1 - x0)), int(round(y1 - y0))]
