@@ -87,8 +87,18 @@ def grey_glyph(darkness, labels, region):
     return np.clip(ink * (255.0 / max(core, 1.0)), 0, 255).astype(np.uint8), binary
 
 
-def normalise(labels, region, darkness=None):
-    """One region -> 28x28 uint8 crop, MNIST style."""
+def normalise(labels, region, darkness=None, bridge=0):
+    """One region -> 28x28 uint8 crop, MNIST style.
+
+    ``bridge`` (px) closes gaps up to that wide in the strokes first: a
+    second look at a digit whose stroke broke (a pen skipping, a fold).
+    """
+    if bridge:
+        glyph = normalise(labels, region, darkness)  # the crop as usual, then closed at its own scale
+        size = max(3, int(round(bridge * 20.0 / max(region.box[2], region.box[3]))) | 1)
+        glyph = cv2.morphologyEx(glyph, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+        ys, xs = np.nonzero(glyph)
+        return mnist_style(glyph[ys.min():ys.max() + 1, xs.min():xs.max() + 1])
     if darkness is None:
         glyph = adjust_stroke(region_glyph(labels, region), STROKE_RATIO * max(region.box[2], region.box[3]))
     else:
@@ -100,8 +110,8 @@ def normalise(labels, region, darkness=None):
     return mnist_style(glyph[ys.min():ys.max() + 1, xs.min():xs.max() + 1])
 
 
-def normalise_all(labels, regions, darkness=None):
+def normalise_all(labels, regions, darkness=None, bridge=0):
     """All regions of a page -> (N, 28, 28) uint8, ready for one batch."""
     if not regions:
         return np.zeros((0, 28, 28), np.uint8)
-    return np.stack([normalise(labels, r, darkness) for r in regions])
+    return np.stack([normalise(labels, r, darkness, bridge) for r in regions])

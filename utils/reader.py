@@ -26,7 +26,7 @@ from utils.reject import border_strokes
 from utils.result import Digit, Line, Page, Rejected
 from utils.runtime import load_recogniser
 from utils.segment import find_regions
-from utils.split import split_touching
+from utils.split import join_broken, reread_bridged, split_touching
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "output" / "mnist_cnn.model"
 # Digits this tall (px) keep every detail the 20x20 MNIST box can use;
@@ -127,11 +127,14 @@ class SheetReader:
         binary = binarise(view.image, rough)
         clock.lap("preprocess")
         segmentation = find_regions(binary.mask, binary.digit_height)
-        segmentation.regions = split_touching(segmentation.labels, segmentation.regions, segmentation.digit_height,
-                                              binary.darkness, self.recogniser.classify)
+        for check in (join_broken, split_touching):  # both asking the recogniser
+            segmentation.regions = check(segmentation.labels, segmentation.regions, segmentation.digit_height,
+                                         binary.darkness, self.recogniser.classify)
         crops = normalise_all(segmentation.labels, segmentation.regions, binary.darkness)
         clock.lap("segment")
-        labels, confidences = self.recogniser.classify(crops)
+        labels, confidences = reread_bridged(segmentation.labels, segmentation.regions, segmentation.digit_height,
+                                             binary.darkness, self.recogniser.classify,
+                                             self.recogniser.classify(crops))
         clock.lap("recognise")
         return Reading(view, segmentation, labels, np.asarray(confidences))
 

@@ -1,4 +1,5 @@
-"""Split digits that touch: regions -> regions, checked by the recogniser.
+"""Split digits that touch, join digits that broke: regions -> regions,
+checked by the recogniser.
 
 Two or three digits joined by ink form one connected region, too wide for
 one digit of the page's height. Over-segment, then validate:
@@ -31,6 +32,9 @@ PIECE_CONFIDENCE = 0.7
 # Measured on MNIST digits set at a common height: 9 % of single digits
 # are wider than 1.0 h, 3 % than 1.15 h, 1 % than 1.3 h.
 TWO_WIDTH, TWO_SPREAD = 1.1, 0.1
+# Broken pieces are joined if the union reads at least this sure and beats
+# the pieces read apart by JOIN_MARGIN.
+JOIN_CONFIDENCE, JOIN_MARGIN = 0.9, 0.05
 # Pieces narrower than this fraction of the height are not digits.
 MIN_PIECE = 0.15
 
@@ -150,3 +154,59 @@ def split_touching(labels, regions, digit_height, darkness, classify):
     for i, region in enumerate(regions):
         out += best[i][1] if i in best else [region]
     return out
+
+
+def _joinable(a, b, h):
+    """Two regions that may be pieces of one broken digit: nearly touching,
+    at least one of them less than a whole digit, and their union a digit's size."""
+    ax, ay, aw, ah = a.box
+    bx, by, bw, bh = b.box
+    x_gap = max(bx - (ax + aw), ax - (bx + bw))
+    y_gap = max(by - (ay + ah), ay - (by + bh))
+    partial = min(aw, bw) < 0.45 * h or min(ah, bh) < 0.75 * h
+    union = a.merged(b).box
+    return (x_gap < 0.12 * h and y_gap < 0.25 * h and partial
+            and union[2] <= 1.0 * max(h, union[3]) and union[3] <= 1.35 * h)
+
+
+def join_broken(labels, regions, digit_height, darkness, classify):
+    """Regions that are pieces of one broken digit (a 5's floating bar, a 4
+    in two strokes) joined, where the union reads as a digit more surely
+    than the pieces apart. Each region joins at most one other."""
+    h = float(digit_height)
+    order = sorted(range(len(regions)), key=lambda i: regions[i].box[0])
+    pairs = [(i, j) for k, i in enumerate(order) for j in order[k + 1:k + 4]
+             if _joinable(regions[i], regions[j], h)]
+    if not pairs:
+        return regions
+    singles = sorted({i for pair in pairs for i in pair})
+    unions = [regions[i].merged(regions[j]) for i, j in pairs]
+    _, confidence = classify(normalise_all(labels, [regions[i] for i in singles] + unions, darkness))
+    alone = dict(zip(singles, confidence[:len(singles)]))
+    gains = []
+    for (i, j), conf in zip(pairs, confidence[len(singles):]):
+        apart = float(np.sqrt(alone[i] * alone[j]))
+        if conf >= JOIN_CONFIDENCE and conf > apart + JOIN_MARGIN:
+            gains.append((conf - apart, i, j))
+    used, joined = set(), {}
+    for _, i, j in sorted(gains, reverse=True):
+        if i not in used and j not in used:
+            used |= {i, j}
+            joined[min(i, j)] = regions[i].merged(regions[j])
+    return [joined.get(i, r) for i, r in enumerate(regions) if i not in used or i in joined]
+
+
+def reread_bridged(labels, regions, digit_height, darkness, classify, read, unsure=0.9):
+    """Labels and confidences ``read = (labels, confidences)`` with unsure
+    digits read again with gaps in their strokes closed, where that is
+    clearly more convincing (a stroke broken by a skipping pen)."""
+    names, confidence = list(read[0]), np.array(read[1], dtype=np.float64)
+    doubtful = [i for i, c in enumerate(confidence) if c < unsure]
+    if not doubtful:
+        return names, confidence
+    bridge = 0.12 * float(digit_height)
+    again, again_conf = classify(normalise_all(labels, [regions[i] for i in doubtful], darkness, bridge))
+    for i, name, conf in zip(doubtful, again, again_conf):
+        if conf > confidence[i] + JOIN_MARGIN:
+            names[i], confidence[i] = name, conf
+    return names, confidence
