@@ -19,14 +19,13 @@ import numpy as np
 
 from utils.imageio import MAX_SIDE, MIN_REDUCED_SIDE, load_image
 from utils.lines import group_lines
-from utils.normalise import normalise_all
 from utils.orient import find_page, fitted_angle, hanging_from_tops, top_down, turn, whole, writing_angle
 from utils.preprocess import binarise, rough_digit_height
 from utils.reject import border_strokes
 from utils.result import Digit, Line, Page, Rejected
 from utils.runtime import load_recogniser
 from utils.segment import find_regions
-from utils.split import join_broken, reread_bridged, split_touching
+from utils.split import join_broken, read_regions, reread_bridged, split_touching
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "output" / "mnist_cnn.model"
 # Digits this tall (px) keep every detail the 20x20 MNIST box can use;
@@ -127,16 +126,15 @@ class SheetReader:
         binary = binarise(view.image, rough)
         clock.lap("preprocess")
         segmentation = find_regions(binary.mask, binary.digit_height)
-        for check in (join_broken, split_touching):  # both asking the recogniser
-            segmentation.regions = check(segmentation.labels, segmentation.regions, segmentation.digit_height,
-                                         binary.darkness, self.recogniser.classify)
-        crops = normalise_all(segmentation.labels, segmentation.regions, binary.darkness)
         clock.lap("segment")
-        labels, confidences = reread_bridged(segmentation.labels, segmentation.regions, segmentation.digit_height,
-                                             binary.darkness, self.recogniser.classify,
-                                             self.recogniser.classify(crops))
+        read = read_regions(segmentation.labels, segmentation.regions, binary.darkness, self.recogniser.classify)
+        # Second looks, each asking the recogniser about a few regions only.
+        for check in (join_broken, split_touching, reread_bridged):
+            read = check(segmentation.labels, read, segmentation.digit_height, binary.darkness,
+                         self.recogniser.classify)
+        segmentation.regions = read.regions
         clock.lap("recognise")
-        return Reading(view, segmentation, labels, np.asarray(confidences))
+        return Reading(view, segmentation, read.names, read.confidences)
 
     def _upright(self, reading, rough, clock):
         """Turn the view until lines run left to right, the right way up.

@@ -18,6 +18,8 @@ one digit of the page's height. Over-segment, then validate:
    with a long bar) stays whole unless it reads badly and is very wide.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from utils.normalise import normalise_all
@@ -105,55 +107,77 @@ def pieces_between(labels, region, paths):
     return out
 
 
-def split_touching(labels, regions, digit_height, darkness, classify):
-    """Regions with touching digits replaced by their pieces, where the
+@dataclass
+class Read:
+    """Regions of a page with their labels and confidences, index for index."""
+
+    regions: list
+    names: list
+    confidences: np.ndarray
+
+    def replace(self, index, regions, names, confidences):
+        """A new Read with region ``index`` replaced by ``regions`` (or removed)."""
+        return Read(self.regions[:index] + list(regions) + self.regions[index + 1:],
+                    self.names[:index] + list(names) + self.names[index + 1:],
+                    np.concatenate([self.confidences[:index], confidences, self.confidences[index + 1:]]))
+
+
+def read_regions(labels, regions, darkness, classify, bridge=0):
+    """Normalise and classify ``regions`` in one batch -> :class:`Read`."""
+    names, confidences = classify(normalise_all(labels, regions, darkness, bridge))
+    return Read(list(regions), list(names), np.asarray(confidences, np.float64))
+
+
+def _geometric_mean(values):
+    return float(np.exp(np.log(np.maximum(values, 1e-6)).mean()))
+
+
+def split_touching(labels, read, digit_height, darkness, classify):
+    """``read`` with touching digits replaced by their pieces, where the
     recogniser agrees.
 
     Parameters
     ----------
     labels : ndarray
         Label image the regions' ``ids`` refer to.
+    read : Read
+        The regions as read whole.
     classify : callable
         ``classify(crops) -> (labels, confidences)`` (a recogniser's).
     """
     h = float(digit_height)
     # Only one connected component can be digits touching; regions that
     # segmentation merged from fragments were merged on purpose.
-    wide = [i for i, r in enumerate(regions) if len(r.ids) == 1 and r.box[2] > WIDE * max(h, r.box[3])]
-    if not wide:
-        return regions
+    wide = [i for i, r in enumerate(read.regions) if len(r.ids) == 1 and r.box[2] > WIDE * max(h, r.box[3])]
     options = []  # (region index, [pieces])
     for i in wide:
-        region = regions[i]
+        region = read.regions[i]
         x, y, w, hh = region.box
         size = max(h, hh)
         inside = region.pixels(labels)
-        parts = [2, 3] if w > 1.6 * size else [2]
-        for n in parts:
+        for n in ([2, 3] if w > 1.6 * size else [2]):
             for cuts in cut_candidates(inside.sum(axis=0), size, n):
                 paths = [seam(inside, c, max(2, int(0.2 * size))) for c in cuts]
                 pieces = pieces_between(labels, region, paths)
                 if pieces and all(p.box[3] >= 0.4 * size and p.box[2] >= MIN_PIECE * size for p in pieces):
                     options.append((i, pieces))
     if not options:
-        return regions
-    crops = normalise_all(labels, [regions[i] for i in wide] + [p for _, ps in options for p in ps], darkness)
-    _, confidence = classify(crops)
-    whole = dict(zip(wide, confidence[:len(wide)]))
-    best, k = {}, len(wide)
+        return read
+    tried = read_regions(labels, [p for _, ps in options for p in ps], darkness, classify)
+    best, k = {}, 0
     for i, pieces in options:
-        conf = np.asarray(confidence[k:k + len(pieces)])
+        conf = tried.confidences[k:k + len(pieces)]
+        names = tried.names[k:k + len(pieces)]
         k += len(pieces)
-        score = float(np.exp(np.log(np.maximum(conf, 1e-6)).mean()))
-        x, y, w, hh = regions[i].box
+        score, whole = _geometric_mean(conf), read.confidences[i]
+        x, y, w, hh = read.regions[i].box
         several = 1.0 / (1.0 + np.exp(-(w / max(h, hh) - TWO_WIDTH) / TWO_SPREAD))
-        wins = score > whole[i] and score * several > whole[i] * (1.0 - several)
+        wins = score > whole and score * several > whole * (1.0 - several)
         if conf.min() >= PIECE_CONFIDENCE and wins and score > best.get(i, (0.0,))[0]:
-            best[i] = (score, pieces)
-    out = []
-    for i, region in enumerate(regions):
-        out += best[i][1] if i in best else [region]
-    return out
+            best[i] = (score, pieces, names, conf)
+    for i in sorted(best, reverse=True):  # from the end, so earlier indices stay valid
+        read = read.replace(i, *best[i][1:])
+    return read
 
 
 def _joinable(a, b, h):
@@ -169,44 +193,45 @@ def _joinable(a, b, h):
             and union[2] <= 1.0 * max(h, union[3]) and union[3] <= 1.35 * h)
 
 
-def join_broken(labels, regions, digit_height, darkness, classify):
-    """Regions that are pieces of one broken digit (a 5's floating bar, a 4
-    in two strokes) joined, where the union reads as a digit more surely
-    than the pieces apart. Each region joins at most one other."""
+def join_broken(labels, read, digit_height, darkness, classify):
+    """``read`` with pieces of one broken digit (a 5's floating bar, a 4 in
+    two strokes) joined, where the union reads as a digit more surely than
+    the pieces apart. Each region joins at most one other."""
     h = float(digit_height)
+    regions = read.regions
     order = sorted(range(len(regions)), key=lambda i: regions[i].box[0])
-    pairs = [(i, j) for k, i in enumerate(order) for j in order[k + 1:k + 4]
-             if _joinable(regions[i], regions[j], h)]
+    pairs = [(i, j) for k, i in enumerate(order) for j in order[k + 1:k + 4] if _joinable(regions[i], regions[j], h)]
     if not pairs:
-        return regions
-    singles = sorted({i for pair in pairs for i in pair})
-    unions = [regions[i].merged(regions[j]) for i, j in pairs]
-    _, confidence = classify(normalise_all(labels, [regions[i] for i in singles] + unions, darkness))
-    alone = dict(zip(singles, confidence[:len(singles)]))
+        return read
+    unions = read_regions(labels, [regions[i].merged(regions[j]) for i, j in pairs], darkness, classify)
     gains = []
-    for (i, j), conf in zip(pairs, confidence[len(singles):]):
-        apart = float(np.sqrt(alone[i] * alone[j]))
+    for k, (i, j) in enumerate(pairs):
+        conf, apart = unions.confidences[k], _geometric_mean(read.confidences[[i, j]])
         if conf >= JOIN_CONFIDENCE and conf > apart + JOIN_MARGIN:
-            gains.append((conf - apart, i, j))
+            gains.append((conf - apart, k, i, j))
     used, joined = set(), {}
-    for _, i, j in sorted(gains, reverse=True):
+    for _, k, i, j in sorted(gains, reverse=True):
         if i not in used and j not in used:
             used |= {i, j}
-            joined[min(i, j)] = regions[i].merged(regions[j])
-    return [joined.get(i, r) for i, r in enumerate(regions) if i not in used or i in joined]
+            joined[min(i, j)] = k
+    for i in sorted(used, reverse=True):
+        k = joined.get(i)
+        read = read.replace(i, *(([unions.regions[k]], [unions.names[k]], unions.confidences[[k]]) if k is not None
+                                 else ([], [], np.zeros(0))))
+    return read
 
 
-def reread_bridged(labels, regions, digit_height, darkness, classify, read, unsure=0.9):
-    """Labels and confidences ``read = (labels, confidences)`` with unsure
-    digits read again with gaps in their strokes closed, where that is
-    clearly more convincing (a stroke broken by a skipping pen)."""
-    names, confidence = list(read[0]), np.array(read[1], dtype=np.float64)
-    doubtful = [i for i, c in enumerate(confidence) if c < unsure]
+def reread_bridged(labels, read, digit_height, darkness, classify, unsure=0.9):
+    """``read`` with unsure digits read again with gaps in their strokes
+    closed, where that is clearly more convincing (a stroke broken by a
+    skipping pen)."""
+    doubtful = [i for i, c in enumerate(read.confidences) if c < unsure]
     if not doubtful:
-        return names, confidence
-    bridge = 0.12 * float(digit_height)
-    again, again_conf = classify(normalise_all(labels, [regions[i] for i in doubtful], darkness, bridge))
-    for i, name, conf in zip(doubtful, again, again_conf):
-        if conf > confidence[i] + JOIN_MARGIN:
-            names[i], confidence[i] = name, conf
-    return names, confidence
+        return read
+    again = read_regions(labels, [read.regions[i] for i in doubtful], darkness, classify,
+                         bridge=0.12 * float(digit_height))
+    names, confidences = list(read.names), read.confidences.copy()
+    for k, i in enumerate(doubtful):
+        if again.confidences[k] > confidences[i] + JOIN_MARGIN:
+            names[i], confidences[i] = again.names[k], again.confidences[k]
+    return Read(read.regions, names, confidences)
