@@ -52,10 +52,13 @@ class Reading:
     segmentation: object
     labels: list
     confidences: np.ndarray
-
-    @property
-    def score(self):
-        return float(np.mean(self.confidences)) if len(self.confidences) else 0.0
+    # Mean confidence of the regions read as found, before the second looks
+    # (splits, joins) that raise confidence on any view: how readable the
+    # view is, the way up it is turned.
+    score: float = 0.0
+    # Centres of the regions as found: a sideways digit is wide, and the
+    # split of it into pieces would line them up the wrong way.
+    centres: list = None
 
     def looks_upside_down(self):
         """Cheap hints: many unsure digits, or digits hanging from a top line."""
@@ -128,13 +131,15 @@ class SheetReader:
         segmentation = find_regions(binary.mask, binary.digit_height)
         clock.lap("segment")
         read = read_regions(segmentation.labels, segmentation.regions, binary.darkness, self.recogniser.classify)
+        score = float(np.mean(read.confidences)) if len(read.confidences) else 0.0
+        centres = [r.centre for r in read.regions]
         # Second looks, each asking the recogniser about a few regions only.
         for check in (join_broken, split_touching, reread_bridged):
             read = check(segmentation.labels, read, segmentation.digit_height, binary.darkness,
                          self.recogniser.classify)
         segmentation.regions = read.regions
         clock.lap("recognise")
-        return Reading(view, segmentation, read.names, read.confidences)
+        return Reading(view, segmentation, read.names, read.confidences, score, centres)
 
     def _upright(self, reading, rough, clock):
         """Turn the view until lines run left to right, the right way up.
@@ -149,7 +154,7 @@ class SheetReader:
         down.
         """
         regions = reading.segmentation.regions
-        angle = writing_angle([r.centre for r in regions])
+        angle = writing_angle(reading.centres)
         if abs(angle) < 3 * SKEW_MIN:  # lines can be grouped as they are: fit them
             boxes = np.array([r.box for r in regions], np.float64).reshape(-1, 4)
             angle = fitted_angle(boxes, group_lines(boxes, reading.segmentation.digit_height))

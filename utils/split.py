@@ -34,6 +34,8 @@ PIECE_CONFIDENCE = 0.7
 # Measured on MNIST digits set at a common height: 9 % of single digits
 # are wider than 1.0 h, 3 % than 1.15 h, 1 % than 1.3 h.
 TWO_WIDTH, TWO_SPREAD = 1.1, 0.1
+# A region read this surely as one digit, and no wider than this, stays whole.
+SURE_WHOLE, PLAUSIBLE_WIDTH = 0.95, 1.5
 # Broken pieces are joined if the union reads at least this sure and beats
 # the pieces read apart by JOIN_MARGIN.
 JOIN_CONFIDENCE, JOIN_MARGIN = 0.9, 0.05
@@ -42,28 +44,30 @@ MIN_PIECE = 0.15
 
 
 def cut_candidates(profile, height, parts, count=3):
-    """Columns to start cuts at: the lowest points of the smoothed ink
-    profile, each piece at least ``MIN_PIECE`` heights wide. Lists of
-    ``parts - 1`` columns."""
+    """Columns to start cuts at, as lists of ``parts - 1`` columns: the
+    lowest points of the smoothed ink profile (where a join is thinnest)
+    and, as the join of overlapping digits need not be thin, the even
+    divisions of the width; every piece at least ``MIN_PIECE`` heights wide."""
     w = len(profile)
     smooth = np.convolve(profile, np.ones(3) / 3, mode="same")
     margin = max(2, int(MIN_PIECE * height))
     if parts == 2:
         inner = np.arange(margin, w - margin)
-        chosen = []
+        chosen = [int(w * f) for f in (0.35, 0.5, 0.65)]
+        minima = []
         for c in inner[np.argsort(smooth[inner], kind="stable")]:
-            if all(abs(c - o) > margin for o in chosen):  # distinct minima, not one minimum's neighbours
-                chosen.append(int(c))
-            if len(chosen) == count:
+            if all(abs(c - o) > margin for o in minima):  # distinct minima, not one minimum's neighbours
+                minima.append(int(c))
+            if len(minima) == count:
                 break
-        return [[c] for c in chosen]
-    cuts = []
-    for centre in (w // 3, 2 * w // 3):  # one cut near each third
-        lo, hi = max(margin, centre - w // 6), min(w - margin, centre + w // 6)
-        if hi <= lo:
-            return []
-        cuts.append(int(lo + np.argmin(smooth[lo:hi])))
-    return [cuts]
+        cuts = [c for c in minima + chosen if margin <= c < w - margin]
+        return [[c] for c in dict.fromkeys(cuts)]
+    options = []
+    for first in (w // 3 - w // 12, w // 3, w // 3 + w // 12):
+        for second in (2 * w // 3 - w // 12, 2 * w // 3, 2 * w // 3 + w // 12):
+            if margin <= first and second - first > margin and second < w - margin:
+                options.append([first, second])
+    return options
 
 
 def seam(inside, centre, reach):
@@ -148,7 +152,8 @@ def split_touching(labels, read, digit_height, darkness, classify):
     h = float(digit_height)
     # Only one connected component can be digits touching; regions that
     # segmentation merged from fragments were merged on purpose.
-    wide = [i for i, r in enumerate(read.regions) if len(r.ids) == 1 and r.box[2] > WIDE * max(h, r.box[3])]
+    wide = [i for i, r in enumerate(read.regions) if len(r.ids) == 1 and r.box[2] > WIDE * max(h, r.box[3])
+            and not (read.confidences[i] >= SURE_WHOLE and r.box[2] <= PLAUSIBLE_WIDTH * max(h, r.box[3]))]
     options = []  # (region index, [pieces])
     for i in wide:
         region = read.regions[i]
