@@ -1,12 +1,13 @@
 #!/usr/bin/env python
 """Time the whole CLI on a 12 MP photo with about 100 digits.
 
-    python benchmarks/bench_reader.py [--runs 5] [--runtime litert|keras]
+    python benchmarks/bench_reader.py [--runs 5] [--runtime litert|keras] [--turn 90|180|270]
 
 Draws the photo with the project's own Hershey digits (no data needed),
 runs ``recognize.py --json`` in fresh processes (start-up, imports and model
 loading included, as a user experiences it) and prints the wall time and
-the reader's own per-stage breakdown.
+the reader's own per-stage breakdown. ``--turn`` photographs the page
+turned, so the reader has to search for its orientation.
 """
 
 import argparse
@@ -28,7 +29,7 @@ from utils.sheets import hershey_glyph_source  # noqa: E402
 from utils.sheets import compose_sheet  # noqa: E402
 
 
-def make_photo(path, seed=5, digits_wanted=100, size=(4000, 3000)):
+def make_photo(path, seed=5, digits_wanted=100, size=(4000, 3000), turn=0):
     """A 4000x3000 JPEG of a sheet on a desk with roughly ``digits_wanted`` digits."""
     # Two columns of 4-7 digits: about 11 digits a row.
     rows = max(1, round(digits_wanted / 11))
@@ -39,6 +40,9 @@ def make_photo(path, seed=5, digits_wanted=100, size=(4000, 3000)):
         if abs(count - digits_wanted) <= 0.15 * digits_wanted:
             break
     image = cv2.resize(image, size, interpolation=cv2.INTER_CUBIC)
+    if turn:
+        image = cv2.rotate(image, {90: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180,
+                                   270: cv2.ROTATE_90_CLOCKWISE}[turn])
     cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, 90])
     return count
 
@@ -48,10 +52,12 @@ def main():
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--runtime", default="litert", choices=["litert", "keras"])
     parser.add_argument("-m", "--model", default="output/mnist_cnn.model")
+    parser.add_argument("--turn", type=int, default=0, choices=[0, 90, 180, 270],
+                        help="photograph the page turned by this much (default: upright)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         photo = Path(tmp) / "photo_12mp.jpg"
-        digits = make_photo(photo)
+        digits = make_photo(photo, turn=args.turn)
         walls, stages = [], []
         command = [sys.executable, "recognize.py", "-i", str(photo), "-m", args.model, "--json", "--runtime", args.runtime]
         for _ in range(args.runs + 1):  # the first run warms the disk cache
@@ -61,7 +67,8 @@ def main():
             stages.append(json.loads(out)["timing_ms"])
         read = sum(len(line["text"]) for line in json.loads(out)["lines"])
     walls, stages = walls[1:], stages[1:]
-    print(f"12 MP photo (4000x3000 JPEG), {digits} digits drawn, {read} read; runtime {args.runtime}; {args.runs} runs")
+    print(f"12 MP photo (4000x3000 JPEG, turned {args.turn}), {digits} digits drawn, {read} read "
+          f"(rotation found: {json.loads(out)['rotation']}); runtime {args.runtime}; {args.runs} runs")
     print(f"whole CLI wall time: median {statistics.median(walls):.3f} s (min {min(walls):.3f}, max {max(walls):.3f})")
     print("reader stages (median ms): " + ", ".join(
         f"{k} {statistics.median(s[k] for s in stages):.0f}" for k in stages[0]))

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 from skimage.filters import apply_hysteresis_threshold
 
-from utils.preprocess import binarise, ink_darkness, threshold
+from utils.preprocess import binarise, ink_darkness, remove_frames, threshold
 from utils.segment import find_regions
 from utils.synth import render_glyph
 
@@ -82,3 +82,16 @@ def test_ruled_lines_removed_digit_kept():
     assert result.mask[:, :100].sum() < 0.002 * 300 * 100
     regions = find_regions(result.mask, result.digit_height).regions
     assert len(regions) == 1 and abs(regions[0].box[0] - 150) < 10
+
+
+def test_a_box_drawn_around_a_number_is_erased_and_its_digits_kept():
+    mask = np.zeros((200, 500), np.uint8)
+    cv2.rectangle(mask, (40, 40), (400, 150), 1, 3)          # the frame
+    cv2.line(mask, (100, 60), (100, 130), 1, 5)              # a 1 inside it
+    cv2.ellipse(mask, (200, 95), (20, 35), 0, 0, 360, 1, 5)  # a 0 touching nothing
+    cleaned = remove_frames(mask.copy(), rough_height=70)
+    assert cleaned[40, 200] == 0 and cleaned[150, 300] == 0 and cleaned[95, 40] == 0  # frame gone
+    assert cleaned[95, 100] == 1 and cleaned[60, 200] == 1  # digits untouched
+    untouched = np.zeros_like(mask)
+    cv2.line(untouched, (100, 60), (100, 130), 1, 5)
+    assert (remove_frames(untouched.copy(), 70) == untouched).all()  # nothing framed, nothing erased

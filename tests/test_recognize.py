@@ -40,7 +40,10 @@ def test_json_is_one_document_on_stdout(shipped_cnn):
     code, out, _ = run("-i", str(SHEET), "--json")
     assert code == 0
     doc = json.loads(out)  # exactly one JSON document, nothing else
-    assert set(doc) == {"image", "size", "model", "lines", "timing_ms"}
+    assert set(doc) == {"image", "size", "model", "rotation", "skew", "lines", "rejected", "timing_ms"}
+    assert doc["rotation"] == 0 and abs(doc["skew"]) < 5  # the example lies upright
+    for mark in doc["rejected"]:
+        assert set(mark) == {"box", "reason"} and len(mark["box"]) == 4
     image = cv2.imread(str(SHEET))
     assert doc["size"] == [image.shape[1], image.shape[0]]
     assert doc["model"] == "output/mnist_cnn.model"

@@ -58,3 +58,15 @@ def test_thin_pen_is_thickened_towards_mnist_stroke():
     crop = normalise_all(seg.labels, seg.regions)[0]
     # In MNIST a stroke is 2-3 px wide in the 20 px box; a plain resize would leave 0.25 px.
     assert 1.5 <= stroke_width((crop > 100).astype(np.uint8) * 255) <= 4.5
+
+
+def test_marks_that_are_not_digits_are_listed_with_a_reason():
+    mask = blank(200, 600)
+    cv2.line(mask, (60, 60), (60, 140), 1, 6)       # a 1
+    cv2.line(mask, (100, 100), (125, 100), 1, 6)    # a dash
+    cv2.circle(mask, (160, 136), 5, 1, -1)          # a full stop
+    cv2.line(mask, (20, 170), (560, 170), 1, 4)     # an underline far longer than a digit
+    seg = find_regions(mask, 80)
+    assert [r.box[0] for r in seg.regions] == [57]
+    reasons = sorted(reason for _, reason in seg.rejected)
+    assert reasons == ["dash", "dot", "line"]

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from utils.sheets import TIERS, compose_sheet, hershey_glyph_source
+from utils.sheets import ALL_TIERS, compose_sheet, hershey_glyph_source
 
 SOURCE = hershey_glyph_source(height=48)
 
 
-@pytest.mark.parametrize("tier", TIERS)
+@pytest.mark.parametrize("tier", ALL_TIERS)
 def test_deterministic_and_truth_boxes_sit_on_ink(tier):
     a, truth = compose_sheet(SOURCE, np.random.default_rng(3), tier)
     b, _ = compose_sheet(SOURCE, np.random.default_rng(3), tier)
@@ -39,3 +39,24 @@ def test_two_columns_give_two_lines_per_row_in_reading_order():
     assert len(truth["lines"]) == 4
     assert lefts[0] < lefts[1] and lefts[2] < lefts[3]  # left column first in each row
     assert max(tops[:2]) < min(tops[2:])  # row by row
+
+
+@pytest.mark.parametrize("turn", [90, 180, 270])
+def test_turned_pages_keep_reading_order_in_their_truth(turn):
+    _, upright = compose_sheet(SOURCE, np.random.default_rng(9), "turned", turn=0, tilt=0.0)
+    image, turned = compose_sheet(SOURCE, np.random.default_rng(9), "turned", turn=turn, tilt=0.0)
+    assert [line["text"] for line in turned["lines"]] == [line["text"] for line in upright["lines"]]
+    first = turned["lines"][0]["boxes"]
+    if turn == 90:   # the first line now runs bottom to top
+        assert first[0][1] > first[-1][1]
+    elif turn == 180:
+        assert first[0][0] > first[-1][0]
+    else:
+        assert first[0][1] < first[-1][1]
+
+
+def test_strips_are_small_grey_scans_of_one_line():
+    image, truth = compose_sheet(SOURCE, np.random.default_rng(4), "strips")
+    assert image.shape[0] == 45 and image.shape[1] < 400
+    assert (image[..., 0] == image[..., 2]).all()  # grey
+    assert len(truth["lines"]) == 1 and 2 <= len(truth["lines"][0]["text"]) <= 7

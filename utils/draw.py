@@ -3,12 +3,13 @@
 Each digit gets a box and its label; the colour says how sure the model
 was (green >= 0.9, orange >= 0.6, red below). Each line gets a thin blue
 frame and its number, so the grouping and the reading order are visible.
+Marks rejected as not digits (dots, dashes, borders) get a thin grey box.
 """
 
 import cv2
 import numpy as np
 
-GREEN, ORANGE, RED, BLUE = (40, 170, 40), (0, 140, 255), (0, 0, 230), (200, 120, 0)
+GREEN, ORANGE, RED, BLUE, GREY = (40, 170, 40), (0, 140, 255), (0, 0, 230), (200, 120, 0), (160, 160, 160)
 
 
 def confidence_colour(confidence):
@@ -30,6 +31,9 @@ def annotate(image, page, scale=1.0):
         x, y, w, h = (v / scale for v in box)
         return int(round(x)), int(round(y)), int(round(x + w)), int(round(y + h))
 
+    for mark in page.rejected:  # faintly: looked at, not read as a digit
+        x0, y0, x1, y1 = px(mark.box)
+        cv2.rectangle(out, (x0, y0), (x1, y1), GREY, 1)
     for number, line in enumerate(page.lines, start=1):
         x0, y0, x1, y1 = px(line.box)
         margin = 3 * thickness

@@ -1,0 +1,100 @@
+"""Second looks with the recogniser: touching digits split, broken ones joined
+or read again with their gaps bridged. Glyphs are Hershey digits (utils.synth)."""
+
+import cv2
+import numpy as np
+import pytest
+
+from utils.preprocess import threshold
+from utils.runtime import load_recogniser
+from utils.segment import find_regions
+from utils.split import cut_candidates, join_broken, read_regions, reread_bridged, seam, split_touching
+from utils.synth import render_glyph
+
+H = 48
+
+
+@pytest.fixture(scope="module")
+def classify(shipped_cnn):
+    return load_recogniser(shipped_cnn, "auto", None).classify
+
+
+def glyph(char, seed, width=None):
+    g = render_glyph(char, np.random.default_rng(seed), height=H, stroke=0.09, slant=0.1 if width is None else 0.0,
+                     font=cv2.FONT_HERSHEY_SIMPLEX)
+    return g if width is None else cv2.resize(g, (width, H))
+
+
+def page(glyphs, overlap=0.1):
+    """Glyphs side by side on black, each overlapping the last by ``overlap`` H."""
+    darkness = np.zeros((120, 60 + sum(g.shape[1] for g in glyphs)), np.uint8)
+    x = 30
+    for g in glyphs:
+        spot = darkness[36:36 + H, x:x + g.shape[1]]
+        np.maximum(spot, g, out=spot)
+        x += g.shape[1] - int(overlap * H)
+    segmentation = find_regions(threshold(darkness), H)
+    return segmentation, darkness
+
+
+def first_look(segmentation, darkness, classify):
+    return read_regions(segmentation.labels, segmentation.regions, darkness, classify)
+
+
+@pytest.mark.parametrize("pair", ["38", "25", "60"])
+def test_touching_pair_is_split_into_the_right_digits(pair, classify):
+    segmentation, darkness = page([glyph(c, 1) for c in pair])
+    assert len(segmentation.regions) == 1  # joined by ink
+    read = split_touching(segmentation.labels, first_look(segmentation, darkness, classify), H, darkness, classify)
+    assert read.names == list(pair)
+    boxes = [r.box for r in read.regions]
+    assert boxes[0][0] < boxes[1][0] and all(b[3] > 0.8 * H for b in boxes)
+
+
+@pytest.mark.parametrize("char", "0247")
+def test_a_wide_single_digit_stays_whole(char, classify):
+    segmentation, darkness = page([glyph(char, 2, width=int(1.35 * H))])
+    read = split_touching(segmentation.labels, first_look(segmentation, darkness, classify), H, darkness, classify)
+    assert read.names == [char]
+
+
+def test_a_five_broken_in_two_is_joined(classify):
+    five = glyph("5", 3, width=None)
+    cv2.line(five, (24, 0), (24, 60), 0, 4)  # a gap right through it
+    segmentation, darkness = page([five])
+    first = first_look(segmentation, darkness, classify)
+    assert len(first.regions) == 2
+    read = join_broken(segmentation.labels, first, H, darkness, classify)
+    assert read.names == ["5"] and len(read.regions) == 1
+
+
+def test_two_close_ones_are_not_joined(classify):
+    segmentation, darkness = page([glyph("1", 4), glyph("1", 5)], overlap=-0.15)
+    first = first_look(segmentation, darkness, classify)
+    read = join_broken(segmentation.labels, first, H, darkness, classify)
+    assert read.names == ["1", "1"]
+
+
+def test_an_unsure_nine_with_a_broken_stroke_is_read_again_bridged(classify):
+    nine = render_glyph("9", np.random.default_rng(3), height=H, stroke=0.09, slant=0.0, font=cv2.FONT_HERSHEY_SIMPLEX)
+    cv2.line(nine, (0, 20), (60, 20), 0, 4)
+    segmentation, darkness = page([nine])
+    first = first_look(segmentation, darkness, classify)
+    assert first.names != ["9"] or first.confidences[0] < 0.9  # the broken 9 reads badly
+    read = reread_bridged(segmentation.labels, first, H, darkness, classify)
+    assert read.names == ["9"] and read.confidences[0] > 0.9
+
+
+def test_seam_follows_the_gap_between_slanted_strokes():
+    inside = np.zeros((40, 30), bool)
+    for r in range(40):  # two strokes leaning right, a gap between them that moves with the row
+        inside[r, max(0, 4 + r // 4):8 + r // 4] = True
+        inside[r, 14 + r // 4:18 + r // 4] = True
+    path = seam(inside, 12, 8)
+    assert not inside[np.arange(40), path].any()  # never cuts through ink
+
+
+def test_cut_candidates_keep_pieces_wide_enough():
+    profile = np.array([5, 5, 5, 5, 1, 5, 5, 5, 5, 5, 0, 5, 5, 5, 5, 5, 5, 5, 5, 5], float)
+    cuts = [c for (c,) in cut_candidates(profile, height=20, parts=2)]
+    assert 10 in cuts and all(3 <= c <= 17 for c in cuts)
