@@ -55,8 +55,8 @@ def test_a_page_tilted_30_degrees_reads_as_upright(reader, upright):
 
 def test_upright_clean_page_takes_no_second_look_at_orientation(reader, upright, monkeypatch):
     passes = []
-    original = SheetReader._pass
-    monkeypatch.setattr(SheetReader, "_pass", lambda self, *a: passes.append(1) or original(self, *a))
+    original = SheetReader._find
+    monkeypatch.setattr(SheetReader, "_find", lambda self, *a: passes.append(1) or original(self, *a))
     assert reader.read(UPRIGHT).text == upright.text
     assert len(passes) == 1  # read once: no levelling, no turning
 

@@ -12,6 +12,7 @@ Examples
 
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import cv2
@@ -46,28 +47,32 @@ TURN_MARGIN = 0.02
 
 @dataclass
 class Reading:
-    """One pass of the pipeline over a view: its regions and their labels."""
+    """One view binarised, segmented and read region by region, as found."""
 
     view: object
     segmentation: object
-    labels: list
-    confidences: np.ndarray
-    # Mean confidence of the regions read as found, before the second looks
-    # (splits, joins) that raise confidence on any view: how readable the
-    # view is, the way up it is turned.
-    score: float = 0.0
-    # Centres of the regions as found: a sideways digit is wide, and the
-    # split of it into pieces would line them up the wrong way.
-    centres: list = None
+    darkness: np.ndarray
+    read: object  # utils.split.Read
+
+    @property
+    def score(self):
+        """Mean confidence: how readable the view is, the way up it is turned."""
+        return float(np.mean(self.read.confidences)) if len(self.read.confidences) else 0.0
+
+    @cached_property
+    def boxes(self):
+        return np.array([r.box for r in self.segmentation.regions], np.float64).reshape(-1, 4)
+
+    @cached_property
+    def lines(self):
+        return group_lines(self.boxes, self.segmentation.digit_height)
 
     def looks_upside_down(self):
         """Cheap hints: many unsure digits, or digits hanging from a top line."""
-        c = self.confidences
+        c = self.read.confidences
         if len(c) < 3:
             return False
-        boxes = np.array([r.box for r in self.segmentation.regions], np.float64)
-        hanging = hanging_from_tops(boxes, group_lines(boxes, self.segmentation.digit_height))
-        return hanging or float(np.mean(c < UNSURE)) >= UNSURE_SHARE
+        return hanging_from_tops(self.boxes, self.lines) or float(np.mean(c < UNSURE)) >= UNSURE_SHARE
 
 
 class SheetReader:
@@ -98,48 +103,43 @@ class SheetReader:
         if rough < SMALL_DIGIT and self._decoded_below_default(loaded):
             loaded = load_image(source, self.max_side)  # small digits: decode with more pixels
             image, scale, rough = shrink_to_digit_size(loaded.image, loaded.scale)
-        view = whole(image)
         corners = find_page(image)
-        if corners is not None:
-            view = top_down(view, corners)
+        view = whole(image) if corners is None else top_down(whole(image), corners)
         clock.lap("load")
-        reading = self._upright(self._pass(view, rough, clock), rough, clock)
-        segmentation, labels, confidences = reading.segmentation, reading.labels, reading.confidences
-        boxes = np.array([r.box for r in segmentation.regions], dtype=np.float64).reshape(-1, 4)
-        order = group_lines(boxes, segmentation.digit_height)
-        rejected = list(segmentation.rejected)
-        borders = border_strokes(boxes, order)
-        if borders:
-            rejected += [(tuple(boxes[i]), "border") for i in sorted(borders)]
-            keep = [i for i in range(len(boxes)) if i not in borders]
-            order = [[keep[k] for k in line] for line in group_lines(boxes[keep], segmentation.digit_height)]
+        reading = self._upright(self._find(view, rough, clock), rough, clock)
+        read = self._second_looks(reading)
+        clock.lap("recognise")
+        boxes, order, rejected = _lines_and_rejects(reading, read)
+        clock.lap("lines")
 
         def original(box):
             return _to_original(reading.view.box_to_photo(box), scale, loaded.original_size)
 
-        lines = [Line([Digit(labels[i], float(confidences[i]), original(boxes[i])) for i in line]) for line in order]
-        clock.lap("lines")
+        lines = [Line([Digit(read.names[i], float(read.confidences[i]), original(boxes[i])) for i in line])
+                 for line in order]
         image_name = name or (str(source) if not isinstance(source, np.ndarray) else "<array>")
         return Page(image_name, loaded.original_size, self.model_path, lines, clock.laps, loaded.image, loaded.scale,
                     rotation=reading.view.rotation, skew=round(reading.view.skew, 1),
                     rejected=[Rejected(original(box), reason) for box, reason in rejected])
 
-    def _pass(self, view, rough, clock):
-        """Binarise, segment and recognise one view."""
+    def _find(self, view, rough, clock):
+        """Binarise and segment one view, and read its regions as found."""
         binary = binarise(view.image, rough)
         clock.lap("preprocess")
         segmentation = find_regions(binary.mask, binary.digit_height)
         clock.lap("segment")
         read = read_regions(segmentation.labels, segmentation.regions, binary.darkness, self.recogniser.classify)
-        score = float(np.mean(read.confidences)) if len(read.confidences) else 0.0
-        centres = [r.centre for r in read.regions]
-        # Second looks, each asking the recogniser about a few regions only.
-        for check in (join_broken, split_touching, reread_bridged):
-            read = check(segmentation.labels, read, segmentation.digit_height, binary.darkness,
-                         self.recogniser.classify)
-        segmentation.regions = read.regions
         clock.lap("recognise")
-        return Reading(view, segmentation, read.names, read.confidences, score, centres)
+        return Reading(view, segmentation, binary.darkness, read)
+
+    def _second_looks(self, reading):
+        """Join broken digits, split touching ones, re-read unsure ones with
+        gaps bridged: each asking the recogniser about a few regions only,
+        on the one view finally read."""
+        read, seg = reading.read, reading.segmentation
+        for check in (join_broken, split_touching, reread_bridged):
+            read = check(seg.labels, read, seg.digit_height, reading.darkness, self.recogniser.classify)
+        return read
 
     def _upright(self, reading, rough, clock):
         """Turn the view until lines run left to right, the right way up.
@@ -153,20 +153,18 @@ class SheetReader:
         lines up vertically). A page read unsurely is also read upside
         down.
         """
-        regions = reading.segmentation.regions
-        angle = writing_angle(reading.centres)
+        angle = writing_angle([r.centre for r in reading.segmentation.regions])
         if abs(angle) < 3 * SKEW_MIN:  # lines can be grouped as they are: fit them
-            boxes = np.array([r.box for r in regions], np.float64).reshape(-1, 4)
-            angle = fitted_angle(boxes, group_lines(boxes, reading.segmentation.digit_height))
+            angle = fitted_angle(reading.boxes, reading.lines)
         if abs(angle) > SKEW_MIN:
-            levelled = self._pass(turn(reading.view, -angle), rough, clock)
+            levelled = self._find(turn(reading.view, -angle), rough, clock)
             if abs(angle) <= 45:
                 reading = levelled if _no_worse(levelled, reading) else reading
             else:
-                other = self._pass(turn(reading.view, 180 - angle), rough, clock)
+                other = self._find(turn(reading.view, 180 - angle), rough, clock)
                 reading = max([reading, levelled, other], key=lambda r: r.score)
         if reading.looks_upside_down():
-            reading = _most_confident([reading, self._pass(turn(reading.view, 180), rough, clock)])
+            reading = _most_confident([reading, self._find(turn(reading.view, 180), rough, clock)])
         return reading
 
 
@@ -191,10 +189,27 @@ def shrink_to_digit_size(image, scale):
     return small, scale * image.shape[1] / small.shape[1], rough * small.shape[1] / image.shape[1]
 
 
+def _lines_and_rejects(reading, read):
+    """Boxes of the regions finally read, their lines in reading order, and
+    the rejected marks (segmentation's, plus the sides of frames)."""
+    unchanged = len(read.regions) == len(reading.segmentation.regions) and all(
+        a is b for a, b in zip(read.regions, reading.segmentation.regions))
+    boxes = reading.boxes if unchanged else np.array([r.box for r in read.regions], np.float64).reshape(-1, 4)
+    height = reading.segmentation.digit_height
+    order = reading.lines if unchanged else group_lines(boxes, height)
+    rejected = list(reading.segmentation.rejected)
+    borders = border_strokes(boxes, order)
+    if borders:
+        rejected += [(tuple(boxes[i]), "border") for i in sorted(borders)]
+        keep = [i for i in range(len(boxes)) if i not in borders]
+        order = [[keep[k] for k in line] for line in group_lines(boxes[keep], height)]
+    return boxes, order, rejected
+
+
 def _no_worse(levelled, reading):
     """A levelled reading is kept unless it lost regions or confidence:
     the tilt estimate was then wrong (a grid's fragments, a lone line)."""
-    return (len(levelled.confidences) >= 0.8 * len(reading.confidences)
+    return (len(levelled.boxes) >= 0.8 * len(reading.boxes)
             and levelled.score >= reading.score - 2 * TURN_MARGIN)
 
 

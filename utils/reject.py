@@ -27,15 +27,12 @@ def border_strokes(boxes, lines):
     boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
     found = set()
     for line in lines:
-        if len(line) < 3:
+        if len(line) < 4:  # the sides are judged against at least three digits
             continue
-        for i in line:
-            others = [j for j in line if j != i]
-            height = float(np.median(boxes[others, 3]))
-            top = float(np.median(boxes[others, 1]))
-            bottom = float(np.median(boxes[others, 1] + boxes[others, 3]))
-            x, y, w, hh = boxes[i]
-            if (w < 0.4 * hh and hh > BORDER_HEIGHT * height
-                    and y < top - OVERHANG * height and y + hh > bottom + OVERHANG * height):
-                found.add(int(i))
+        x, y, w, hh = (boxes[line, k] for k in range(4))
+        # The line's own median: two sides among many digits hardly move it.
+        height, top, bottom = np.median(hh), np.median(y), np.median(y + hh)
+        side = ((w < 0.4 * hh) & (hh > BORDER_HEIGHT * height)
+                & (y < top - OVERHANG * height) & (y + hh > bottom + OVERHANG * height))
+        found.update(int(i) for i in np.asarray(line)[side])
     return found

@@ -33,7 +33,10 @@ class Region:
     def pixels(self, labels):
         """Bool array over the box: the region's own ink."""
         x, y, w, h = self.box
-        return self.mask if self.mask is not None else np.isin(labels[y:y + h, x:x + w], self.ids)
+        if self.mask is not None:
+            return self.mask
+        crop = labels[y:y + h, x:x + w]
+        return crop == self.ids[0] if len(self.ids) == 1 else np.isin(crop, self.ids)
 
     @property
     def centre(self):

@@ -60,8 +60,11 @@ def cut_candidates(profile, height, parts, count=3):
                 minima.append(int(c))
             if len(minima) == count:
                 break
-        cuts = [c for c in minima + chosen if margin <= c < w - margin]
-        return [[c] for c in dict.fromkeys(cuts)]
+        cuts = []
+        for c in minima + chosen:  # an even division next to a minimum would give the same seam
+            if margin <= c < w - margin and all(abs(c - o) > margin // 2 for o in cuts):
+                cuts.append(c)
+        return [[c] for c in cuts]
     options = []
     for first in (w // 3 - w // 12, w // 3, w // 3 + w // 12):
         for second in (2 * w // 3 - w // 12, 2 * w // 3, 2 * w // 3 + w // 12):
@@ -79,11 +82,14 @@ def seam(inside, centre, reach):
     lo, hi = max(1, centre - reach), min(w - 1, centre + reach + 1)
     cols = np.arange(lo, hi)
     cost = inside[:, lo:hi] * 10.0 + 0.01 * np.abs(cols - centre)
-    acc, back = cost[0].copy(), np.zeros((h, hi - lo), np.int64)
+    n = hi - lo
+    back = np.zeros((h, n), np.int64)
+    options = np.full((3, n + 2), np.inf)  # [from the left, straight down, from the right], padded
+    acc = cost[0].copy()
     for r in range(1, h):
-        options = np.vstack([np.r_[np.inf, acc[:-1]], acc, np.r_[acc[1:], np.inf]])
-        step = options.argmin(axis=0)
-        acc = options[step, np.arange(hi - lo)] + cost[r]
+        options[0, 2:], options[1, 1:-1], options[2, :-2] = acc, acc, acc
+        step = options[:, 1:-1].argmin(axis=0)
+        acc = options[step, np.arange(1, n + 1)] + cost[r]
         back[r] = step - 1
     path = np.empty(h, np.int64)
     path[-1] = int(acc.argmin())
