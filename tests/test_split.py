@@ -5,6 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
+from conftest import ROOT
 from utils.preprocess import threshold
 from utils.runtime import load_recogniser
 from utils.segment import find_regions
@@ -17,6 +18,15 @@ H = 48
 @pytest.fixture(scope="module")
 def classify(shipped_cnn):
     return load_recogniser(shipped_cnn, "auto", None).classify
+
+
+@pytest.fixture(scope="module", params=["width", "checker"])
+def check(request):
+    """Splits judged by width alone, or with the shipped one-digit checker."""
+    if request.param == "width":
+        return None
+    judge = load_recogniser(ROOT / "output" / "digit_check.model")
+    return lambda crops: judge.predict(crops)[:, 1]
 
 
 def glyph(char, seed, width=None):
@@ -42,19 +52,21 @@ def first_look(segmentation, darkness, classify):
 
 
 @pytest.mark.parametrize("pair", ["38", "25", "60"])
-def test_touching_pair_is_split_into_the_right_digits(pair, classify):
+def test_touching_pair_is_split_into_the_right_digits(pair, classify, check):
     segmentation, darkness = page([glyph(c, 1) for c in pair])
     assert len(segmentation.regions) == 1  # joined by ink
-    read = split_touching(segmentation.labels, first_look(segmentation, darkness, classify), H, darkness, classify)
+    read = split_touching(segmentation.labels, first_look(segmentation, darkness, classify), H, darkness, classify,
+                          check)
     assert read.names == list(pair)
     boxes = [r.box for r in read.regions]
     assert boxes[0][0] < boxes[1][0] and all(b[3] > 0.8 * H for b in boxes)
 
 
 @pytest.mark.parametrize("char", "0247")
-def test_a_wide_single_digit_stays_whole(char, classify):
+def test_a_wide_single_digit_stays_whole(char, classify, check):
     segmentation, darkness = page([glyph(char, 2, width=int(1.35 * H))])
-    read = split_touching(segmentation.labels, first_look(segmentation, darkness, classify), H, darkness, classify)
+    read = split_touching(segmentation.labels, first_look(segmentation, darkness, classify), H, darkness, classify,
+                          check)
     assert read.names == [char]
 
 

@@ -12,7 +12,7 @@ Examples
 
 import time
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 
 import cv2
@@ -29,6 +29,8 @@ from utils.segment import find_regions
 from utils.split import join_broken, read_regions, reread_bridged, split_touching
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "output" / "mnist_cnn.model"
+# The one-digit checker (utils/checker.py) that judges splits; optional.
+DEFAULT_CHECKER = DEFAULT_MODEL.parent / "digit_check.model"
 # Digits this tall (px) keep every detail the 20x20 MNIST box can use;
 # pages whose digits are much larger are worked on scaled down to it.
 WORK_DIGIT_HEIGHT = 40
@@ -88,12 +90,20 @@ class SheetReader:
         size, boxes are still reported in the original's pixels.
     num_threads : int, optional
         Inference threads (default: all cores; batch workers use one each).
+    checker : str or Path or None
+        The one-digit checker bundle that judges where touching digits are
+        split (default: the shipped one if present; None: judge by width).
     """
 
-    def __init__(self, model_path=DEFAULT_MODEL, runtime="auto", max_side=MAX_SIDE, num_threads=None):
+    def __init__(self, model_path=DEFAULT_MODEL, runtime="auto", max_side=MAX_SIDE, num_threads=None,
+                 checker=DEFAULT_CHECKER):
         self.model_path = str(model_path)
         self.recogniser = load_recogniser(model_path, runtime, num_threads)
         self.max_side = max_side
+        self.check = None
+        if checker is not None and (checker != DEFAULT_CHECKER or Path(checker).exists()):
+            judge = load_recogniser(checker, runtime, num_threads)
+            self.check = lambda crops: judge.predict(crops)[:, 1]  # P(not one digit)
 
     def read(self, source, name=None):
         """Read one image (a path or a BGR/grey array) and return a :class:`Page`."""
@@ -137,8 +147,9 @@ class SheetReader:
         gaps bridged: each asking the recogniser about a few regions only,
         on the one view finally read."""
         read, seg = reading.read, reading.segmentation
-        for check in (join_broken, split_touching, reread_bridged):
-            read = check(seg.labels, read, seg.digit_height, reading.darkness, self.recogniser.classify)
+        split = partial(split_touching, check=self.check)
+        for look in (join_broken, split, reread_bridged):
+            read = look(seg.labels, read, seg.digit_height, reading.darkness, self.recogniser.classify)
         return read
 
     def _upright(self, reading, rough, clock):

@@ -124,25 +124,30 @@ class Read:
     regions: list
     names: list
     confidences: np.ndarray
+    crops: np.ndarray  # (N, 28, 28) uint8, as the recogniser saw them
 
-    def replace(self, index, regions, names, confidences):
-        """A new Read with region ``index`` replaced by ``regions`` (or removed)."""
-        return Read(self.regions[:index] + list(regions) + self.regions[index + 1:],
-                    self.names[:index] + list(names) + self.names[index + 1:],
-                    np.concatenate([self.confidences[:index], confidences, self.confidences[index + 1:]]))
+    def replace(self, index, other, rows):
+        """A new Read with region ``index`` replaced by rows ``rows`` of ``other`` (none: removed)."""
+        def spliced(mine, theirs):
+            return mine[:index] + [theirs[k] for k in rows] + mine[index + 1:]
+
+        return Read(spliced(self.regions, other.regions), spliced(self.names, other.names),
+                    np.concatenate([self.confidences[:index], other.confidences[rows], self.confidences[index + 1:]]),
+                    np.concatenate([self.crops[:index], other.crops[rows], self.crops[index + 1:]]))
 
 
 def read_regions(labels, regions, darkness, classify, bridge=0):
     """Normalise and classify ``regions`` in one batch -> :class:`Read`."""
-    names, confidences = classify(normalise_all(labels, regions, darkness, bridge))
-    return Read(list(regions), list(names), np.asarray(confidences, np.float64))
+    crops = normalise_all(labels, regions, darkness, bridge)
+    names, confidences = classify(crops)
+    return Read(list(regions), list(names), np.asarray(confidences, np.float64), crops)
 
 
 def _geometric_mean(values):
     return float(np.exp(np.log(np.maximum(values, 1e-6)).mean()))
 
 
-def split_touching(labels, read, digit_height, darkness, classify):
+def split_touching(labels, read, digit_height, darkness, classify, check=None):
     """``read`` with touching digits replaced by their pieces, where the
     recogniser agrees.
 
@@ -154,12 +159,24 @@ def split_touching(labels, read, digit_height, darkness, classify):
         The regions as read whole.
     classify : callable
         ``classify(crops) -> (labels, confidences)`` (a recogniser's).
+    check : callable, optional
+        ``check(crops) -> probability each is not one digit`` (the checker,
+        :mod:`utils.checker`). Without it, how likely a region holds several
+        digits is judged from its width alone.
     """
     h = float(digit_height)
     # Only one connected component can be digits touching; regions that
     # segmentation merged from fragments were merged on purpose.
     wide = [i for i, r in enumerate(read.regions) if len(r.ids) == 1 and r.box[2] > WIDE * max(h, r.box[3])
-            and not (read.confidences[i] >= SURE_WHOLE and r.box[2] <= PLAUSIBLE_WIDTH * max(h, r.box[3]))]
+            and (check is not None
+                 or not (read.confidences[i] >= SURE_WHOLE and r.box[2] <= PLAUSIBLE_WIDTH * max(h, r.box[3])))]
+    several = {i: _width_prior(read.regions[i].box, h) for i in wide}
+    if check is not None and wide:  # the checker's view, tempered by the width's
+        several = {i: float(np.sqrt(several[i] * p)) for i, p in zip(wide, check(read.crops[wide]))}
+    # A split wins only if score * p > whole * (1 - p) with score <= 1: no
+    # need to cut regions where even perfect pieces could not win.
+    whole = read.confidences
+    wide = [i for i in wide if several[i] > whole[i] / (1.0 + whole[i])]
     options = []  # (region index, [pieces])
     for i in wide:
         region = read.regions[i]
@@ -177,18 +194,22 @@ def split_touching(labels, read, digit_height, darkness, classify):
     tried = read_regions(labels, [p for _, ps in options for p in ps], darkness, classify)
     best, k = {}, 0
     for i, pieces in options:
-        conf = tried.confidences[k:k + len(pieces)]
-        names = tried.names[k:k + len(pieces)]
+        rows = list(range(k, k + len(pieces)))
         k += len(pieces)
-        score, whole = _geometric_mean(conf), read.confidences[i]
-        x, y, w, hh = read.regions[i].box
-        several = 1.0 / (1.0 + np.exp(-(w / max(h, hh) - TWO_WIDTH) / TWO_SPREAD))
-        wins = score > whole and score * several > whole * (1.0 - several)
+        conf = tried.confidences[rows]
+        score, whole, p = _geometric_mean(conf), read.confidences[i], several[i]
+        wins = score > whole and score * p > whole * (1.0 - p)
         if conf.min() >= PIECE_CONFIDENCE and wins and score > best.get(i, (0.0,))[0]:
-            best[i] = (score, pieces, names, conf)
+            best[i] = (score, rows)
     for i in sorted(best, reverse=True):  # from the end, so earlier indices stay valid
-        read = read.replace(i, *best[i][1:])
+        read = read.replace(i, tried, best[i][1])
     return read
+
+
+def _width_prior(box, h):
+    """How likely a region this wide holds several digits (without a checker)."""
+    x, y, w, hh = box
+    return 1.0 / (1.0 + np.exp(-(w / max(h, hh) - TWO_WIDTH) / TWO_SPREAD))
 
 
 def _joinable(a, b, h):
@@ -225,10 +246,8 @@ def join_broken(labels, read, digit_height, darkness, classify):
         if i not in used and j not in used:
             used |= {i, j}
             joined[min(i, j)] = k
-    for i in sorted(used, reverse=True):
-        k = joined.get(i)
-        read = read.replace(i, *(([unions.regions[k]], [unions.names[k]], unions.confidences[[k]]) if k is not None
-                                 else ([], [], np.zeros(0))))
+    for i in sorted(used, reverse=True):  # the union takes the first one's place, the other goes
+        read = read.replace(i, unions, [joined[i]] if i in joined else [])
     return read
 
 
@@ -241,8 +260,7 @@ def reread_bridged(labels, read, digit_height, darkness, classify, unsure=0.9):
         return read
     again = read_regions(labels, [read.regions[i] for i in doubtful], darkness, classify,
                          bridge=0.12 * float(digit_height))
-    names, confidences = list(read.names), read.confidences.copy()
     for k, i in enumerate(doubtful):
-        if again.confidences[k] > confidences[i] + JOIN_MARGIN:
-            names[i], confidences[i] = again.names[k], again.confidences[k]
-    return Read(read.regions, names, confidences)
+        if again.confidences[k] > read.confidences[i] + JOIN_MARGIN:
+            read = read.replace(i, again, [k])
+    return read

@@ -1,0 +1,77 @@
+"""The one-digit checker: its training examples, the shipped bundle's
+judgement on drawn digits, and a tiny training run end to end."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from utils import checker
+from utils.normalise import mnist_style
+from utils.runtime import load_recogniser
+from utils.synth import render_glyph
+
+SHIPPED = ROOT / "output" / "digit_check.model"
+
+
+@pytest.fixture(scope="module")
+def not_one():
+    if not (SHIPPED / "bundle.json").exists():
+        pytest.fail("output/digit_check.model is missing: the shipped checker must be committed")
+    judge = load_recogniser(SHIPPED)
+    return lambda crops: judge.predict(np.asarray(crops))[:, 1]
+
+
+def crop(glyph):
+    ys, xs = np.nonzero(glyph > 30)
+    return mnist_style(glyph[ys.min():ys.max() + 1, xs.min():xs.max() + 1])
+
+
+def drawn(text, seed=1, overlap=5):
+    """Hershey digits side by side, each overlapping the last by ``overlap`` px."""
+    rng = np.random.default_rng(seed)
+    glyphs = [render_glyph(c, rng, height=48, stroke=0.09, slant=0.1, font=cv2.FONT_HERSHEY_SIMPLEX) for c in text]
+    canvas = np.zeros((48, sum(g.shape[1] for g in glyphs) + 4), np.uint8)
+    x = 0
+    for g in glyphs:
+        np.maximum(canvas[:, x:x + g.shape[1]], g, out=canvas[:, x:x + g.shape[1]])
+        x += g.shape[1] - overlap
+    return crop(canvas)
+
+
+def test_examples_are_balanced_deterministic_and_normalised():
+    digits = np.stack([mnist_style(render_glyph(str(d), np.random.default_rng(d), height=40)) for d in range(10)])
+    a, labels = checker.make_examples(digits, 40, np.random.default_rng(5))
+    b, _ = checker.make_examples(digits, 40, np.random.default_rng(5))
+    np.testing.assert_array_equal(a, b)
+    assert labels.tolist() == [0, 1] * 20
+    assert a.shape == (40, 28, 28) and a.dtype == np.uint8
+    assert all(img.max() > 100 and img[:2].max() == 0 for img in a)  # ink, inside the 20x20 box
+
+
+def test_shipped_checker_tells_single_digits_from_joined_ones_and_marks(not_one):
+    singles = not_one([drawn(str(d), seed=d) for d in range(10)])
+    assert (singles < 0.5).sum() >= 9, singles.round(2)
+    pairs = not_one([drawn(p, seed=3) for p in ("38", "25", "60", "47", "913")])
+    assert (pairs > 0.5).all(), pairs.round(2)
+    dash = np.zeros((20, 40), np.uint8)
+    cv2.line(dash, (2, 10), (37, 10), 255, 5)
+    dot = np.zeros((20, 20), np.uint8)
+    cv2.circle(dot, (10, 10), 8, 255, -1)
+    assert (not_one([crop(dash), crop(dot)]) > 0.5).all()
+
+
+def test_shipped_checker_records_how_it_was_made():
+    metrics = json.loads((SHIPPED / "metrics.json").read_text())
+    assert metrics["validation_accuracy"] > 0.98
+    assert metrics["hyper_parameters"]["split_seed"] == 1  # the recognisers' validation digits stay unseen
+
+
+def test_a_tiny_training_run_writes_a_bundle_the_reader_can_load(tiny_idx_dir, tmp_path):
+    out = tmp_path / "check.model"
+    assert checker.main(["--data", str(tiny_idx_dir), "--examples", "400", "--epochs", "1", "--out", str(out)]) == 0
+    judge = load_recogniser(out)
+    assert judge.labels == list(checker.LABELS)
+    assert judge.predict(np.zeros((3, 28, 28), np.uint8)).shape == (3, 2)
