@@ -263,4 +263,9 @@ def binarise(image, rough=None):
     mask, height = remove_rules(remove_frames(threshold(darkness), rough), rough, darkness)
     # Again after the rules: a frame crossed by a ruled line was one component with it.
     mask = remove_frames(mask, rough)
+    if rough > 0 and height > 2 * rough:
+        # Rules the Hough transform missed (steeply tilted) joined the digits
+        # into line-long blobs; the thumbnail's estimate, where such rules
+        # break up, is the better one.
+        height = rough
     return Binarised(darkness, mask, height)
