@@ -22,7 +22,7 @@ from utils.imageio import MAX_SIDE, MIN_REDUCED_SIDE, load_image
 from utils.lines import group_lines
 from utils.orient import find_page, fitted_angle, hanging_from_tops, top_down, turn, whole, writing_angle
 from utils.preprocess import binarise, rough_digit_height
-from utils.reject import border_strokes
+from utils.reject import border_strokes, faint_marks
 from utils.result import Digit, Line, Page, Rejected
 from utils.runtime import load_recogniser
 from utils.segment import find_regions
@@ -202,17 +202,19 @@ def shrink_to_digit_size(image, scale):
 
 def _lines_and_rejects(reading, read):
     """Boxes of the regions finally read, their lines in reading order, and
-    the rejected marks (segmentation's, plus the sides of frames)."""
+    the rejected marks (segmentation's, plus the sides of frames and
+    show-through)."""
     unchanged = len(read.regions) == len(reading.segmentation.regions) and all(
         a is b for a, b in zip(read.regions, reading.segmentation.regions))
     boxes = reading.boxes if unchanged else np.array([r.box for r in read.regions], np.float64).reshape(-1, 4)
     height = reading.segmentation.digit_height
     order = reading.lines if unchanged else group_lines(boxes, height)
     rejected = list(reading.segmentation.rejected)
-    borders = border_strokes(boxes, order)
-    if borders:
-        rejected += [(tuple(boxes[i]), "border") for i in sorted(borders)]
-        keep = [i for i in range(len(boxes)) if i not in borders]
+    reasons = {i: "border" for i in border_strokes(boxes, order)}
+    reasons.update({i: "faint" for i in faint_marks(reading.darkness, reading.segmentation.labels, read.regions)})
+    if reasons:
+        rejected += [(tuple(boxes[i]), reason) for i, reason in sorted(reasons.items())]
+        keep = [i for i in range(len(boxes)) if i not in reasons]
         order = [[keep[k] for k in line] for line in group_lines(boxes[keep], height)]
     return boxes, order, rejected
 

@@ -1,9 +1,12 @@
 """Keep non-digits out of the text: lines -> lines without them.
 
 Most non-digits are dropped by :mod:`utils.segment` on their own shape
-(dots, commas, dashes, long lines). Some can only be told once lines are
-known: the upright sides of a box drawn around a number look like 1s on
-their own, but they reach well above and below the digits of their line.
+(dots, commas, dashes, long lines). Some can only be told in context:
+
+- the upright sides of a box drawn around a number look like 1s on their
+  own, but they reach well above and below the digits of their line;
+- writing showing through from the back of the page is shaped like
+  digits, but far fainter than the ink on the front.
 """
 
 import numpy as np
@@ -36,3 +39,38 @@ def border_strokes(boxes, lines):
                 & (y < top - OVERHANG * height) & (y + hh > bottom + OVERHANG * height))
         found.update(int(i) for i in np.asarray(line)[side])
     return found
+
+
+# A region whose ink is this much fainter than the page's typical digit
+# is show-through (or a smudge), not writing on this side.
+FAINT = 0.45
+
+
+def faint_marks(darkness, labels, regions):
+    """Indices of regions far fainter than the page's other digits.
+
+    Each region's ink strength is the 90th percentile of its darkness; the
+    page's is the median over its regions. Pages written all in pencil are
+    faint throughout, so this is relative, never an absolute level.
+
+    Examples
+    --------
+    >>> from utils.segment import Region
+    >>> darkness = np.zeros((10, 40), np.uint8); darkness[2:8, 2:6] = 220; darkness[2:8, 12:16] = 210
+    >>> darkness[2:8, 22:26] = 200; darkness[2:8, 32:36] = 60          # the last is a ghost
+    >>> labels = np.zeros((10, 40), np.int32)
+    >>> for k, x in enumerate((2, 12, 22, 32), start=1): labels[2:8, x:x + 4] = k
+    >>> regions = [Region((x, 2, 4, 6), [k]) for k, x in enumerate((2, 12, 22, 32), start=1)]
+    >>> faint_marks(darkness, labels, regions)
+    [3]
+    """
+    if len(regions) < 3:
+        return []
+    strength = np.array([_ink_strength(darkness, labels, r) for r in regions])
+    return [int(i) for i in np.flatnonzero(strength < FAINT * np.median(strength))]
+
+
+def _ink_strength(darkness, labels, region):
+    x, y, w, h = region.box
+    values = darkness[y:y + h, x:x + w][region.pixels(labels)]
+    return float(np.percentile(values, 90)) if values.size else 0.0
