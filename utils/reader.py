@@ -69,12 +69,15 @@ class Reading:
     def lines(self):
         return group_lines(self.boxes, self.segmentation.digit_height)
 
+    def hangs_from_tops(self):
+        return hanging_from_tops(self.boxes, self.lines)
+
     def looks_upside_down(self):
         """Cheap hints: many unsure digits, or digits hanging from a top line."""
         c = self.read.confidences
         if len(c) < 3:
             return False
-        return hanging_from_tops(self.boxes, self.lines) or float(np.mean(c < UNSURE)) >= UNSURE_SHARE
+        return self.hangs_from_tops() or float(np.mean(c < UNSURE)) >= UNSURE_SHARE
 
 
 class SheetReader:
@@ -175,7 +178,12 @@ class SheetReader:
                 other = self._find(turn(reading.view, 180 - angle), rough, clock)
                 reading = max([reading, levelled, other], key=lambda r: r.score)
         if reading.looks_upside_down():
-            reading = _most_confident([reading, self._find(turn(reading.view, 180), rough, clock)])
+            flipped = self._find(turn(reading.view, 180), rough, clock)
+            # The digits of the right way up sit on a baseline: a turned view
+            # whose digits hang from their tops is kept only if the
+            # recogniser is far surer of it.
+            if not flipped.hangs_from_tops() or flipped.score > reading.score + 5 * TURN_MARGIN:
+                reading = _most_confident([reading, flipped])
         return reading
 
 

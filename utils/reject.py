@@ -73,4 +73,7 @@ def faint_marks(darkness, labels, regions):
 def _ink_strength(darkness, labels, region):
     x, y, w, h = region.box
     values = darkness[y:y + h, x:x + w][region.pixels(labels)]
-    return float(np.percentile(values, 90)) if values.size else 0.0
+    if not values.size:
+        return 0.0
+    k = (9 * values.size) // 10  # the 90th percentile by partition: np.percentile sorts
+    return float(np.partition(values, k)[k])

@@ -167,12 +167,15 @@ def split_touching(labels, read, digit_height, darkness, classify, check=None):
     h = float(digit_height)
     # Only one connected component can be digits touching; regions that
     # segmentation merged from fragments were merged on purpose.
-    wide = [i for i, r in enumerate(read.regions) if len(r.ids) == 1 and r.box[2] > WIDE * max(h, r.box[3])
-            and (check is not None
-                 or not (read.confidences[i] >= SURE_WHOLE and r.box[2] <= PLAUSIBLE_WIDTH * max(h, r.box[3])))]
+    wide = [i for i, r in enumerate(read.regions) if len(r.ids) == 1 and r.box[2] > WIDE * max(h, r.box[3])]
     several = {i: _width_prior(read.regions[i].box, h) for i in wide}
-    if check is not None and wide:  # the checker's view, tempered by the width's
-        several = {i: float(np.sqrt(several[i] * p)) for i, p in zip(wide, check(read.crops[wide]))}
+    checked = dict(zip(wide, check(read.crops[wide]))) if check is not None and wide else {}
+    if checked:  # the checker's view, tempered by the width's
+        several = {i: float(np.sqrt(several[i] * checked[i])) for i in wide}
+    # A region read surely as one digit, of a plausible width, stays whole
+    # unless the checker is just as sure it is not one.
+    wide = [i for i in wide if not (read.confidences[i] >= SURE_WHOLE and checked.get(i, 0.0) < SURE_WHOLE
+                                    and read.regions[i].box[2] <= PLAUSIBLE_WIDTH * max(h, read.regions[i].box[3]))]
     # A split wins only if score * p > whole * (1 - p) with score <= 1: no
     # need to cut regions where even perfect pieces could not win.
     whole = read.confidences
