@@ -26,7 +26,7 @@ from utils.reject import border_strokes, faint_marks
 from utils.result import Digit, Line, Page, Rejected
 from utils.runtime import load_recogniser
 from utils.segment import find_regions
-from utils.split import join_broken, read_regions, reread_bridged, split_touching
+from utils.second_look import join_broken, read_regions, reread_bridged, split_touching
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "output" / "mnist_cnn.model"
 # The one-digit checker (utils/checker.py) that judges splits; optional.
@@ -54,7 +54,7 @@ class Reading:
     view: object
     segmentation: object
     darkness: np.ndarray
-    read: object  # utils.split.Read
+    read: object  # utils.second_look.Read
 
     @property
     def score(self):
@@ -164,8 +164,9 @@ class SheetReader:
         level them; steeper than 45 deg they may run either way, so both
         ways are read and the recogniser's confidence decides (and the
         view as it was stays a candidate: a column of single digits also
-        lines up vertically). A page read unsurely is also read upside
-        down.
+        lines up vertically). A page read unsurely, or whose digits hang
+        from a common top line, is also read upside down, and turned only
+        if that view is more confident and sits on a baseline.
         """
         angle = writing_angle([r.centre for r in reading.segmentation.regions])
         if abs(angle) < 3 * SKEW_MIN:  # lines can be grouped as they are: fit them

@@ -1,8 +1,10 @@
-"""What the reader returns: a small tree Page -> Line -> Digit.
+"""What the reader returns: a small tree Page -> Line -> Digit, plus the
+marks rejected as not digits (Page -> Rejected).
 
 Boxes are axis-aligned ``(x, y, width, height)`` in the original image's
-pixels. :meth:`Page.to_dict` gives exactly the JSON that
-``recognize.py --json`` prints.
+pixels, however the page lay in it (``Page.rotation`` and ``Page.skew``).
+:meth:`Page.to_dict` gives exactly the JSON that ``recognize.py --json``
+prints.
 
 Examples
 --------

@@ -248,7 +248,7 @@ def _photograph(paper, lines, rng, tier, h, style, case=None):
     out_w, out_h = width + 2 * border, height + 2 * border
     matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
     matrix[:, 2] += border
-    if case in ("desk", "tilt", "turned"):
+    if case in ("desk", "tilt", "turned"):  # their own angles and turns replace the draws above
         matrix, (out_w, out_h), border = _case_geometry(width, height, rng, case, style, border)
     if desk:
         base = np.array(rng.choice([[40, 55, 75], [30, 30, 35], [70, 90, 110]]), np.float32)

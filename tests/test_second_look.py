@@ -9,7 +9,7 @@ from conftest import ROOT
 from utils.preprocess import threshold
 from utils.runtime import load_recogniser
 from utils.segment import find_regions
-from utils.split import cut_candidates, join_broken, read_regions, reread_bridged, seam, split_touching
+from utils.second_look import cut_candidates, join_broken, read_regions, reread_bridged, seam, split_touching
 from utils.synth import render_glyph
 
 H = 48

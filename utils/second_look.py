@@ -1,21 +1,28 @@
-"""Split digits that touch, join digits that broke: regions -> regions,
-checked by the recogniser.
+"""Second looks with the recogniser: regions -> regions, read again where
+the first reading may be wrong.
 
-Two or three digits joined by ink form one connected region, too wide for
-one digit of the page's height. Over-segment, then validate:
+**Touching digits.** Two or three digits joined by ink form one connected
+region, too wide for one digit of the page's height. Over-segment, then
+validate:
 
 1. A region is a candidate if it is wider than ``WIDE`` digit heights
    (its own or the page's, whichever is larger).
 2. Candidate cuts start at the minima of its column ink profile (where
-   the join is thinnest) and follow the path through the least ink from
-   top to bottom, into two pieces and, for very wide regions, three.
+   the join is thinnest) and at even divisions of its width, and follow
+   the path through the least ink from top to bottom, into two pieces
+   and, for very wide regions, three.
 3. Every candidate piece is normalised and read, all in one batch; a
    split is kept only if each piece reads confidently and the split as a
    whole is more convincing than the region read as one digit, weighed by
-   how often a region that wide holds several digits. The halves of a
-   single digit often read as digits too (a 0 as two 1s), so the
-   recogniser alone is no evidence: a genuinely wide digit (a flat 0, a 7
-   with a long bar) stays whole unless it reads badly and is very wide.
+   how likely the region is to hold several digits: from its width, and
+   from the one-digit checker (:mod:`utils.checker`) where it ships. The
+   halves of a single digit often read as digits too (a 0 as two 1s), so
+   the recogniser alone is no evidence: a genuinely wide digit (a flat 0,
+   a 7 with a long bar) read surely stays whole.
+
+**Broken digits.** Near fragments whose union reads as a digit more surely
+than the pieces apart are joined; digits still read unsurely are read
+again with the gaps in their strokes closed.
 """
 
 from dataclasses import dataclass
