@@ -91,3 +91,13 @@ def test_fitted_angle_and_a_page_hanging_from_its_tops():
 def test_whole_is_the_identity():
     view = whole(np.zeros((10, 20, 3), np.uint8))
     assert isinstance(view, View) and view.box_to_photo((2, 3, 4, 5)) == pytest.approx((2, 3, 6, 8))
+
+
+def test_a_soft_shadow_across_the_page_does_not_cut_it():
+    photo = desk_photo().astype(np.float32)
+    shade = np.ones(photo.shape[:2], np.float32)
+    shade[:, :260] = 0.35  # a hand's shadow over the left of the sheet and the desk
+    photo = np.clip(photo * cv2.GaussianBlur(shade, (0, 0), 16)[..., None], 0, 255).astype(np.uint8)  # a penumbra
+    found = find_page(photo)
+    # Either the whole sheet, or nothing (read as it is): never only its lit part.
+    assert found is None or np.abs(found - CORNERS).max() < 10

@@ -30,6 +30,9 @@ PAGE_MIN_AREA, PAGE_MAX_AREA = 0.08, 0.88
 PAGE_THUMB_SIDE = 320
 # The desk around a page is darker than this fraction of the paper.
 PAGE_CONTRAST = 0.7
+# Across each side of the page, 3 thumbnail pixels in must be brighter than
+# 3 out by this fraction (a soft shadow edge reaches about 0.3).
+SIDE_CONTRAST = 0.4
 
 
 @dataclass
@@ -40,6 +43,7 @@ class View:
     to_photo: np.ndarray
     rotation: int = 0  # 0, 90, 180 or 270: the page's turn, counter-clockwise
     skew: float = 0.0  # degrees, counter-clockwise, on top of the rotation
+    all_paper: bool = False  # the page was found and cut out: no desk in view
 
     def box_to_photo(self, box):
         """Axis-aligned (x0, y0, x1, y1) in photo pixels around a view box (x, y, w, h)."""
@@ -98,7 +102,33 @@ def find_page(image):
         return None  # not a sheet's outline (a shadow's edge, a torn page)
     if np.median(bright[inside == 0]) > PAGE_CONTRAST * np.median(bright[inside > 0]):
         return None  # "outside" is paper in shadow, not a desk
+    if not _sharp_sides(bright, corners):
+        return None  # a side follows a soft shadow's edge: it would cut the page
     return corners * factor
+
+
+def _sharp_sides(bright, corners, step=3):
+    """True if every side of the quadrilateral inside the image is a sharp
+    edge: a few pixels in, much brighter than a few pixels out. The edge of
+    a sheet on a desk is; the edge of a shadow across the page is soft."""
+    h, w = bright.shape
+    centre = corners.mean(axis=0)
+    for a, b in zip(corners, np.roll(corners, -1, axis=0)):
+        along = np.linspace(0.15, 0.85, 15)[:, None] * (b - a) + a
+        normal = np.array([a[1] - b[1], b[0] - a[0]], np.float32)
+        normal /= max(np.linalg.norm(normal), 1e-6)
+        if np.dot(centre - a, normal) < 0:
+            normal = -normal  # pointing into the page
+        inner, outer = along + step * normal, along - step * normal
+        ok = (outer[:, 0] >= 0) & (outer[:, 0] < w) & (outer[:, 1] >= 0) & (outer[:, 1] < h)
+        if ok.sum() < 5:
+            continue  # the side runs along the photo's edge: the page goes on beyond the frame
+        def level(points):
+            return bright[np.clip(points[ok, 1].astype(int), 0, h - 1), np.clip(points[ok, 0].astype(int), 0, w - 1)]
+        inside, outside = level(inner).astype(np.float32), level(outer).astype(np.float32)
+        if np.median(inside - outside) < SIDE_CONTRAST * np.median(inside):
+            return False
+    return True
 
 
 def order_corners(corners):
@@ -131,7 +161,8 @@ def top_down(view, corners):
                                  borderMode=cv2.BORDER_REPLICATE)
     # The page's top edge gives its tilt in the photo.
     tilt = -np.degrees(np.arctan2(tr[1] - tl[1], tr[0] - tl[0]))
-    return View(warped, view.to_photo @ np.linalg.inv(matrix), *_split_turn(view.rotation + view.skew + tilt))
+    return View(warped, view.to_photo @ np.linalg.inv(matrix), *_split_turn(view.rotation + view.skew + tilt),
+                all_paper=True)
 
 
 def turn(view, angle):
@@ -155,7 +186,8 @@ def turn(view, angle):
         image = cv2.warpAffine(view.image, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     forward = np.vstack([matrix, [0, 0, 1]])
     # Turning the photo by +a undoes a page turn of -a.
-    return View(image, view.to_photo @ np.linalg.inv(forward), *_split_turn(view.rotation + view.skew - angle))
+    return View(image, view.to_photo @ np.linalg.inv(forward), *_split_turn(view.rotation + view.skew - angle),
+                all_paper=view.all_paper)
 
 
 def _split_turn(total):

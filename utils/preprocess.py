@@ -75,9 +75,11 @@ def estimate_background(image, kernel_px):
     return background, cv2.resize(paper, (w, h), interpolation=cv2.INTER_NEAREST)
 
 
-def ink_darkness(image, kernel_px):
+def ink_darkness(image, kernel_px, all_paper=False):
     """Ink darkness (uint8, 0 paper .. 255 black) of a BGR image, light
     evened out and desk zeroed. ``kernel_px`` must exceed the stroke width.
+    ``all_paper``: the image is known to show the page only (found and
+    warped top-down), so no part of it is desk, however deep its shadow.
 
     All in saturating 8-bit OpenCV arithmetic: ten times faster than float
     NumPy on a 12 MP photo.
@@ -92,6 +94,8 @@ def ink_darkness(image, kernel_px):
     """
     image = cv2.GaussianBlur(image, (3, 3), 0)
     background, paper = estimate_background(image, kernel_px)
+    if all_paper:
+        paper[:] = 1
     drop = cv2.subtract(background, image)
     absolute = cv2.max(cv2.max(drop[:, :, 0], drop[:, :, 1]), drop[:, :, 2])
     # Relative to the paper's brightest channel, not each channel's own: the
@@ -250,16 +254,17 @@ def rough_digit_height(image, side=320):
     return height * factor
 
 
-def binarise(image, rough=None):
+def binarise(image, rough=None, all_paper=False):
     """BGR image -> :class:`Binarised` (darkness, mask without rules, digit height).
 
-    ``rough`` is :func:`rough_digit_height` of ``image`` if already known.
+    ``rough`` is :func:`rough_digit_height` of ``image`` if already known;
+    ``all_paper`` as in :func:`ink_darkness`.
     """
     rough = rough_digit_height(image) if rough is None else rough
     # Half a digit height is wider than any pen stroke, narrow enough to
     # follow shadows; with no ink found, fall back to an image-sized kernel.
     kernel = 0.5 * rough if rough > 0 else min(image.shape[:2]) / 6
-    darkness = ink_darkness(image, max(9.0, kernel))
+    darkness = ink_darkness(image, max(9.0, kernel), all_paper)
     mask, height = remove_rules(remove_frames(threshold(darkness), rough), rough, darkness)
     # Again after the rules: a frame crossed by a ruled line was one component with it.
     mask = remove_frames(mask, rough)

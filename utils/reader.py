@@ -137,7 +137,7 @@ class SheetReader:
 
     def _find(self, view, rough, clock):
         """Binarise and segment one view, and read its regions as found."""
-        binary = binarise(view.image, rough)
+        binary = binarise(view.image, rough, view.all_paper)
         clock.lap("preprocess")
         segmentation = find_regions(binary.mask, binary.digit_height)
         clock.lap("segment")
