@@ -27,7 +27,7 @@ LOW, HIGH = 0.16, 0.32
 # Absolute drop below the background (in 0..1) that ink must also show.
 MIN_CONTRAST = 0.10
 # Brightness below this fraction of the paper's is desk, not page.
-DESK_RATIO = 0.4
+DESK_RATIO = 0.3
 # Rules are looked for on a mask thumbnail with this longer side.
 RULE_THUMB_SIDE = 640.0
 
@@ -242,15 +242,16 @@ def remove_frames(mask, rough_height):
     return mask
 
 
-def rough_digit_height(image, side=320):
+def rough_digit_height(image, all_paper=False, side=320):
     """A first, cheap estimate of the digit height on a thumbnail.
 
     Only needed to size the background kernel; a kernel of a sixth of the
-    thumbnail is safely wider than any stroke.
+    thumbnail is safely wider than any stroke. ``all_paper`` as in
+    :func:`ink_darkness`.
     """
     factor = max(1.0, min(image.shape[:2]) / side)
     thumb = cv2.resize(image, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA) if factor > 1 else image
-    _, height = remove_rules(threshold(ink_darkness(thumb, min(thumb.shape[:2]) / 6)))
+    _, height = remove_rules(threshold(ink_darkness(thumb, min(thumb.shape[:2]) / 6, all_paper)))
     return height * factor
 
 
@@ -260,7 +261,7 @@ def binarise(image, rough=None, all_paper=False):
     ``rough`` is :func:`rough_digit_height` of ``image`` if already known;
     ``all_paper`` as in :func:`ink_darkness`.
     """
-    rough = rough_digit_height(image) if rough is None else rough
+    rough = rough_digit_height(image, all_paper) if rough is None else rough
     # Half a digit height is wider than any pen stroke, narrow enough to
     # follow shadows; with no ink found, fall back to an image-sized kernel.
     kernel = 0.5 * rough if rough > 0 else min(image.shape[:2]) / 6

@@ -11,7 +11,7 @@ Examples
 """
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, partial
 from pathlib import Path
 
@@ -112,12 +112,11 @@ class SheetReader:
         """Read one image (a path or a BGR/grey array) and return a :class:`Page`."""
         clock = _Clock()
         loaded = load_image(source, self.max_side, min_side=FAST_SIDE)
-        image, scale, rough = shrink_to_digit_size(loaded.image, loaded.scale)
+        view, rough = working_view(loaded.image)
         if rough < SMALL_DIGIT and self._decoded_below_default(loaded):
             loaded = load_image(source, self.max_side)  # small digits: decode with more pixels
-            image, scale, rough = shrink_to_digit_size(loaded.image, loaded.scale)
-        corners = find_page(image)
-        view = whole(image) if corners is None else top_down(whole(image), corners)
+            view, rough = working_view(loaded.image)
+        scale = loaded.scale
         clock.lap("load")
         reading = self._upright(self._find(view, rough, clock), rough, clock)
         read = self._second_looks(reading)
@@ -194,19 +193,24 @@ class SheetReader:
         return side < min(self.max_side, MIN_REDUCED_SIDE, max(loaded.original_size))
 
 
-def shrink_to_digit_size(image, scale):
-    """Scale ``image`` down when its digits are far taller than needed.
+def working_view(image):
+    """The view of ``image`` to read, and its rough digit height.
 
-    A 12 MP photo of a few large numbers is read as fast as a small scan:
-    preprocessing cost falls with the square of the factor. Returns the
-    image, original pixels per pixel of it, and its rough digit height.
+    The page is found and warped top-down first, so that a desk around it
+    cannot sway the digit-height estimate. Then, when the digits are far
+    taller than needed, the view is scaled down to them: a 12 MP photo of a
+    few large numbers is read as fast as a small scan (preprocessing cost
+    falls with the square of the factor).
     """
-    rough = rough_digit_height(image)
+    corners = find_page(image)
+    view = whole(image) if corners is None else top_down(whole(image), corners)
+    rough = rough_digit_height(view.image, view.all_paper)
     if rough <= 1.25 * WORK_DIGIT_HEIGHT:
-        return image, scale, rough
+        return view, rough
     factor = rough / WORK_DIGIT_HEIGHT
-    small = cv2.resize(image, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)
-    return small, scale * image.shape[1] / small.shape[1], rough * small.shape[1] / image.shape[1]
+    small = cv2.resize(view.image, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)
+    f = view.image.shape[1] / small.shape[1]
+    return replace(view, image=small, to_photo=view.to_photo @ np.diag([f, f, 1.0])), rough / f
 
 
 def _lines_and_rejects(reading, read):
