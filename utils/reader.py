@@ -116,7 +116,6 @@ class SheetReader:
         if rough < SMALL_DIGIT and self._decoded_below_default(loaded):
             loaded = load_image(source, self.max_side)  # small digits: decode with more pixels
             view, rough = working_view(loaded.image)
-        scale = loaded.scale
         clock.lap("load")
         reading = self._upright(self._find(view, rough, clock), rough, clock)
         read = self._second_looks(reading)
@@ -125,7 +124,7 @@ class SheetReader:
         clock.lap("lines")
 
         def original(box):
-            return _to_original(reading.view.box_to_photo(box), scale, loaded.original_size)
+            return _to_original(reading.view.box_to_photo(box), loaded.scale, loaded.original_size)
 
         lines = [Line([Digit(read.names[i], float(read.confidences[i]), original(boxes[i])) for i in line])
                  for line in order]
@@ -185,7 +184,6 @@ class SheetReader:
             if not flipped.hangs_from_tops() or flipped.score > reading.score + 5 * TURN_MARGIN:
                 reading = _most_confident([reading, flipped])
         return reading
-
 
     def _decoded_below_default(self, loaded):
         """True if the fast decode gave fewer pixels than a default decode would."""
