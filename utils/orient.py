@@ -244,7 +244,7 @@ def fitted_angle(boxes, lines):
         if len(line) >= 3:
             cx = boxes[line, 0] + boxes[line, 2] / 2
             cy = boxes[line, 1] + boxes[line, 3] / 2
-            angles.append(-np.degrees(np.arctan(np.polyfit(cx, cy, 1)[0])))
+            angles.append(-np.degrees(np.arctan(_slope(cx, cy))))
     return float(np.median(angles)) if angles else 0.0
 
 
@@ -271,10 +271,16 @@ def hanging_from_tops(boxes, lines):
         if len(line) >= 3:
             x = boxes[line, 0]
             for edge, y in (("top", boxes[line, 1]), ("bottom", boxes[line, 1] + boxes[line, 3])):
-                residual = float(np.std(y - np.polyval(np.polyfit(x, y, 1), x)))
+                residual = float(np.std(y - _slope(x, y) * (x - x.mean())))
                 spread_top, spread_bottom = ((spread_top + residual, spread_bottom) if edge == "top"
                                              else (spread_top, spread_bottom + residual))
     return spread_top < 0.8 * spread_bottom
+
+
+def _slope(x, y):
+    """Least-squares slope of y on x (np.polyfit's, without its overhead)."""
+    dx = x - x.mean()
+    return float((dx * (y - y.mean())).sum() / max((dx * dx).sum(), 1e-9))
 
 
 def _mean_direction(degrees):
