@@ -1,9 +1,11 @@
 #!/usr/bin/env python
 """Read handwritten digits from a photo or scan of a paper sheet.
 
-Prints one line of text per line of digits, in reading order. With -o the
-photo is written back with a box, label and confidence colour per digit
-and a frame per line; without -o nothing is written.
+Prints one line of text per line of digits, in reading order. The sheet
+may lie on a desk, be tilted or turned by 90/180/270 degrees: it is found,
+warped and turned upright first. With -o the photo is written back with a
+box, label and confidence colour per digit and a frame per line; without
+-o nothing is written.
 
 With --out DIR, -i may be a folder (walked recursively), a glob pattern or
 a .txt list of paths: every image is read in parallel into DIR (per-image
@@ -38,7 +40,8 @@ def build_parser():
                         help="model bundle (default: %(default)s; output/mnist_mlp.model also ships)")
     parser.add_argument("-o", "--output", help="write the annotated image here (.png or .jpg)")
     parser.add_argument("--json", action="store_true",
-                        help="print one JSON document (lines, digits, boxes, confidences, timings) instead of text")
+                        help="print one JSON document (lines, digits, boxes, confidences, the page's rotation and skew, "
+                             "marks rejected as not digits, timings) instead of text")
     parser.add_argument("--show", action="store_true", help="show the annotated image in a window, if a GUI is available")
     parser.add_argument("--runtime", choices=["auto", "litert", "keras"], default="auto",
                         help="inference runtime (default: LiteRT when available, else Keras)")
