@@ -35,16 +35,10 @@ import time
 import cv2
 import numpy as np
 
-from utils.normalise import mnist_style
+from utils.normalise import crop_to_ink, mnist_style
 
 LABELS = ("one", "not one")
 DEFAULT_OUT = "output/digit_check.model"
-
-
-def _ink(image):
-    """A digit image cropped to its ink."""
-    ys, xs = np.nonzero(image > 30)
-    return image[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
 
 
 def _at_height(glyph, height):
@@ -55,7 +49,7 @@ def _at_height(glyph, height):
 def joined(digits, rng, count):
     """``count`` random digits side by side at a common height, overlapping or nearly touching."""
     height = 40
-    glyphs = [_at_height(_ink(digits[rng.integers(len(digits))]), int(height * rng.uniform(0.85, 1.15)))
+    glyphs = [_at_height(crop_to_ink(digits[rng.integers(len(digits))], 30), int(height * rng.uniform(0.85, 1.15)))
               for _ in range(count)]
     gaps = [int(height * rng.uniform(-0.2, 0.05)) for _ in glyphs[1:]]
     width = sum(g.shape[1] for g in glyphs) + sum(gaps) + 2
@@ -73,14 +67,14 @@ def joined(digits, rng, count):
 def piece(digit, rng):
     """The left, right, top or bottom 25-60 % of a digit, unless that piece
     is a plain upright bar: that is what a 1 looks like, not a negative."""
-    glyph = _ink(digit)
+    glyph = crop_to_ink(digit, 30)
     h, w = glyph.shape
     for _ in range(10):
         f = rng.uniform(0.25, 0.6)
         part = [glyph[:, :max(1, int(w * f))], glyph[:, int(w * (1 - f)):],
                 glyph[:max(1, int(h * f))], glyph[int(h * (1 - f)):]][rng.integers(4)]
         if part.max() > 30:
-            ink = _ink(part)
+            ink = crop_to_ink(part, 30)
             if ink.shape[0] < 2.2 * ink.shape[1]:
                 return part
     return mark(rng)
@@ -117,7 +111,7 @@ def make_examples(digits, count, rng):
         if i % 2 == 0:
             # Through the same normalisation as the negatives: otherwise the
             # checker learns to tell re-sampled crops from MNIST's own.
-            crops.append(mnist_style(_ink(digits[rng.integers(len(digits))])))
+            crops.append(mnist_style(crop_to_ink(digits[rng.integers(len(digits))], 30)))
             labels.append(0)
             continue
         kind = rng.random()
@@ -127,13 +121,13 @@ def make_examples(digits, count, rng):
             glyph = piece(digits[rng.integers(len(digits))], rng)
         else:
             glyph = mark(rng)
-        crops.append(mnist_style(_ink(glyph)) if glyph.max() > 30 else mnist_style(mark(rng)))
+        crops.append(mnist_style(crop_to_ink(glyph, 30)) if glyph.max() > 30 else mnist_style(mark(rng)))
         labels.append(1)
     return np.stack(crops).astype(np.uint8), np.array(labels, np.int64)
 
 
 def build_checker():
-    """A small CNN, two classes: a few thousand parameters, ~0.05 ms a crop."""
+    """A small CNN, two classes: 56k parameters, 0.026 ms a crop with LiteRT (1000-crop batch)."""
     import keras
     from keras import layers
 

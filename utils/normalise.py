@@ -20,6 +20,28 @@ import numpy as np
 STROKE_RATIO = 0.11
 
 
+def crop_to_ink(image, level=0):
+    """``image`` cropped to the pixels brighter than ``level`` (white ink on black).
+
+    Examples
+    --------
+    >>> glyph = np.zeros((10, 10), np.uint8); glyph[2:5, 3:8] = 200
+    >>> crop_to_ink(glyph).shape
+    (3, 5)
+    """
+    ys, xs = np.nonzero(image > level)
+    return image[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+
+
+def quantile(values, q):
+    """The ``q`` quantile (0..1) of a 1-D array, by partition: np.percentile
+    sorts, and this runs once per digit. 0 for an empty array."""
+    if not values.size:
+        return 0.0
+    k = min(values.size - 1, int(q * values.size))
+    return float(np.partition(values, k)[k])
+
+
 def mnist_style(glyph):
     """Fit white-on-black ``glyph`` into 20x20, centre its mass in 28x28.
 
@@ -84,8 +106,7 @@ def grey_glyph(darkness, labels, region):
     grown = cv2.dilate(binary, np.ones((3, 3), np.uint8))
     ink = np.where(grown > 0, dark, 0).astype(np.float32)
     values = ink[binary > 0]
-    # The 75th percentile, by partition: np.percentile sorts, and this runs per digit.
-    core = float(np.partition(values, (3 * values.size) // 4)[(3 * values.size) // 4]) if values.size else 255.0
+    core = quantile(values, 0.75) if values.size else 255.0
     return np.clip(ink * (255.0 / max(core, 1.0)), 0, 255).astype(np.uint8), binary
 
 
@@ -99,8 +120,7 @@ def normalise(labels, region, darkness=None, bridge=0):
         glyph = normalise(labels, region, darkness)  # the crop as usual, then closed at its own scale
         size = max(3, int(round(bridge * 20.0 / max(region.box[2], region.box[3]))) | 1)
         glyph = cv2.morphologyEx(glyph, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
-        ys, xs = np.nonzero(glyph)
-        return mnist_style(glyph[ys.min():ys.max() + 1, xs.min():xs.max() + 1])
+        return mnist_style(crop_to_ink(glyph))
     if darkness is None:
         glyph = adjust_stroke(region_glyph(labels, region), STROKE_RATIO * max(region.box[2], region.box[3]))
     else:
@@ -108,8 +128,7 @@ def normalise(labels, region, darkness=None, bridge=0):
         target = STROKE_RATIO * max(region.box[2], region.box[3])
         if stroke_width(binary) < 0.7 * target:  # thin pen: thicken like the binary path
             glyph = np.maximum(glyph, adjust_stroke(binary, target))
-    ys, xs = np.nonzero(glyph)
-    return mnist_style(glyph[ys.min():ys.max() + 1, xs.min():xs.max() + 1])
+    return mnist_style(crop_to_ink(glyph))
 
 
 def normalise_all(labels, regions, darkness=None, bridge=0):

@@ -11,6 +11,8 @@ Most non-digits are dropped by :mod:`utils.segment` on their own shape
 
 import numpy as np
 
+from utils.normalise import quantile
+
 # A thin stroke this much taller than its line's digits, reaching past
 # them both above and below by OVERHANG of their height, is a border.
 BORDER_HEIGHT, OVERHANG = 1.35, 0.12
@@ -72,8 +74,4 @@ def faint_marks(darkness, labels, regions):
 
 def _ink_strength(darkness, labels, region):
     x, y, w, h = region.box
-    values = darkness[y:y + h, x:x + w][region.pixels(labels)]
-    if not values.size:
-        return 0.0
-    k = (9 * values.size) // 10  # the 90th percentile by partition: np.percentile sorts
-    return float(np.partition(values, k)[k])
+    return quantile(darkness[y:y + h, x:x + w][region.pixels(labels)], 0.9)

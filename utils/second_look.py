@@ -218,18 +218,14 @@ def split_touching(labels, read, digit_height, darkness, classify, check=None):
 
 def _width_prior(box, h):
     """How likely a region this wide holds several digits (without a checker)."""
-    x, y, w, hh = box
-    return 1.0 / (1.0 + np.exp(-(w / max(h, hh) - TWO_WIDTH) / TWO_SPREAD))
+    return 1.0 / (1.0 + np.exp(-(box[2] / max(h, box[3]) - TWO_WIDTH) / TWO_SPREAD))
 
 
 def _joinable(a, b, h):
     """Two regions that may be pieces of one broken digit: nearly touching,
     at least one of them less than a whole digit, and their union a digit's size."""
-    ax, ay, aw, ah = a.box
-    bx, by, bw, bh = b.box
-    x_gap = max(bx - (ax + aw), ax - (bx + bw))
-    y_gap = max(by - (ay + ah), ay - (by + bh))
-    partial = min(aw, bw) < 0.45 * h or min(ah, bh) < 0.75 * h
+    x_gap, y_gap = a.gaps(b)
+    partial = min(a.box[2], b.box[2]) < 0.45 * h or min(a.box[3], b.box[3]) < 0.75 * h
     union = a.merged(b).box
     return (x_gap < 0.12 * h and y_gap < 0.25 * h and partial
             and union[2] <= 1.0 * max(h, union[3]) and union[3] <= 1.35 * h)

@@ -43,6 +43,12 @@ class Region:
         x, y, w, h = self.box
         return x + w / 2.0, y + h / 2.0
 
+    def gaps(self, other):
+        """Horizontal and vertical distance to ``other``'s box (0 where they overlap)."""
+        ax, ay, aw, ah = self.box
+        bx, by, bw, bh = other.box
+        return max(bx - (ax + aw), ax - (bx + bw), 0), max(by - (ay + ah), ay - (by + bh), 0)
+
     def merged(self, other):
         x0, y0 = min(self.box[0], other.box[0]), min(self.box[1], other.box[1])
         x1 = max(self.box[0] + self.box[2], other.box[0] + other.box[2])
@@ -73,8 +79,7 @@ def _should_merge(small, big, h):
     sx, sy, sw, sh = small.box
     bx, by, bw, bh = big.box
     x_overlap = _overlap((sx, sw), (bx, bw)) / max(1, min(sw, bw))
-    y_gap = max(by - (sy + sh), sy - (by + bh), 0)
-    x_gap = max(bx - (sx + sw), sx - (bx + bw), 0)
+    x_gap, y_gap = small.gaps(big)
     near = (x_overlap > 0.5 and y_gap < 0.25 * h) or (x_gap < 0.06 * h and y_gap < 0.06 * h)
     union = small.merged(big).box
     return near and union[3] <= 1.35 * h and union[2] <= 1.1 * h

@@ -26,7 +26,25 @@ digits, so anything else read as a digit counts against the reader.
 import cv2
 import numpy as np
 
+from utils.normalise import crop_to_ink
+
 CASE_TIERS = ("desk", "tilt", "turned", "touching", "broken", "punctuation", "show_through", "strips")
+
+
+def glyph_alpha(glyph, height, thickness=0):
+    """White-on-black glyph -> float alpha in [0,1], cropped, ``height`` px tall."""
+    glyph = crop_to_ink(glyph, 20)
+    width = max(2, int(round(glyph.shape[1] * height / glyph.shape[0])))
+    alpha = cv2.resize(glyph, (width, height), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255.0
+    if thickness:
+        alpha = cv2.dilate(alpha, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (thickness, thickness)))
+    return np.clip(alpha * 1.15, 0, 1)
+
+
+def ink_box(alpha, x, y):
+    """Ground-truth box [x, y, w, h] of a glyph's ink stamped at (x, y)."""
+    ys, xs = np.nonzero(alpha > 0.25)
+    return [int(x + xs.min()), int(y + ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)]
 
 
 def break_strokes(alpha, rng):
@@ -121,15 +139,13 @@ def security_pattern(height, width, rng):
 
 def compose_strip(glyph_source, rng, style):
     """One small grey scan of an amount box; ``(image, lines)``."""
-    from utils.sheets import _glyph_alpha  # shared cropping and scaling (sheets imports this module)
-
     h = int(round(rng.uniform(24, 34)))
     n = int(rng.integers(2, 8))
     glyphs, x = [], rng.uniform(6, 14)
     for i in range(n):
         label, glyph = glyph_source(rng)
         dh = int(round(h * rng.uniform(0.9, 1.1)))
-        alpha = _glyph_alpha(glyph, dh)
+        alpha = glyph_alpha(glyph, dh)
         y = (45 - h) / 2 + (h - dh) + rng.normal(0, 1)
         glyphs.append((label, alpha, x, y))
         x += alpha.shape[1] + h * rng.uniform(-0.12, 0.25)
@@ -149,8 +165,7 @@ def compose_strip(glyph_source, rng, style):
         region = paper[gy:gy + alpha.shape[0], gx:gx + alpha.shape[1]]
         region[:] = region * (1 - alpha) + ink * alpha
         if label is not None:
-            ys, xs = np.nonzero(alpha > 0.25)
-            boxes.append([int(gx + xs.min()), int(gy + ys.min()), int(np.ptp(xs) + 1), int(np.ptp(ys) + 1)])
+            boxes.append(ink_box(alpha, gx, gy))
             text += str(label)
     paper = cv2.GaussianBlur(paper, (0, 0), rng.uniform(0.3, 0.7)) + rng.normal(0, 2, paper.shape)
     image = np.clip(paper, 0, 255).astype(np.uint8)

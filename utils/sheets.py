@@ -31,7 +31,8 @@ to right), as the reader reports them.
 import cv2
 import numpy as np
 
-from utils.sheet_cases import CASE_TIERS, break_strokes, compose_strip, frame_lines, mark_alpha, page_matrix
+from utils.sheet_cases import (CASE_TIERS, break_strokes, compose_strip, frame_lines, glyph_alpha, ink_box, mark_alpha,
+                               page_matrix)
 from utils.synth import render_glyph
 
 TIERS = ("clean", "photo", "hard")
@@ -50,17 +51,6 @@ def _choose(style, key, random_default):
     value = value.item() if isinstance(value, np.generic) else value
     style.setdefault("chosen", {})[key] = value
     return value
-
-
-def _glyph_alpha(glyph, height, thickness=0):
-    """White-on-black glyph -> float alpha in [0,1], cropped, ``height`` px tall."""
-    ys, xs = np.nonzero(glyph > 20)
-    glyph = glyph[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
-    width = max(2, int(round(glyph.shape[1] * height / glyph.shape[0])))
-    alpha = cv2.resize(glyph, (width, height), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255.0
-    if thickness:
-        alpha = cv2.dilate(alpha, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (thickness, thickness)))
-    return np.clip(alpha * 1.15, 0, 1)
 
 
 def _layout(glyph_source, rng, tier, n_lines, h, marker, style, case=None):
@@ -83,7 +73,7 @@ def _layout(glyph_source, rng, tier, n_lines, h, marker, style, case=None):
             for k in range(count):
                 label, glyph = glyph_source(rng)
                 dh = int(round(h * rng.uniform(0.85, 1.15)))
-                alpha = _glyph_alpha(glyph, dh, int(max(2, dh * 0.08)) if marker else 0)
+                alpha = glyph_alpha(glyph, dh, int(max(2, dh * 0.08)) if marker else 0)
                 if case == "broken" and rng.random() < 0.4:
                     alpha = break_strokes(alpha, rng)
                 y = r * line_step + h * 0.8 + rng.normal(0, wobble) + (h - dh)
@@ -193,8 +183,7 @@ def _stamp(paper, alpha, x, y, pen):
         return None
     region = paper[y:y + ah, x:x + aw]
     region[:] = region * (1 - alpha[..., None]) + np.array(pen, np.float32) * alpha[..., None]
-    ys, xs = np.nonzero(alpha > 0.25)
-    return [int(x + xs.min()), int(y + ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)]
+    return ink_box(alpha, x, y)
 
 
 def _draw_rules(paper, rng, rows, h, line_step, grid=False):
@@ -223,7 +212,7 @@ def _show_through(paper, glyph_source, rng, h, strength=(0.08, 0.14)):
     ghost = np.zeros((height, width), np.float32)
     for _ in range(int(rng.integers(5, 25))):
         _, glyph = glyph_source(rng)
-        alpha = _glyph_alpha(glyph, int(h * rng.uniform(0.8, 1.2)))[:, ::-1]
+        alpha = glyph_alpha(glyph, int(h * rng.uniform(0.8, 1.2)))[:, ::-1]
         x, y = int(rng.uniform(0, width - alpha.shape[1])), int(rng.uniform(0, height - alpha.shape[0]))
         if x >= 0 and y >= 0:
             ghost[y:y + alpha.shape[0], x:x + alpha.shape[1]] = np.maximum(ghost[y:y + alpha.shape[0], x:x + alpha.shape[1]], alpha)

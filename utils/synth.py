@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from utils.dataset import Dataset
-from utils.normalise import mnist_style
+from utils.normalise import crop_to_ink, mnist_style
 
 FONTS = (cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX,
          cv2.FONT_HERSHEY_SIMPLEX | cv2.FONT_ITALIC)
@@ -59,8 +59,7 @@ def render_glyph(text, rng, height=40, stroke=None, slant=None, font=None):
     matrix[0, 1] -= slant
     matrix[0, 2] += slant * centre[1]
     canvas = cv2.warpAffine(canvas, matrix, canvas.shape[::-1], flags=cv2.INTER_LINEAR)
-    ys, xs = np.nonzero(canvas > 32)
-    canvas = canvas[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    canvas = crop_to_ink(canvas, 32)
     out_h = height
     out_w = max(1, int(round(canvas.shape[1] * out_h / canvas.shape[0])))
     return cv2.resize(canvas, (out_w, out_h), interpolation=cv2.INTER_AREA)
