@@ -103,3 +103,20 @@ def test_pack_two_runs_into_one_bundle(tiny_bundle, tmp_path, tiny_test):
     single = [load_recogniser(b, "keras").predict(tiny_test.images) for b in (out, other)]
     np.testing.assert_allclose(load_recogniser(packed, "litert").predict(tiny_test.images),
                                (single[0] + single[1]) / 2, atol=1e-4)
+
+
+def test_fine_tuning_starts_from_the_given_weights_and_adds_sheet_crops(tiny_bundle, tmp_path, tiny_test):
+    out, data = tiny_bundle
+    tuned = tmp_path / "tuned.model"
+    argv = ["--data", str(data), "--out", str(tuned), "--init", str(out), "--sheet-crops", "30", "--lr", "1e-9",
+            *TINY]
+    assert train_cnn.main(argv) == 0
+    metrics = json.loads((tuned / "metrics.json").read_text())
+    assert metrics["init"]["bundle"] == str(out) and len(metrics["init"]["weights_sha256"]) == 64
+    assert metrics["train_samples"] == 270 + 30  # 300 digits, 10 % held out, plus the crops
+    assert metrics["validation_samples"] == 30 + 3  # and crops of held-out digits in proportion
+    # A learning rate of 1e-9 leaves the starting weights as they were: the
+    # outputs match the initial model's, which fresh weights would not.
+    before = load_recogniser(out, "keras").predict(tiny_test.images)
+    after = load_recogniser(tuned, "keras").predict(tiny_test.images)
+    np.testing.assert_allclose(after, before, atol=1e-3)

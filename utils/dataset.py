@@ -65,6 +65,11 @@ class Dataset:
         """Return the samples at ``index`` (an index array or slice)."""
         return Dataset(self.images[index], self.labels[index], self.sources)
 
+    def joined(self, other):
+        """This dataset's samples followed by ``other``'s."""
+        return Dataset(np.concatenate([self.images, other.images]), np.concatenate([self.labels, other.labels]),
+                       self.sources + [s for s in other.sources if s not in self.sources])
+
 
 @dataclass
 class Splits:

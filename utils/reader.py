@@ -126,7 +126,7 @@ class SheetReader:
         def original(box):
             return _to_original(reading.view.box_to_photo(box), loaded.scale, loaded.original_size)
 
-        lines = [Line([Digit(read.names[i], float(read.confidences[i]), original(boxes[i])) for i in line])
+        lines = [Line([Digit(read.names[i], float(read.confidences[i]), original(boxes[i]), read.crops[i]) for i in line])
                  for line in order]
         image_name = name or (str(source) if not isinstance(source, np.ndarray) else "<array>")
         return Page(image_name, loaded.original_size, self.model_path, lines, clock.laps, loaded.image, loaded.scale,

@@ -35,6 +35,10 @@ class Digit:
     label: str
     confidence: float
     box: tuple
+    # The 28x28 crop the recogniser read (white ink on black), or None; not
+    # part of the JSON. Shows what a misread digit looked like, and lets
+    # training learn from crops cut the way the reader cuts them.
+    crop: object = field(default=None, repr=False, compare=False)
 
     def to_dict(self):
         return {"label": self.label, "confidence": round(float(self.confidence), 4), "box": [int(v) for v in self.box]}

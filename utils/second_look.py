@@ -46,8 +46,9 @@ SURE_WHOLE, PLAUSIBLE_WIDTH = 0.95, 1.5
 # Broken pieces are joined if the union reads at least this sure and beats
 # the pieces read apart by JOIN_MARGIN.
 JOIN_CONFIDENCE, JOIN_MARGIN = 0.9, 0.05
-# Pieces narrower than this fraction of the height are not digits.
-MIN_PIECE = 0.15
+# Pieces narrower than this fraction of the height are not digits, nor
+# pieces shorter than PIECE_HEIGHT (the loop of a 6 whose stem came apart).
+MIN_PIECE, PIECE_HEIGHT = 0.15, 0.65
 
 
 def cut_candidates(profile, height, parts, count=3):
@@ -56,28 +57,35 @@ def cut_candidates(profile, height, parts, count=3):
     and, as the join of overlapping digits need not be thin, the even
     divisions of the width; every piece at least ``MIN_PIECE`` heights wide."""
     w = len(profile)
-    smooth = np.convolve(profile, np.ones(3) / 3, mode="same")
     margin = max(2, int(MIN_PIECE * height))
+    minima = _profile_minima(profile, margin, count + parts - 2)
     if parts == 2:
-        inner = np.arange(margin, w - margin)
-        chosen = [int(w * f) for f in (0.35, 0.5, 0.65)]
-        minima = []
-        for c in inner[np.argsort(smooth[inner], kind="stable")]:
-            if all(abs(c - o) > margin for o in minima):  # distinct minima, not one minimum's neighbours
-                minima.append(int(c))
-            if len(minima) == count:
-                break
         cuts = []
-        for c in minima + chosen:  # an even division next to a minimum would give the same seam
+        for c in minima + [int(w * f) for f in (0.35, 0.5, 0.65)]:  # an even division next to a minimum gives the same seam
             if margin <= c < w - margin and all(abs(c - o) > margin // 2 for o in cuts):
                 cuts.append(c)
         return [[c] for c in cuts]
-    options = []
-    for first in (w // 3 - w // 12, w // 3, w // 3 + w // 12):
-        for second in (2 * w // 3 - w // 12, 2 * w // 3, 2 * w // 3 + w // 12):
-            if margin <= first and second - first > margin and second < w - margin:
-                options.append([first, second])
-    return options
+    # Three pieces: two of the minima (digits of unequal widths, joined
+    # thinly), or about the thirds.
+    pairs = [sorted(p) for k, a in enumerate(minima) for p in ((a, b) for b in minima[k + 1:])]
+    pairs += [[first, second] for first in (w // 3 - w // 12, w // 3, w // 3 + w // 12)
+              for second in (2 * w // 3 - w // 12, 2 * w // 3, 2 * w // 3 + w // 12)]
+    return [[a, b] for a, b in pairs if margin <= a and b - a > margin and b < w - margin]
+
+
+def _profile_minima(profile, margin, count):
+    """Up to ``count`` distinct lowest columns of the smoothed profile, at
+    least ``margin`` from either end and from each other."""
+    w = len(profile)
+    smooth = np.convolve(profile, np.ones(3) / 3, mode="same")
+    inner = np.arange(margin, w - margin)
+    minima = []
+    for c in inner[np.argsort(smooth[inner], kind="stable")]:
+        if all(abs(c - o) > margin for o in minima):  # distinct minima, not one minimum's neighbours
+            minima.append(int(c))
+        if len(minima) == count:
+            break
+    return minima
 
 
 def seam(inside, centre, reach):
@@ -197,7 +205,7 @@ def split_touching(labels, read, digit_height, darkness, classify, check=None):
             for cuts in cut_candidates(inside.sum(axis=0), size, n):
                 paths = [seam(inside, c, max(2, int(0.2 * size))) for c in cuts]
                 pieces = pieces_between(labels, region, paths)
-                if pieces and all(p.box[3] >= 0.4 * size and p.box[2] >= MIN_PIECE * size for p in pieces):
+                if pieces and all(p.box[3] >= PIECE_HEIGHT * size and p.box[2] >= MIN_PIECE * size for p in pieces):
                     options.append((i, pieces))
     if not options:
         return read

@@ -54,6 +54,12 @@ def add_training_arguments(parser, defaults):
                         help="seed of the validation split, kept apart from --seed so that runs with other seeds "
                         "hold out the same digits, which the development benchmark draws from (default: %(default)s)")
     parser.add_argument("--no-augment", action="store_true", help="train on the plain images")
+    parser.add_argument("--init", help="start from the weights of this model bundle (fine-tuning; an ensemble's "
+                        "members are trained on one by one) instead of fresh ones")
+    parser.add_argument("--sheet-crops", type=int, default=0, metavar="N",
+                        help="also train on N crops that the reader (with --init's model, else the shipped CNN) "
+                        "cuts from photo-like sheets of training digits, and validate on crops of validation "
+                        "digits too (utils/sheet_crops.py; default: 0)")
     parser.add_argument("--limit", type=int, help="train on the first N training images only (quick runs)")
     parser.add_argument("--num-classes", type=int, default=10, help="classes in the data set (default: %(default)s)")
     parser.add_argument("--transpose", action="store_true", help="transpose IDX images (EMNIST)")
@@ -103,7 +109,26 @@ def load_training_data(args):
         data_io.check_labels(part, args.num_classes)
     train = splits.train if args.limit is None else splits.train.subset(slice(0, args.limit))
     train, val = data_io.train_val_split(train, args.val_fraction, args.split_seed)
+    if getattr(args, "sheet_crops", 0) > 0:
+        train, val = with_sheet_crops(train, val, args)
     return train, val, splits.test, splits
+
+
+def with_sheet_crops(train, val, args):
+    """``train`` and ``val`` each joined by crops the reader cut from sheets
+    of their own digits (as many validation crops, in proportion, as the
+    split holds back): the recogniser learns, and is judged on, digits as
+    the reader sees them in photos."""
+    from utils.reader import DEFAULT_MODEL, SheetReader
+    from utils.sheet_crops import harvest
+    from utils.sheets import mnist_glyph_source
+
+    reader = SheetReader(args.init or DEFAULT_MODEL)
+    val_count = max(1, round(args.sheet_crops * len(val) / len(train)))
+    quiet = getattr(args, "quiet", False)
+    crops = harvest(reader, mnist_glyph_source(train), args.sheet_crops, seed=args.seed, quiet=quiet)
+    held_out = harvest(reader, mnist_glyph_source(val), val_count, seed=args.seed + 1000, quiet=quiet)
+    return train.joined(crops), val.joined(held_out)
 
 
 def fit(core, train, val, args, seed):
@@ -185,9 +210,12 @@ def train_and_save(args, build_member, architecture, ensemble=1):
     train, val, test, splits = load_training_data(args)
     started = time.perf_counter()
     members, histories = [], []
+    if args.init:
+        ensemble = len(_members_to_tune(args.init))
     for i in range(ensemble):
         seed_everything(args.seed + i)
-        member = build_member(f"{architecture}_seed{args.seed + i}" if ensemble > 1 else architecture)
+        name = f"{architecture}_seed{args.seed + i}" if ensemble > 1 else architecture
+        member = _members_to_tune(args.init, i, name) if args.init else build_member(name)
         if not args.quiet and ensemble > 1:
             print(f"member {i + 1}/{ensemble} (seed {args.seed + i})", flush=True)
         histories.append(fit(member, train, val, args, args.seed + i))
@@ -195,7 +223,20 @@ def train_and_save(args, build_member, architecture, ensemble=1):
     seconds = time.perf_counter() - started
     model = pack_ensemble(members)
     sizes = {"train_samples": len(train), "validation_samples": len(val)}
+    if args.init:  # fine-tuned: name the starting weights, so the lineage can be checked
+        weights = Path(args.init) / "model.weights.h5"
+        sizes["init"] = {"bundle": str(args.init),
+                         "weights_sha256": data_io.file_sha256(weights) if weights.exists() else None}
     return evaluate_and_save(model, test, splits, histories, seconds, architecture, args, sizes)
+
+
+def _members_to_tune(bundle, index=None, name=None):
+    """The members of a trained bundle, or member ``index`` renamed ``name``."""
+    from utils.pack import members_of, renamed
+    from utils.runtime import load_keras_model
+
+    members = members_of(load_keras_model(bundle))
+    return members if index is None else renamed(members[index], name)
 
 
 def evaluate_and_save(model, test, splits, histories, seconds, architecture, args, extra=None):
