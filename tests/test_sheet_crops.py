@@ -33,3 +33,15 @@ def test_each_crop_is_labelled_with_the_digit_it_shows(crops, reader):
     # Negative control: the same crops under shuffled labels would not pass.
     shuffled = np.random.default_rng(0).permutation(crops.labels)
     assert np.mean(read == shuffled) < 0.5
+
+
+def test_harvest_gives_up_with_a_clear_error_when_no_digit_is_ever_found():
+    from utils.errors import DataError
+    from utils.result import Page
+
+    class BlindReader:  # a pipeline that finds nothing, whatever the sheet
+        def read(self, image):
+            return Page("<array>", image.shape[1::-1], "none", [])
+
+    with pytest.raises(DataError, match="no digit found"):
+        harvest(BlindReader(), hershey_glyph_source(), 10, quiet=True)

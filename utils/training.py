@@ -109,7 +109,7 @@ def load_training_data(args):
         data_io.check_labels(part, args.num_classes)
     train = splits.train if args.limit is None else splits.train.subset(slice(0, args.limit))
     train, val = data_io.train_val_split(train, args.val_fraction, args.split_seed)
-    if getattr(args, "sheet_crops", 0) > 0:
+    if args.sheet_crops > 0:
         train, val = with_sheet_crops(train, val, args)
     return train, val, splits.test, splits
 
@@ -125,9 +125,8 @@ def with_sheet_crops(train, val, args):
 
     reader = SheetReader(args.init or DEFAULT_MODEL)
     val_count = max(1, round(args.sheet_crops * len(val) / len(train)))
-    quiet = getattr(args, "quiet", False)
-    crops = harvest(reader, mnist_glyph_source(train), args.sheet_crops, seed=args.seed, quiet=quiet)
-    held_out = harvest(reader, mnist_glyph_source(val), val_count, seed=args.seed + 1000, quiet=quiet)
+    crops = harvest(reader, mnist_glyph_source(train), args.sheet_crops, seed=args.seed, quiet=args.quiet)
+    held_out = harvest(reader, mnist_glyph_source(val), val_count, seed=args.seed + 1000, quiet=args.quiet)
     return train.joined(crops), val.joined(held_out)
 
 
