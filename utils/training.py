@@ -204,17 +204,19 @@ def train_and_save(args, build_member, architecture, ensemble=1):
     Returns the metrics dict written to ``metrics.json``.
     """
     from utils.models import pack_ensemble
+    from utils.pack import renamed
 
     check_writable_parent(args.out)
     train, val, test, splits = load_training_data(args)
     started = time.perf_counter()
     members, histories = [], []
-    if args.init:
-        ensemble = len(_members_to_tune(args.init))
+    starts = _trained_members(args.init) if args.init else None
+    ensemble = len(starts) if starts else ensemble
     for i in range(ensemble):
         seed_everything(args.seed + i)
         name = f"{architecture}_seed{args.seed + i}" if ensemble > 1 else architecture
-        member = _members_to_tune(args.init, i, name) if args.init else build_member(name)
+        # A copy built after seeding, so each member trains in a fresh session.
+        member = renamed(starts[i], name) if starts else build_member(name)
         if not args.quiet and ensemble > 1:
             print(f"member {i + 1}/{ensemble} (seed {args.seed + i})", flush=True)
         histories.append(fit(member, train, val, args, args.seed + i))
@@ -229,13 +231,12 @@ def train_and_save(args, build_member, architecture, ensemble=1):
     return evaluate_and_save(model, test, splits, histories, seconds, architecture, args, sizes)
 
 
-def _members_to_tune(bundle, index=None, name=None):
-    """The members of a trained bundle, or member ``index`` renamed ``name``."""
-    from utils.pack import members_of, renamed
+def _trained_members(bundle):
+    """The member models of a trained bundle (loaded once), to fine-tune."""
+    from utils.pack import members_of
     from utils.runtime import load_keras_model
 
-    members = members_of(load_keras_model(bundle))
-    return members if index is None else renamed(members[index], name)
+    return members_of(load_keras_model(bundle))
 
 
 def evaluate_and_save(model, test, splits, histories, seconds, architecture, args, extra=None):
