@@ -9,7 +9,9 @@ from conftest import ROOT
 from utils.preprocess import threshold
 from utils.runtime import load_recogniser
 from utils.segment import find_regions
-from utils.second_look import cut_candidates, join_broken, read_regions, reread_bridged, seam, split_touching
+from utils.second_look import (cut_candidates, join_broken, read_regions, reread_bridged, seam, split_by_strings,
+                               split_touching)
+from utils.strings import decode
 from utils.synth import render_glyph
 
 H = 48
@@ -27,6 +29,12 @@ def check(request):
         return None
     judge = load_recogniser(ROOT / "output" / "digit_check.model")
     return lambda crops: judge.predict(crops)[:, 1]
+
+
+@pytest.fixture(scope="module")
+def read_strings():
+    """The shipped sequence reader's ``predict``."""
+    return load_recogniser(ROOT / "output" / "digit_strings.model").predict
 
 
 def glyph(char, seed, width=None):
@@ -110,3 +118,50 @@ def test_cut_candidates_keep_pieces_wide_enough():
     profile = np.array([5, 5, 5, 5, 1, 5, 5, 5, 5, 1, 0, 1, 5, 5, 5, 5, 5, 5, 5, 5], float)  # thinnest at 10
     cuts = [c for (c,) in cut_candidates(profile, height=20, parts=2)]
     assert 10 in cuts and all(3 <= c <= 17 for c in cuts)
+
+
+@pytest.mark.parametrize("text", ["38", "25", "60", "14", "71", "358", "962"])
+def test_sequence_reader_splits_touching_digits_into_the_right_ones(text, classify, read_strings):
+    segmentation, darkness = page([glyph(c, 1) for c in text])
+    assert len(segmentation.regions) == 1  # joined by ink
+    read = split_by_strings(segmentation.labels, first_look(segmentation, darkness, classify), H, darkness, classify,
+                            read_strings)
+    assert "".join(read.names) == text
+    lefts = [r.box[0] for r in read.regions]
+    assert lefts == sorted(lefts) and all(r.box[3] > 0.6 * H for r in read.regions)
+
+
+@pytest.mark.parametrize("char", "0247")
+def test_sequence_reader_leaves_a_wide_single_digit_whole(char, classify, read_strings):
+    segmentation, darkness = page([glyph(char, 2, width=int(1.35 * H))])
+    first = first_look(segmentation, darkness, classify)
+    read = split_by_strings(segmentation.labels, first, H, darkness, classify, read_strings)
+    assert read is first
+
+
+def fake_strings(text, spans, confidence=0.99):
+    """A stand-in sequence reader that sees ``text`` in the frames ``spans``."""
+    def read_strings(canvases):
+        probs = np.full((len(canvases), 24, 11), 0.001)
+        probs[:, :, 0] = 0.99
+        for digit, (first, last) in zip(text, spans):
+            probs[:, first:last + 1, [0, int(digit) + 1]] = 1 - confidence, confidence
+        return probs
+    return read_strings
+
+
+def test_cuts_fall_between_the_frames_the_digits_were_seen_in(classify):
+    segmentation, darkness = page([glyph("0", 1, width=H), glyph("0", 1, width=H)], overlap=0.15)
+    first = first_look(segmentation, darkness, classify)
+    [region] = first.regions
+    assert decode(fake_strings("12", [(6, 8), (16, 17)])(np.zeros((1, 28, 96))))[0].text == "12"
+    read = split_by_strings(segmentation.labels, first, H, darkness, classify, fake_strings("12", [(6, 8), (16, 17)]))
+    assert read.names == ["1", "2"] and read.confidences.tolist() == pytest.approx([0.99, 0.99])
+    left, right = read.regions
+    middle = region.box[0] + region.box[2] / 2  # the cut, between frames 8 and 16, is at the middle of the canvas
+    assert abs(left.box[0] + left.box[2] - middle) < 0.3 * H and abs(right.box[0] - middle) < 0.3 * H
+    earlier = split_by_strings(segmentation.labels, first, H, darkness, classify, fake_strings("12", [(3, 4), (9, 12)]))
+    assert earlier.regions[0].box[2] < left.box[2] - 0.3 * H  # frames further left: a cut further left
+    unsure = split_by_strings(segmentation.labels, first, H, darkness, classify,
+                              fake_strings("12", [(6, 8), (16, 17)], confidence=0.5))
+    assert unsure is first  # negative control: an unsure sequence reading changes nothing

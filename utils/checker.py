@@ -48,20 +48,29 @@ def _at_height(glyph, height):
 
 def joined(digits, rng, count):
     """``count`` random digits side by side at a common height, overlapping or nearly touching."""
+    return joined_string(digits, rng, count)[0]
+
+
+def joined_string(digits, rng, count, gap=(-0.2, 0.05)):
+    """``joined``, and the indices of the digits it joined, left to right;
+    gaps between neighbours drawn from ``gap`` (digit heights)."""
     height = 40
-    glyphs = [_at_height(crop_to_ink(digits[rng.integers(len(digits))], 30), int(height * rng.uniform(0.85, 1.15)))
-              for _ in range(count)]
-    gaps = [int(height * rng.uniform(-0.2, 0.05)) for _ in glyphs[1:]]
+    picks = []
+    glyphs = []
+    for _ in range(count):
+        picks.append(int(rng.integers(len(digits))))
+        glyphs.append(_at_height(crop_to_ink(digits[picks[-1]], 30), int(height * rng.uniform(0.85, 1.15))))
+    gaps = [int(height * rng.uniform(*gap)) for _ in glyphs[1:]]
     width = sum(g.shape[1] for g in glyphs) + sum(gaps) + 2
     canvas = np.zeros((int(height * 1.2) + 2, max(width, 2)), np.uint8)
     x = 0
-    for g, gap in zip(glyphs, [0] + gaps):
-        x = max(0, x + gap)
+    for g, step in zip(glyphs, [0] + gaps):
+        x = max(0, x + step)
         y = canvas.shape[0] - g.shape[0] - 1 - int(rng.integers(0, 4))
         spot = canvas[y:y + g.shape[0], x:x + g.shape[1]]
         np.maximum(spot, g[:, :spot.shape[1]], out=spot)
         x += g.shape[1]
-    return canvas
+    return canvas, picks
 
 
 def piece(digit, rng):
@@ -140,15 +149,18 @@ def build_checker():
     ], name="digit_check")
 
 
-def main(argv=None):
-    from utils.bundle import bundle_metadata, check_writable_parent, save_bundle, write_json
+def helper_setup(argv, description, default_out, examples):
+    """The command line shared by the reader's helper models (this checker,
+    the sequence reader): options parsed, the recognisers' seeded split of
+    MNIST's training digits, seeds set -> (args, train, val, rng)."""
+    from utils.bundle import check_writable_parent
     from utils.dataset import load_mnist, train_val_split
     from utils.training import seed_everything
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default=DEFAULT_OUT, help="(default: %(default)s)")
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default=default_out, help="(default: %(default)s)")
     parser.add_argument("--data", help="MNIST location (default: dataset/, then $MNIST_DIR)")
-    parser.add_argument("--examples", type=int, default=120000, help="training examples (default: %(default)s)")
+    parser.add_argument("--examples", type=int, default=examples, help="training examples (default: %(default)s)")
     parser.add_argument("--epochs", type=int, default=6, help="(default: %(default)s)")
     parser.add_argument("--seed", type=int, default=1, help="(default: %(default)s)")
     parser.add_argument("--split-seed", type=int, default=1, help="as the recognisers (default: %(default)s)")
@@ -157,7 +169,13 @@ def main(argv=None):
     check_writable_parent(args.out)
     train, val = train_val_split(load_mnist(args.data).train, 0.1, args.split_seed)
     seed_everything(args.seed)
-    rng = np.random.default_rng(args.seed)
+    return args, train, val, np.random.default_rng(args.seed)
+
+
+def main(argv=None):
+    from utils.bundle import bundle_metadata, save_bundle, write_json
+
+    args, train, val, rng = helper_setup(argv, __doc__, DEFAULT_OUT, 120000)
     x, y = make_examples(train.images, args.examples, rng)
     vx, vy = make_examples(val.images, args.examples // 10, rng)
     model = build_checker()

@@ -121,14 +121,20 @@ def normalise(labels, region, darkness=None, bridge=0):
         size = max(3, int(round(bridge * 20.0 / max(region.box[2], region.box[3]))) | 1)
         glyph = cv2.morphologyEx(glyph, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
         return mnist_style(crop_to_ink(glyph))
+    return mnist_style(crop_to_ink(region_ink(labels, region, darkness)))
+
+
+def region_ink(labels, region, darkness=None, size=None):
+    """The region's ink, white on black and padded, with strokes brought
+    towards MNIST's width for a glyph ``size`` px tall (default: the
+    region's longer side; a row of digits passes its height)."""
+    target = STROKE_RATIO * (size or max(region.box[2], region.box[3]))
     if darkness is None:
-        glyph = adjust_stroke(region_glyph(labels, region), STROKE_RATIO * max(region.box[2], region.box[3]))
-    else:
-        glyph, binary = grey_glyph(darkness, labels, region)
-        target = STROKE_RATIO * max(region.box[2], region.box[3])
-        if stroke_width(binary) < 0.7 * target:  # thin pen: thicken like the binary path
-            glyph = np.maximum(glyph, adjust_stroke(binary, target))
-    return mnist_style(crop_to_ink(glyph))
+        return adjust_stroke(region_glyph(labels, region), target)
+    glyph, binary = grey_glyph(darkness, labels, region)
+    if stroke_width(binary) < 0.7 * target:  # thin pen: thicken like the binary path
+        glyph = np.maximum(glyph, adjust_stroke(binary, target))
+    return glyph
 
 
 def normalise_all(labels, regions, darkness=None, bridge=0):

@@ -26,11 +26,13 @@ from utils.reject import border_strokes, faint_marks
 from utils.result import Digit, Line, Page, Rejected
 from utils.runtime import load_recogniser
 from utils.segment import find_regions
-from utils.second_look import join_broken, read_regions, reread_bridged, split_touching
+from utils.second_look import join_broken, read_regions, reread_bridged, split_by_strings, split_touching
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "output" / "mnist_cnn.model"
 # The one-digit checker (utils/checker.py) that judges splits; optional.
 DEFAULT_CHECKER = DEFAULT_MODEL.parent / "digit_check.model"
+# The sequence reader (utils/strings.py) that reads joined digits; optional.
+DEFAULT_STRINGS = DEFAULT_MODEL.parent / "digit_strings.model"
 # Digits this tall (px) keep every detail the 20x20 MNIST box can use;
 # pages whose digits are much larger are worked on scaled down to it.
 WORK_DIGIT_HEIGHT = 40
@@ -96,10 +98,13 @@ class SheetReader:
     checker : str or Path or None
         The one-digit checker bundle that judges where touching digits are
         split (default: the shipped one if present; None: judge by width).
+    strings : str or Path or None
+        The sequence reader bundle that reads regions of joined digits
+        (default: the shipped one if present; None: cut and validate only).
     """
 
     def __init__(self, model_path=DEFAULT_MODEL, runtime="auto", max_side=MAX_SIDE, num_threads=None,
-                 checker=DEFAULT_CHECKER):
+                 checker=DEFAULT_CHECKER, strings=DEFAULT_STRINGS):
         self.model_path = str(model_path)
         self.recogniser = load_recogniser(model_path, runtime, num_threads)
         self.max_side = max_side
@@ -107,6 +112,9 @@ class SheetReader:
         if checker is not None and (checker != DEFAULT_CHECKER or Path(checker).exists()):
             judge = load_recogniser(checker, runtime, num_threads)
             self.check = lambda crops: judge.predict(crops)[:, 1]  # P(not one digit)
+        self.read_strings = None
+        if strings is not None and (strings != DEFAULT_STRINGS or Path(strings).exists()):
+            self.read_strings = load_recogniser(strings, runtime, num_threads).predict
 
     def read(self, source, name=None):
         """Read one image (a path or a BGR/grey array) and return a :class:`Page`."""
@@ -148,8 +156,11 @@ class SheetReader:
         gaps bridged: each asking the recogniser about a few regions only,
         on the one view finally read."""
         read, seg = reading.read, reading.segmentation
-        split = partial(split_touching, check=self.check)
-        for look in (join_broken, split, reread_bridged):
+        looks = [join_broken]
+        if self.read_strings is not None:
+            looks.append(partial(split_by_strings, read_strings=self.read_strings, check=self.check))
+        looks += [partial(split_touching, check=self.check), reread_bridged]
+        for look in looks:
             read = look(seg.labels, read, seg.digit_height, reading.darkness, self.recogniser.classify)
         return read
 

@@ -1,0 +1,113 @@
+"""The sequence reader for joined digits: its training strings, decoding,
+the canvas mapping, the shipped bundle on held-out digits, and a tiny
+training run end to end."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from utils import strings
+from utils.normalise import crop_to_ink
+from utils.runtime import load_recogniser
+
+SHIPPED = ROOT / "output" / "digit_strings.model"
+
+
+@pytest.fixture(scope="module")
+def read_strings():
+    if not (SHIPPED / "bundle.json").exists():
+        pytest.fail("output/digit_strings.model is missing: the shipped sequence reader must be committed")
+    return load_recogniser(SHIPPED).predict
+
+
+@pytest.fixture(scope="module")
+def mnist_val(mnist_dir):
+    """The recognisers' held-out validation digits (never trained on)."""
+    from utils.dataset import load_mnist, train_val_split
+
+    val = train_val_split(load_mnist(mnist_dir).train, 0.1, 1)[1]
+    return val.images, val.labels
+
+
+def bars(count):
+    """``count`` upright bars, 10 px apart: stand-in digits for shape tests."""
+    digits = np.zeros((count, 28, 28), np.uint8)
+    digits[:, 4:24, 12:16] = 255
+    return digits
+
+
+def test_training_strings_are_deterministic_and_padded():
+    a, targets = strings.make_strings(bars(10), np.arange(10), 50, np.random.default_rng(3))
+    b, same = strings.make_strings(bars(10), np.arange(10), 50, np.random.default_rng(3))
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(targets, same)
+    lengths = (targets > 0).sum(axis=1)
+    assert set(lengths.tolist()) <= {1, 2, 3, 4} and len(set(lengths.tolist())) >= 3
+    for row, n in zip(targets, lengths):  # digits first, then only padding
+        assert (row[:n] > 0).all() and (row[n:] == 0).all()
+    assert a.shape == (50, 28, 96) and all(img.max() > 100 for img in a)
+    inked_rows = np.flatnonzero(a.max(axis=(0, 2)) > 30)
+    assert inked_rows.min() >= 3 and inked_rows.max() <= 24  # ink 20 px high, centred
+
+
+def test_greedy_decoding_merges_repeats_but_not_across_a_blank():
+    probs = np.full((1, 24, 11), 0.01)
+    probs[0, :, 0] = 0.9
+    probs[0, 3:6, 2] = 0.95   # a 1 seen over three frames
+    probs[0, 7, 2] = 0.97     # another 1, after a blank
+    probs[0, 10, [0, 10]] = 0.3, 0.6  # a 9, unsure
+    [reading] = strings.decode(probs)
+    assert reading.text == "119"
+    assert reading.spans == [(3, 5), (7, 7), (10, 10)]
+    assert reading.confidence == pytest.approx(0.6)
+
+
+def test_canvas_columns_map_back_to_the_glyph():
+    glyph = np.zeros((40, 120), np.uint8)
+    glyph[:, 30:36] = 255  # a bar 30-35 px from the left of the glyph
+    glyph[:, 100:104] = 255
+    canvas, (factor, x0) = strings.string_style(crop_to_ink(glyph))
+    column = np.flatnonzero(canvas.max(axis=0) > 128)[0]
+    assert abs((column - x0) / factor - 0) <= 2  # the first bar starts the crop
+    assert canvas.shape == (28, 96) and np.flatnonzero(canvas.max(axis=1))[[0, -1]].tolist() == [4, 23]
+
+
+def test_shipped_reader_reads_strings_of_held_out_digits(read_strings, mnist_val):
+    images, labels = mnist_val
+    crops, targets = strings.make_strings(images, labels, 400, np.random.default_rng(11))
+    exact = strings.string_accuracy(read_strings(crops), targets)
+    assert exact > 0.93
+    shuffled = np.random.default_rng(0).permutation(targets)  # negative control: wrong truth scores low
+    assert strings.string_accuracy(read_strings(crops), shuffled) < 0.2
+
+
+def test_shipped_reader_records_how_it_was_made():
+    metrics = json.loads((SHIPPED / "metrics.json").read_text())
+    assert metrics["validation_string_accuracy"] > 0.93
+    assert metrics["hyper_parameters"]["split_seed"] == 1  # the recognisers' validation digits stay unseen
+
+
+def test_a_tiny_training_run_writes_a_bundle_the_reader_can_load(tiny_idx_dir, tmp_path):
+    out = tmp_path / "strings.model"
+    assert strings.main(["--data", str(tiny_idx_dir), "--examples", "300", "--epochs", "1", "--out", str(out)]) == 0
+    model = load_recogniser(out)
+    assert model.labels == list(strings.LABELS)
+    probs = model.predict(np.zeros((3, 28, 96), np.uint8))
+    assert probs.shape == (3, 24, 11)
+    np.testing.assert_allclose(probs.sum(axis=-1), 1.0, atol=1e-4)
+
+
+def test_a_hershey_pair_reads_as_two_digits(read_strings):
+    from utils.synth import render_glyph
+
+    rng = np.random.default_rng(2)
+    glyphs = [render_glyph(c, rng, height=48, stroke=0.09, font=cv2.FONT_HERSHEY_SIMPLEX) for c in "47"]
+    joined = np.zeros((48, sum(g.shape[1] for g in glyphs)), np.uint8)
+    joined[:, :glyphs[0].shape[1]] = glyphs[0]
+    right = joined[:, glyphs[0].shape[1] - 5:][:, :glyphs[1].shape[1]]
+    np.maximum(right, glyphs[1][:, :right.shape[1]], out=right)
+    [reading] = strings.decode(read_strings(strings.string_style(crop_to_ink(joined, 30))[0][None]))
+    assert reading.text == "47"
