@@ -1,7 +1,12 @@
 """Second looks with the recogniser: regions -> regions, read again where
 the first reading may be wrong.
 
-**Touching digits.** Two or three digits joined by ink form one connected
+**Joined digits, read as a sequence** (where ``output/digit_strings.model``
+ships): regions the checker says are not one digit are read by the
+sequence reader (:mod:`utils.strings`), and those it reads surely as
+several digits are cut where it saw one digit end and the next begin.
+
+**Touching digits** that are left. Two or three digits joined by ink form one connected
 region, too wide for one digit of the page's height. Over-segment, then
 validate:
 
