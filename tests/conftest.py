@@ -90,6 +90,16 @@ def update_golden(request):
     return request.config.getoption("--update-golden")
 
 
+def train_tiny_helper(main, data_dir, out, examples):
+    """One epoch of a helper model's trainer (checker, sequence reader) on
+    the tiny data set; the bundle it wrote, loaded."""
+    from utils.runtime import load_recogniser
+
+    args = ["--data", str(data_dir), "--examples", str(examples), "--epochs", "1", "--out", str(out)]
+    assert main(args) == 0
+    return load_recogniser(out)
+
+
 @pytest.fixture(scope="session")
 def shipped_cnn():
     path = ROOT / "output" / "mnist_cnn.model"

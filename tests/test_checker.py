@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, train_tiny_helper
 from utils import checker
 from utils.normalise import mnist_style
 from utils.runtime import load_recogniser
@@ -70,8 +70,6 @@ def test_shipped_checker_records_how_it_was_made():
 
 
 def test_a_tiny_training_run_writes_a_bundle_the_reader_can_load(tiny_idx_dir, tmp_path):
-    out = tmp_path / "check.model"
-    assert checker.main(["--data", str(tiny_idx_dir), "--examples", "400", "--epochs", "1", "--out", str(out)]) == 0
-    judge = load_recogniser(out)
+    judge = train_tiny_helper(checker.main, tiny_idx_dir, tmp_path / "check.model", 400)
     assert judge.labels == list(checker.LABELS)
     assert judge.predict(np.zeros((3, 28, 28), np.uint8)).shape == (3, 2)
