@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 from skimage.filters import apply_hysteresis_threshold
 
-from utils.preprocess import binarise, ink_darkness, remove_frames, threshold
+from utils.preprocess import binarise, ink_darkness, remove_frames, threshold, trace_rule
 from utils.segment import find_regions
 from utils.synth import render_glyph
 
@@ -82,6 +82,40 @@ def test_ruled_lines_removed_digit_kept():
     assert result.mask[:, :100].sum() < 0.002 * 300 * 100
     regions = find_regions(result.mask, result.digit_height).regions
     assert len(regions) == 1 and abs(regions[0].box[0] - 150) < 10
+
+
+def test_a_rule_breaking_into_dashes_is_followed_to_the_digit_it_touches():
+    # Where the light falls off, a faint rule survives thresholding only
+    # where it touches a digit (hysteresis grows strokes through it): a
+    # stub too short for the Hough transform that must not stay on the
+    # digit as a stroke.
+    image, truth = page_with_digit(size=(300, 800))
+    ys, xs = np.nonzero(truth)
+    base, left = int(ys.max()) - 3, int(xs.min())
+    stem = int(xs[ys == ys.max()].mean())  # where the stub meets the digit
+    rule = (120, 150, 200)
+    cv2.line(image, (300, base), (799, base), rule, 2)
+    cv2.line(image, (left - 40, base), (stem, base), rule, 2)
+    result = binarise(image)
+    regions = find_regions(result.mask, result.digit_height).regions
+    assert len(regions) == 1
+    x, _, w, _ = regions[0].box
+    assert abs(x - left) <= 2 and abs(x + w - 1 - xs.max()) <= 2
+
+
+def test_a_row_of_digits_is_not_traced_as_a_rule():
+    mask = np.zeros((60, 400), np.uint8)
+    for x in range(20, 380, 40):  # a row of 0s, the segment through their middles
+        cv2.rectangle(mask, (x, 15), (x + 24, 45), 1, 3)
+    bands = np.zeros_like(mask)
+    trace_rule(mask, bands, np.float32([20, 30, 379, 30]), thickness=3)
+    assert not bands.any()
+    # Control: the same segment along a dashed line is followed.
+    dashed = np.zeros_like(mask)
+    dashed[30, 20:380] = 1
+    dashed[30, 20:380:8] = 0
+    trace_rule(dashed, bands, np.float32([20, 30, 379, 30]), thickness=3)
+    assert bands[30, 20:380].mean() > 0.8
 
 
 def test_a_box_drawn_around_a_number_is_erased_and_its_digits_kept():

@@ -13,8 +13,9 @@
    from the back of the page and paper texture stay out.
 4. **Frames** drawn around numbers are erased along their outline.
 5. **Ruled lines and grids** are found as long straight segments (Hough
-   transform, tolerant of tilt), removed, and strokes that crossed them are
-   bridged again.
+   transform, tolerant of tilt) and traced past the segment ends where they
+   break into dashes, removed, and strokes that crossed them are bridged
+   again.
 """
 
 from dataclasses import dataclass
@@ -150,7 +151,8 @@ def find_rules(mask, horizontal, min_length):
     A probabilistic Hough transform on a thumbnail finds long straight
     segments at any small tilt (a long morphological kernel cannot follow a
     thin line tilted by even two degrees); they are drawn back at full size
-    as bands a little thicker than the thumbnail's pixels.
+    as bands a little thicker than the thumbnail's pixels, and followed
+    past their ends by :func:`trace_rule`.
     """
     factor = max(1.0, max(mask.shape) / RULE_THUMB_SIDE)
     thumb = cv2.resize(mask * 255, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA) if factor > 1 else mask * 255
@@ -170,8 +172,60 @@ def find_rules(mask, horizontal, min_length):
     for x0, y0, x1, y1 in segments.reshape(-1, 4):  # (N,1,4) in OpenCV 4, (N,4) in 5
         dx, dy = abs(x1 - x0), abs(y1 - y0)
         if (dy <= 0.25 * dx) if horizontal else (dx <= 0.25 * dy):  # within ~14 degrees
+            # Rules are traced in full-size pixels; vertical ones as horizontal
+            # ones of the transposed views.
+            along = (x0, y0, x1, y1) if horizontal else (y0, x0, y1, x1)
+            view = (lambda a: a) if horizontal else np.transpose
             cv2.line(bands, (int(x0 * factor), int(y0 * factor)), (int(x1 * factor), int(y1 * factor)), 1, thickness)
+            trace_rule(view(mask), view(bands), np.float32(along) * factor, thickness)
     return bands
+
+
+def trace_rule(mask, bands, segment, thickness):
+    """Follow a horizontal rule past the ends of its Hough segment.
+
+    Where the light falls off, a rule breaks up into dashes too short for
+    the Hough transform, and the dashes that touch digits stay in the mask
+    as strokes (a 7 read as a 3). Along the segment's line, a column whose
+    ink inside the band has paper just above and below it is rule, not a
+    stroke crossing the rule: it joins the band (in place). A segment that
+    is not mostly such columns along its own length is no rule (the Hough
+    transform also finds rows of digits' bars) and is not followed.
+
+    Examples
+    --------
+    >>> mask = np.zeros((40, 200), np.uint8)
+    >>> mask[20, :] = 1                # the rule, found from x=100 on ...
+    >>> mask[10:30, 40:44] = 1         # ... and a stroke crossing it
+    >>> bands = np.zeros_like(mask)
+    >>> trace_rule(mask, bands, np.float32([100, 20, 199, 20]), thickness=3)
+    >>> int(bands[20, 10]), int(bands[20, 42])
+    (1, 0)
+    """
+    x0, y0, x1, y1 = segment
+    height, width = mask.shape
+    xs = np.arange(width)
+    centre = np.rint(y0 + (y1 - y0) / max(x1 - x0, 1e-6) * (xs - x0)).astype(int)
+
+    def ink_at(offsets):
+        # Per column: is there ink at any of these offsets from the line?
+        found = np.zeros(width, bool)
+        for dy in offsets:
+            ys = centre + dy
+            inside = (ys >= 0) & (ys < height)
+            found[inside] |= mask[ys[inside], xs[inside]] > 0
+        return found
+
+    half = thickness // 2 + 1
+    core = range(-half, half + 1)
+    rule = ink_at(core) & ~ink_at([*range(-half - 4, -half - 1), *range(half + 2, half + 5)])
+    span = slice(int(max(0, min(x0, x1))), int(max(x0, x1)) + 1)
+    if rule[span].mean() < 0.5:
+        return
+    for dy in core:
+        ys = centre + dy
+        take = rule & (ys >= 0) & (ys < height)
+        bands[ys[take], xs[take]] = 1
 
 
 def remove_band(mask, bands, horizontal, bridge, darkness=None):
