@@ -84,7 +84,7 @@ def test_ruled_lines_removed_digit_kept():
     assert len(regions) == 1 and abs(regions[0].box[0] - 150) < 10
 
 
-def test_a_rule_breaking_into_dashes_is_followed_to_the_digit_it_touches():
+def test_a_rule_stub_left_on_a_digit_is_traced_and_removed():
     # Where the light falls off, a faint rule survives thresholding only
     # where it touches a digit (hysteresis grows strokes through it): a
     # stub too short for the Hough transform that must not stay on the
@@ -116,6 +116,15 @@ def test_a_row_of_digits_is_not_traced_as_a_rule():
     dashed[30, 20:380:8] = 0
     trace_rule(dashed, bands, np.float32([20, 30, 379, 30]), thickness=3)
     assert bands[30, 20:380].mean() > 0.8
+    # A tilted rule, with the segment's ends given either way round (the
+    # Hough transform returns about a quarter of them right to left).
+    tilted = np.zeros_like(mask)
+    cv2.line(tilted, (20, 30), (379, 40), 1, 1)
+    tilted[:, ::8] = 0
+    for ends in ([20, 30, 379, 40], [379, 40, 20, 30]):
+        bands = np.zeros_like(mask)
+        trace_rule(tilted, bands, np.float32(ends), thickness=3)
+        assert (bands & tilted).sum() > 0.8 * tilted.sum()
 
 
 def test_a_box_drawn_around_a_number_is_erased_and_its_digits_kept():

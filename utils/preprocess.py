@@ -205,27 +205,28 @@ def trace_rule(mask, bands, segment, thickness):
     x0, y0, x1, y1 = segment
     height, width = mask.shape
     xs = np.arange(width)
-    centre = np.rint(y0 + (y1 - y0) / max(x1 - x0, 1e-6) * (xs - x0)).astype(int)
+    # Hough segments come in either direction; within ~14 degrees of the
+    # horizontal, x0 != x1.
+    centre = np.rint(y0 + (y1 - y0) / (x1 - x0) * (xs - x0)).astype(int)
+
+    def rows(offsets):
+        # Rows at these offsets from the line, per column, and which exist.
+        ys = centre + np.asarray(offsets)[:, None]
+        return ys, (ys >= 0) & (ys < height)
 
     def ink_at(offsets):
         # Per column: is there ink at any of these offsets from the line?
-        found = np.zeros(width, bool)
-        for dy in offsets:
-            ys = centre + dy
-            inside = (ys >= 0) & (ys < height)
-            found[inside] |= mask[ys[inside], xs[inside]] > 0
-        return found
+        ys, exists = rows(offsets)
+        return ((mask[ys.clip(0, height - 1), xs] > 0) & exists).any(axis=0)
 
     half = thickness // 2 + 1
     core = range(-half, half + 1)
     rule = ink_at(core) & ~ink_at([*range(-half - 4, -half - 1), *range(half + 2, half + 5)])
-    span = slice(int(max(0, min(x0, x1))), int(max(x0, x1)) + 1)
-    if rule[span].mean() < 0.5:
+    if rule[int(max(0, min(x0, x1))):int(max(x0, x1)) + 1].mean() < 0.5:
         return
-    for dy in core:
-        ys = centre + dy
-        take = rule & (ys >= 0) & (ys < height)
-        bands[ys[take], xs[take]] = 1
+    ys, exists = rows(core)
+    take = exists & rule
+    bands[ys[take], np.broadcast_to(xs, ys.shape)[take]] = 1
 
 
 def remove_band(mask, bands, horizontal, bridge, darkness=None):
