@@ -46,5 +46,14 @@ def test_close_lines_do_not_zip_together():
     assert sorted(len(line) for line in order) == [4, 4]
 
 
+def test_a_short_digit_sitting_low_does_not_break_its_line():
+    # Boxes from a development sheet (touching/0027): the 8 at x=208 chose
+    # the level 8 at x=271 over the short 5 between them, whose centre sits
+    # lower, and the line broke in two where there is no gap.
+    boxes = [[37, 23, 32, 35], [75, 16, 35, 42], [121, 21, 33, 38], [153, 21, 41, 36], [208, 18, 33, 42],
+             [250, 37, 22, 32], [271, 22, 26, 38], [293, 28, 43, 38], [349, 34, 29, 35]]
+    assert group_lines(boxes, 36) == [list(range(9))]
+
+
 def test_empty():
     assert group_lines([], 30) == []

@@ -69,9 +69,8 @@ def _left_neighbours(right):
     return left
 
 
-def _split_at_gaps(members, boxes, h, typical_gap):
-    """Split one x-sorted line where a gap is much larger than typical."""
-    limit = max(1.5 * h, 3.0 * typical_gap)  # a comma or dash between groups is not a gap
+def _split_at_gaps(members, boxes, limit):
+    """Split one x-sorted line where a gap is wider than ``limit``."""
     pieces, current = [], [members[0]]
     for a, b in zip(members, members[1:]):
         gap = boxes[b, 0] - (boxes[a, 0] + boxes[a, 2])
@@ -105,8 +104,39 @@ def group_lines(boxes, digit_height):
     lines = [sorted(g, key=lambda k: (boxes[k, 0], boxes[k, 1])) for g in sets.groups()]
     gaps = [boxes[b, 0] - (boxes[a, 0] + boxes[a, 2]) for g in lines for a, b in zip(g, g[1:])]
     typical = float(np.median(gaps)) if gaps else 0.3 * h
-    lines = [piece for g in lines for piece in _split_at_gaps(g, boxes, h, max(typical, 0.1 * h))]
+    limit = max(1.5 * h, 3.0 * max(typical, 0.1 * h))  # a comma or dash between groups is not a gap
+    lines = [piece for g in _merge_row_neighbours(lines, boxes, limit) for piece in _split_at_gaps(g, boxes, limit)]
     return order_lines(lines, boxes)
+
+
+def _merge_row_neighbours(lines, boxes, limit):
+    """Lines of one row less than ``limit`` apart (or overlapping in x)
+    merged into one line.
+
+    Neighbours are chained only where both choose each other, and a digit
+    sitting lower than its neighbours (a short 5 between tall 8s) or the
+    overlapping pieces of split touching digits can be passed over: the
+    chain then breaks where no gap is. Two real lines of one row (two
+    columns of numbers) are at least ``limit`` apart, as
+    :func:`_split_at_gaps` would split them.
+    """
+    spans = [(boxes[g, 1].min(), (boxes[g, 1] + boxes[g, 3]).max(), boxes[g, 0].min()) for g in lines]
+    ends = [(boxes[g, 0] + boxes[g, 2]).max() for g in lines]
+    merged = UnionFind(len(lines))
+    for a in range(len(lines)):
+        for b in range(a + 1, len(lines)):
+            gap = max(spans[a][2], spans[b][2]) - min(ends[a], ends[b])
+            if _same_row(spans[a], spans[b]) and gap <= limit:
+                merged.union(a, b)
+    return [sorted((k for i in group for k in lines[i]), key=lambda k: (boxes[k, 0], boxes[k, 1]))
+            for group in merged.groups()]
+
+
+def _same_row(a, b):
+    """True if vertical spans (top, bottom, ...) ``a`` and ``b`` overlap by
+    more than half the shorter one."""
+    top, bottom = max(a[0], b[0]), min(a[1], b[1])
+    return bottom - top > 0.5 * min(a[1] - a[0], b[1] - b[0])
 
 
 def order_lines(lines, boxes):
@@ -116,9 +146,7 @@ def order_lines(lines, boxes):
     rows = UnionFind(len(lines))
     for a in range(len(lines)):
         for b in range(a + 1, len(lines)):
-            top, bottom = max(spans[a][0], spans[b][0]), min(spans[a][1], spans[b][1])
-            shorter = min(spans[a][1] - spans[a][0], spans[b][1] - spans[b][0])
-            if bottom - top > 0.5 * shorter:
+            if _same_row(spans[a], spans[b]):
                 rows.union(a, b)
     ordered = []
     row_groups = sorted(rows.groups(), key=lambda r: min((spans[i][0] + spans[i][1]) / 2 for i in r))
