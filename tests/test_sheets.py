@@ -1,8 +1,10 @@
 """The sheet generator behind the development benchmark and golden sheets."""
 
+import cv2
 import numpy as np
 import pytest
 
+from utils.sheet_cases import break_strokes
 from utils.sheets import ALL_TIERS, compose_sheet, hershey_glyph_source
 
 SOURCE = hershey_glyph_source(height=48)
@@ -60,3 +62,17 @@ def test_strips_are_small_grey_scans_of_one_line():
     assert image.shape[0] == 45 and image.shape[1] < 400
     assert (image[..., 0] == image[..., 2]).all()  # grey
     assert len(truth["lines"]) == 1 and 2 <= len(truth["lines"][0]["text"]) <= 7
+
+
+def test_broken_strokes_are_cut_across_not_along():
+    """A skipping pen leaves a short gap across a stroke; a cut along it
+    would erase the whole bar (a 7 without its bar is a 1, not a broken 7)."""
+    bar = np.zeros((60, 70), np.float32)
+    bar[26:34, 10:60] = 1.0  # a bar 8 px thick, 50 px long
+    for seed in range(20):
+        lost = ((bar > 0.5) & (break_strokes(bar, np.random.default_rng(seed)) <= 0.5)).astype(np.uint8)
+        count, _, stats, _ = cv2.connectedComponentsWithStats(lost)
+        assert count >= 2  # something was cut
+        for x, y, w, h, area in stats[1:]:
+            assert w <= 16  # a short gap along the bar (at most 0.1 h wide, slanted, anti-aliased) ...
+            assert h == 8 or x in (10, 60 - w)  # ... through its whole thickness, unless it nicked an end

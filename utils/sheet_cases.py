@@ -48,18 +48,45 @@ def ink_box(alpha, x, y):
 
 
 def break_strokes(alpha, rng):
-    """Cut one or two thin gaps across a glyph's strokes (alpha in [0, 1])."""
+    """Cut one or two thin gaps across a glyph's strokes (alpha in [0, 1]),
+    as a skipping pen leaves them.
+
+    Each cut crosses the stroke at a random ink pixel the short way (the
+    direction in which the ink there is thinnest) and reaches just past its
+    edges: a cut along the stroke would erase a whole bar, which is a
+    different digit, not a broken one.
+    """
     h, w = alpha.shape
     out = alpha.copy()
     ys, xs = np.nonzero(alpha > 0.5)
     for _ in range(2 if rng.random() < 0.3 else 1):
         k = int(rng.integers(len(ys)))
-        angle = rng.uniform(0, np.pi)
-        dx, dy = np.cos(angle) * h * 0.25, np.sin(angle) * h * 0.25
-        p0 = (int(xs[k] - dx), int(ys[k] - dy))
-        p1 = (int(xs[k] + dx), int(ys[k] + dy))
+        angle, run = _thinnest_direction(alpha > 0.5, xs[k], ys[k], 0.25 * h)
+        angle += rng.uniform(-0.25, 0.25)
+        reach = run / 2.0 + 0.08 * h
+        dx, dy = np.cos(angle) * reach, np.sin(angle) * reach
+        p0 = (int(round(xs[k] - dx)), int(round(ys[k] - dy)))
+        p1 = (int(round(xs[k] + dx)), int(round(ys[k] + dy)))
         cv2.line(out, p0, p1, 0.0, max(2, int(round(h * rng.uniform(0.06, 0.1)))), cv2.LINE_AA)
     return out
+
+
+def _thinnest_direction(ink, x, y, limit, directions=16):
+    """(angle, length) of the shortest run of ``ink`` through (x, y), over
+    ``directions`` angles in [0, pi); runs are followed at most ``limit`` px each way."""
+    steps = np.arange(-int(limit), int(limit) + 1)
+    best = (0.0, np.inf)
+    for angle in np.arange(directions) * np.pi / directions:
+        cols = np.clip(np.round(x + steps * np.cos(angle)).astype(int), 0, ink.shape[1] - 1)
+        rows = np.clip(np.round(y + steps * np.sin(angle)).astype(int), 0, ink.shape[0] - 1)
+        along = ink[rows, cols]
+        centre = len(steps) // 2
+        gaps = np.flatnonzero(~along)
+        left = centre - gaps[gaps < centre].max() - 1 if (gaps < centre).any() else centre
+        right = gaps[gaps > centre].min() - centre - 1 if (gaps > centre).any() else centre
+        if left + right + 1 < best[1]:
+            best = (float(angle), float(left + right + 1))
+    return best
 
 
 def mark_alpha(kind, h):
