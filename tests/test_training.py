@@ -120,3 +120,24 @@ def test_fine_tuning_starts_from_the_given_weights_and_adds_sheet_crops(tiny_bun
     before = load_recogniser(out, "keras").predict(tiny_test.images)
     after = load_recogniser(tuned, "keras").predict(tiny_test.images)
     np.testing.assert_allclose(after, before, atol=1e-3)
+
+
+def test_broken_stroke_copies_join_both_splits_in_proportion(tiny_bundle, tmp_path):
+    out, data = tiny_bundle
+    tuned = tmp_path / "broken.model"
+    argv = ["--data", str(data), "--out", str(tuned), "--init", str(out), "--broken-strokes", "27", *TINY]
+    assert train_cnn.main(argv) == 0
+    metrics = json.loads((tuned / "metrics.json").read_text())
+    assert metrics["train_samples"] == 270 + 27 and metrics["validation_samples"] == 30 + 3
+
+
+def test_broken_copies_keep_their_labels_and_lose_a_little_ink():
+    from utils.dataset import Dataset
+    from utils.training import broken_copies
+
+    images = np.zeros((6, 28, 28), np.uint8)
+    images[:, 4:24, 12:16] = 255  # upright bars: any cut goes across them
+    copies = broken_copies(Dataset(images, np.arange(6)), 4, np.random.default_rng(0))
+    assert sorted(copies.labels.tolist()) == sorted(set(copies.labels.tolist())) and len(copies.labels) == 4
+    lost = (images[:4] > 127).sum(axis=(1, 2)) - (copies.images > 127).sum(axis=(1, 2))
+    assert np.all(lost > 0) and np.all(lost < 0.5 * (images[0] > 127).sum())

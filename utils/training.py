@@ -60,6 +60,9 @@ def add_training_arguments(parser, defaults):
                         help="also train on N crops that the reader (with --init's model, else the shipped CNN) "
                         "cuts from photo-like sheets of training digits, and validate on crops of validation "
                         "digits too (utils/sheet_crops.py; default: 0)")
+    parser.add_argument("--broken-strokes", type=int, default=0, metavar="N",
+                        help="also train on N training digits with gaps cut across their strokes, as a skipping "
+                        "pen leaves them, and validate on validation digits cut the same way (default: 0)")
     parser.add_argument("--limit", type=int, help="train on the first N training images only (quick runs)")
     parser.add_argument("--num-classes", type=int, default=10, help="classes in the data set (default: %(default)s)")
     parser.add_argument("--transpose", action="store_true", help="transpose IDX images (EMNIST)")
@@ -111,7 +114,29 @@ def load_training_data(args):
     train, val = data_io.train_val_split(train, args.val_fraction, args.split_seed)
     if args.sheet_crops > 0:
         train, val = with_sheet_crops(train, val, args)
+    if getattr(args, "broken_strokes", 0) > 0:
+        train, val = with_broken_strokes(train, val, args.broken_strokes, args.seed)
     return train, val, splits.test, splits
+
+
+def with_broken_strokes(train, val, count, seed):
+    """``train`` and ``val`` each joined by copies of some of their own
+    digits with one or two gaps cut across the strokes
+    (:func:`utils.sheet_cases.break_strokes`), as many validation copies,
+    in proportion, as the split holds back: a recogniser trained on whole
+    strokes reads a 9 whose loop a skipping pen left open as a 7."""
+    rng = np.random.default_rng([seed, 7])
+    val_count = max(1, round(count * len(val) / len(train)))
+    return train.joined(broken_copies(train, count, rng)), val.joined(broken_copies(val, val_count, rng))
+
+
+def broken_copies(data, count, rng):
+    """``count`` random samples of ``data``, each with its strokes cut across."""
+    from utils.sheet_cases import break_strokes
+
+    picked = data.subset(rng.choice(len(data), count, replace=False))
+    images = np.stack([np.round(255 * break_strokes(image / 255.0, rng)) for image in picked.images])
+    return data_io.Dataset(images.astype(np.uint8), picked.labels, picked.sources)
 
 
 def with_sheet_crops(train, val, args):
