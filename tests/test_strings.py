@@ -82,14 +82,14 @@ def test_shipped_reader_reads_strings_of_held_out_digits(read_strings, mnist_val
     images, labels = mnist_val
     crops, targets = strings.make_strings(images, labels, 400, np.random.default_rng(11))
     exact = strings.string_accuracy(read_strings(crops), targets)
-    assert exact > 0.93
+    assert exact > 0.95  # 0.9675 measured (the 6-epoch reader before it: 0.947 on its validation strings)
     shuffled = np.random.default_rng(0).permutation(targets)  # negative control: wrong truth scores low
     assert strings.string_accuracy(read_strings(crops), shuffled) < 0.2
 
 
 def test_shipped_reader_records_how_it_was_made():
     metrics = json.loads((SHIPPED / "metrics.json").read_text())
-    assert metrics["validation_string_accuracy"] > 0.93
+    assert metrics["validation_string_accuracy"] > 0.96
     assert metrics["hyper_parameters"]["split_seed"] == 1  # the recognisers' validation digits stay unseen
 
 

@@ -149,7 +149,7 @@ def build_checker():
     ], name="digit_check")
 
 
-def helper_setup(argv, description, default_out, examples):
+def helper_setup(argv, description, default_out, examples, epochs=6):
     """The command line shared by the reader's helper models (this checker,
     the sequence reader): options parsed, the recognisers' seeded split of
     MNIST's training digits, seeds set -> (args, train, val, rng)."""
@@ -161,7 +161,7 @@ def helper_setup(argv, description, default_out, examples):
     parser.add_argument("--out", default=default_out, help="(default: %(default)s)")
     parser.add_argument("--data", help="MNIST location (default: dataset/, then $MNIST_DIR)")
     parser.add_argument("--examples", type=int, default=examples, help="training examples (default: %(default)s)")
-    parser.add_argument("--epochs", type=int, default=6, help="(default: %(default)s)")
+    parser.add_argument("--epochs", type=int, default=epochs, help="(default: %(default)s)")
     parser.add_argument("--seed", type=int, default=1, help="(default: %(default)s)")
     parser.add_argument("--split-seed", type=int, default=1, help="as the recognisers (default: %(default)s)")
     args = parser.parse_args(argv)
