@@ -141,3 +141,4 @@ def test_broken_copies_keep_their_labels_and_lose_a_little_ink():
     assert sorted(copies.labels.tolist()) == sorted(set(copies.labels.tolist())) and len(copies.labels) == 4
     lost = (images[:4] > 127).sum(axis=(1, 2)) - (copies.images > 127).sum(axis=(1, 2))
     assert np.all(lost > 0) and np.all(lost < 0.5 * (images[0] > 127).sum())
+    assert len(broken_copies(Dataset(images, np.arange(6)), 9, np.random.default_rng(0)).labels) == 9  # repeats

@@ -114,7 +114,7 @@ def load_training_data(args):
     train, val = data_io.train_val_split(train, args.val_fraction, args.split_seed)
     if args.sheet_crops > 0:
         train, val = with_sheet_crops(train, val, args)
-    if getattr(args, "broken_strokes", 0) > 0:
+    if args.broken_strokes > 0:
         train, val = with_broken_strokes(train, val, args.broken_strokes, args.seed)
     return train, val, splits.test, splits
 
@@ -134,7 +134,7 @@ def broken_copies(data, count, rng):
     """``count`` random samples of ``data``, each with its strokes cut across."""
     from utils.sheet_cases import break_strokes
 
-    picked = data.subset(rng.choice(len(data), count, replace=False))
+    picked = data.subset(rng.choice(len(data), count, replace=count > len(data)))  # more copies than digits: repeats
     images = np.stack([np.round(255 * break_strokes(image / 255.0, rng)) for image in picked.images])
     return data_io.Dataset(images.astype(np.uint8), picked.labels, picked.sources)
 
