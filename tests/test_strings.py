@@ -91,6 +91,9 @@ def test_shipped_reader_records_how_it_was_made():
     metrics = json.loads((SHIPPED / "metrics.json").read_text())
     assert metrics["validation_string_accuracy"] > 0.96
     assert metrics["hyper_parameters"]["split_seed"] == 1  # the recognisers' validation digits stay unseen
+    made = metrics["hyper_parameters"]
+    # README's plain `python -m utils.strings` makes it again
+    assert (made["examples"], made["epochs"], made["seed"]) == (strings.DEFAULT_EXAMPLES, strings.DEFAULT_EPOCHS, 1)
 
 
 def test_a_tiny_training_run_writes_a_bundle_the_reader_can_load(tiny_idx_dir, tmp_path):

@@ -120,7 +120,7 @@ def _merge_row_neighbours(lines, boxes, limit):
     columns of numbers) are at least ``limit`` apart, as
     :func:`_split_at_gaps` would split them.
     """
-    spans = [(boxes[g, 1].min(), (boxes[g, 1] + boxes[g, 3]).max(), boxes[g, 0].min()) for g in lines]
+    spans = _spans(lines, boxes)
     ends = [(boxes[g, 0] + boxes[g, 2]).max() for g in lines]
     merged = UnionFind(len(lines))
     for a in range(len(lines)):
@@ -132,9 +132,14 @@ def _merge_row_neighbours(lines, boxes, limit):
             for group in merged.groups()]
 
 
+def _spans(lines, boxes):
+    """(top, bottom, left) of each line."""
+    return [(boxes[g, 1].min(), (boxes[g, 1] + boxes[g, 3]).max(), boxes[g, 0].min()) for g in lines]
+
+
 def _same_row(a, b):
-    """True if vertical spans (top, bottom, ...) ``a`` and ``b`` overlap by
-    more than half the shorter one."""
+    """True if line spans ``a`` and ``b`` (:func:`_spans`) overlap vertically
+    by more than half the shorter one."""
     top, bottom = max(a[0], b[0]), min(a[1], b[1])
     return bottom - top > 0.5 * min(a[1] - a[0], b[1] - b[0])
 
@@ -142,7 +147,7 @@ def _same_row(a, b):
 def order_lines(lines, boxes):
     """Rows (lines overlapping vertically, joined transitively) top to bottom,
     lines within a row left to right."""
-    spans = [(boxes[g, 1].min(), (boxes[g, 1] + boxes[g, 3]).max(), boxes[g, 0].min()) for g in lines]
+    spans = _spans(lines, boxes)
     rows = UnionFind(len(lines))
     for a in range(len(lines)):
         for b in range(a + 1, len(lines)):

@@ -58,10 +58,11 @@ def break_strokes(alpha, rng):
     """
     h, w = alpha.shape
     out = alpha.copy()
-    ys, xs = np.nonzero(alpha > 0.5)
+    ink = alpha > 0.5
+    ys, xs = np.nonzero(ink)
     for _ in range(2 if rng.random() < 0.3 else 1):
         k = int(rng.integers(len(ys)))
-        angle, run = _thinnest_direction(alpha > 0.5, xs[k], ys[k], 0.25 * h)
+        angle, run = _thinnest_direction(ink, xs[k], ys[k], 0.25 * h)
         angle += rng.uniform(-0.25, 0.25)
         reach = run / 2.0 + 0.08 * h
         dx, dy = np.cos(angle) * reach, np.sin(angle) * reach
@@ -72,20 +73,19 @@ def break_strokes(alpha, rng):
 
 
 def _thinnest_direction(ink, x, y, limit, directions=16):
-    """(angle, length) of the shortest run of ``ink`` through (x, y), over
-    ``directions`` angles in [0, pi); runs are followed at most ``limit`` px each way."""
-    steps = np.arange(-int(limit), int(limit) + 1)
+    """(angle, length) of the shortest run of ``ink`` through the ink pixel
+    (x, y), over ``directions`` angles in [0, pi); runs are followed at most
+    ``limit`` px each way."""
+    steps = np.arange(int(limit) + 1)
     best = (0.0, np.inf)
     for angle in np.arange(directions) * np.pi / directions:
-        cols = np.clip(np.round(x + steps * np.cos(angle)).astype(int), 0, ink.shape[1] - 1)
-        rows = np.clip(np.round(y + steps * np.sin(angle)).astype(int), 0, ink.shape[0] - 1)
-        along = ink[rows, cols]
-        centre = len(steps) // 2
-        gaps = np.flatnonzero(~along)
-        left = centre - gaps[gaps < centre].max() - 1 if (gaps < centre).any() else centre
-        right = gaps[gaps > centre].min() - centre - 1 if (gaps > centre).any() else centre
-        if left + right + 1 < best[1]:
-            best = (float(angle), float(left + right + 1))
+        run = -1  # (x, y) is counted on both sides
+        for sign in (1, -1):
+            cols = np.clip(np.round(x + sign * steps * np.cos(angle)).astype(int), 0, ink.shape[1] - 1)
+            rows = np.clip(np.round(y + sign * steps * np.sin(angle)).astype(int), 0, ink.shape[0] - 1)
+            run += int(np.cumprod(ink[rows, cols]).sum())  # ink pixels before the first paper one
+        if run < best[1]:
+            best = (float(angle), float(run))
     return best
 
 

@@ -125,7 +125,7 @@ def with_broken_strokes(train, val, count, seed):
     (:func:`utils.sheet_cases.break_strokes`), as many validation copies,
     in proportion, as the split holds back: a recogniser trained on whole
     strokes reads a 9 whose loop a skipping pen left open as a 7."""
-    rng = np.random.default_rng([seed, 7])
+    rng = np.random.default_rng([seed, 7])  # a stream of its own: shuffling and augmentation keep theirs
     val_count = max(1, round(count * len(val) / len(train)))
     return train.joined(broken_copies(train, count, rng)), val.joined(broken_copies(val, val_count, rng))
 
