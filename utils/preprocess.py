@@ -31,6 +31,9 @@ MIN_CONTRAST = 0.10
 DESK_RATIO = 0.3
 # Rules are looked for on a mask thumbnail with this longer side.
 RULE_THUMB_SIDE = 640.0
+# Rules are found as horizontal or vertical within this many degrees
+# (a Hough segment's rise under a quarter of its run).
+RULE_TILT = float(np.degrees(np.arctan(0.25)))
 
 
 @dataclass
@@ -45,11 +48,17 @@ class Binarised:
         1 where ink, 0 where paper, ruled lines removed.
     digit_height : float
         The page's typical digit height in pixels (0 if no ink).
+    steep_rules : float
+        Direction (degrees counter-clockwise) of ruled lines too steep to be
+        found and removed here, which joined the digits into line-long
+        blobs; 0 if there were none. Rules run along the writing: read the
+        page turned by it.
     """
 
     darkness: np.ndarray
     mask: np.ndarray
     digit_height: float
+    steep_rules: float = 0.0
 
 
 def estimate_background(image, kernel_px):
@@ -171,7 +180,7 @@ def find_rules(mask, horizontal, min_length):
     thickness = int(np.ceil(factor)) + 2
     for x0, y0, x1, y1 in segments.reshape(-1, 4):  # (N,1,4) in OpenCV 4, (N,4) in 5
         dx, dy = abs(x1 - x0), abs(y1 - y0)
-        if (dy <= 0.25 * dx) if horizontal else (dx <= 0.25 * dy):  # within ~14 degrees
+        if (dy <= 0.25 * dx) if horizontal else (dx <= 0.25 * dy):  # within RULE_TILT
             # Rules are traced in full-size pixels; vertical ones as horizontal
             # ones of the transposed views.
             along = (x0, y0, x1, y1) if horizontal else (y0, x0, y1, x1)
@@ -324,9 +333,47 @@ def binarise(image, rough=None, all_paper=False):
     mask, height = remove_rules(remove_frames(threshold(darkness), rough), rough, darkness)
     # Again after the rules: a frame crossed by a ruled line was one component with it.
     mask = remove_frames(mask, rough)
-    if rough > 0 and height > 2 * rough:
-        # Rules the Hough transform missed (steeply tilted) joined the digits
-        # into line-long blobs; the thumbnail's estimate, where such rules
-        # break up, is the better one.
+    # Rules the Hough transform missed (steeply tilted) join the digits into
+    # line-long blobs: all of them (the thumbnail's height estimate, where
+    # such rules break up, is then the better one), most, or one network
+    # with no digit-like blob left. They run along the writing.
+    joined = rough > 0 and height > 2 * rough
+    if joined:
         height = rough
-    return Binarised(darkness, mask, height)
+    steep = 0.0
+    if mask.any() and (joined or height == 0 or _share_in_long_blobs(mask, height) > 0.3):
+        angle = longest_lines_angle(mask, 4 * rough if rough > 0 else 0.25 * max(mask.shape))
+        steep = angle if RULE_TILT < abs(angle) < 90 - RULE_TILT else 0.0
+    return Binarised(darkness, mask, height, steep)
+
+
+def _share_in_long_blobs(mask, height):
+    """Fraction of the ink in blobs longer than a few digits (what
+    segmentation rejects as lines): digits joined along steep rules."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    w, h, area = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA]
+    return float(area[(w > 4 * height) | (h > 2.5 * height)].sum()) / max(1, int(area.sum()))
+
+
+def longest_lines_angle(mask, min_length):
+    """Direction (degrees counter-clockwise, in (-90, 90]) of the straight
+    line with the most ink along it, if it has ``min_length`` px; else 0.
+
+    The standard Hough transform on a thumbnail: a ruled line at any angle
+    collects far more votes than a digit's stroke or a row of digits.
+
+    Examples
+    --------
+    >>> mask = np.zeros((300, 400), np.uint8)
+    >>> _ = cv2.line(mask, (0, 250), (399, 19), 1, 2)     # rising 30 degrees
+    >>> round(longest_lines_angle(mask, 200))
+    30
+    """
+    factor = max(1.0, max(mask.shape) / RULE_THUMB_SIDE)
+    thumb = cv2.resize(mask * 255, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA) if factor > 1 else mask * 255
+    lines = cv2.HoughLines((thumb > 40).astype(np.uint8), 1, np.pi / 180, max(10, int(min_length / factor)))
+    if lines is None:
+        return 0.0
+    theta = float(np.degrees(lines[0, 0, 1]))  # the normal's angle, image y down; strongest first
+    angle = 90.0 - theta
+    return angle - 180.0 if angle > 90 else angle

@@ -57,6 +57,7 @@ class Reading:
     segmentation: object
     darkness: np.ndarray
     read: object  # utils.second_look.Read
+    steep_rules: float = 0.0  # see utils.preprocess.Binarised
 
     @property
     def score(self):
@@ -149,7 +150,7 @@ class SheetReader:
         clock.lap("segment")
         read = read_regions(segmentation.labels, segmentation.regions, binary.darkness, self.recogniser.classify)
         clock.lap("recognise")
-        return Reading(view, segmentation, binary.darkness, read)
+        return Reading(view, segmentation, binary.darkness, read, binary.steep_rules)
 
     def _second_looks(self, reading):
         """Join broken digits, split touching ones, re-read unsure ones with
@@ -168,7 +169,9 @@ class SheetReader:
         """Turn the view until lines run left to right, the right way up.
 
         Cheap signals first, so an upright page pays for nothing more: the
-        direction the regions line up in, and how sure the recogniser was.
+        direction the regions line up in (or that of ruled lines too steep
+        to remove, which joined them into line-long blobs), and how sure
+        the recogniser was.
         Lines far from horizontal are read again from a view turned to
         level them; steeper than 45 deg they may run either way, so both
         ways are read and the recogniser's confidence decides (and the
@@ -177,7 +180,7 @@ class SheetReader:
         from a common top line, is also read upside down, and turned only
         if that view is more confident and sits on a baseline.
         """
-        angle = writing_angle([r.centre for r in reading.segmentation.regions])
+        angle = reading.steep_rules or writing_angle([r.centre for r in reading.segmentation.regions])
         if abs(angle) < 3 * SKEW_MIN:  # lines can be grouped as they are: fit them
             angle = fitted_angle(reading.boxes, reading.lines)
         if abs(angle) > SKEW_MIN:
