@@ -138,3 +138,26 @@ def test_a_box_drawn_around_a_number_is_erased_and_its_digits_kept():
     untouched = np.zeros_like(mask)
     cv2.line(untouched, (100, 60), (100, 130), 1, 5)
     assert (remove_frames(untouched.copy(), 70) == untouched).all()  # nothing framed, nothing erased
+
+
+def test_a_small_crop_of_squared_paper_keeps_its_digits_apart():
+    # A 96 px high scan of squared paper: the grid's upright lines are
+    # under three digit heights long, too short to be told from a tall 1, so
+    # they are not found as rules and join the digits. The pen is far
+    # darker than the grid, so the ink above the rules' darkness is kept.
+    rng = np.random.default_rng(3)
+    image = np.full((96, 520, 3), (238, 236, 232), np.uint8)
+    for x in range(6, 520, 24):
+        cv2.line(image, (x, 0), (x, 95), (165, 155, 145), 1, cv2.LINE_AA)
+    for y in range(10, 96, 24):
+        cv2.line(image, (0, y), (519, y), (165, 155, 145), 1, cv2.LINE_AA)
+    x = 30
+    for digit in "9120479319":
+        glyph = render_glyph(digit, rng, height=34).astype(np.float32) / 255
+        h, w = glyph.shape
+        spot = image[30:30 + h, x:x + w].astype(np.float32)
+        image[30:30 + h, x:x + w] = (spot * (1 - glyph[..., None]) + np.float32([120, 40, 20]) * glyph[..., None]).astype(np.uint8)
+        x += w + 14
+    result = binarise(image)
+    regions = find_regions(result.mask, result.digit_height).regions
+    assert len(regions) == 10 and abs(result.digit_height - 34) < 6

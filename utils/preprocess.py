@@ -330,21 +330,57 @@ def binarise(image, rough=None, all_paper=False):
     # follow shadows; with no ink found, fall back to an image-sized kernel.
     kernel = 0.5 * rough if rough > 0 else min(image.shape[:2]) / 6
     darkness = ink_darkness(image, max(9.0, kernel), all_paper)
-    mask, height = remove_rules(remove_frames(threshold(darkness), rough), rough, darkness)
-    # Again after the rules: a frame crossed by a ruled line was one component with it.
-    mask = remove_frames(mask, rough)
-    # Rules the Hough transform missed (steeply tilted) join the digits into
-    # line-long blobs: all of them (the thumbnail's height estimate, where
-    # such rules break up, is then the better one), most, or one network
-    # with no digit-like blob left. They run along the writing.
-    joined = rough > 0 and height > 2 * rough
-    if joined:
-        height = rough
+    ink = threshold(darkness)
+    mask, height = _without_lines(ink, rough, darkness)
     steep = 0.0
-    if mask.any() and (joined or height == 0 or _share_in_long_blobs(mask, height) > 0.3):
+    if _lines_left(mask, height, rough):
         angle = longest_lines_angle(mask, 4 * rough if rough > 0 else 0.25 * max(mask.shape))
         steep = angle if RULE_TILT < abs(angle) < 90 - RULE_TILT else 0.0
+        above = None if steep else above_rules(ink, darkness, rough)
+        if above is not None:
+            # Grid lines too short to be found as rules (a small crop of
+            # squared paper) are still lighter than the pen: keep the ink
+            # clearly darker than the rules that were found, if that works.
+            retry, retry_height = _without_lines(above, rough, darkness)
+            if not _lines_left(retry, retry_height, rough):
+                mask, height = retry, retry_height
+    if rough > 0 and height > 2 * rough:
+        height = rough  # the thumbnail's estimate, where such lines break up
     return Binarised(darkness, mask, height, steep)
+
+
+def _without_lines(ink, rough, darkness):
+    """Frames and rules removed from the ``ink`` mask -> (mask, digit height)."""
+    mask, height = remove_rules(remove_frames(ink.copy(), rough), rough, darkness)
+    # Again after the rules: a frame crossed by a ruled line was one component with it.
+    return remove_frames(mask, rough), height
+
+
+def _lines_left(mask, height, rough):
+    """True if lines not removed (steeply tilted rules, grid lines too short
+    to be found) joined the digits into line-long blobs: all of them (the
+    height estimate is then far above the thumbnail's, where such lines
+    break up), most, or one network with no digit-like blob left."""
+    if not mask.any():
+        return False
+    if height == 0 or (rough > 0 and height > 2 * rough):
+        return True
+    return _share_in_long_blobs(mask, height) > 0.3
+
+
+def above_rules(ink, darkness, rough):
+    """``ink`` re-thresholded just above the darkness of the horizontal
+    rules found on it (1.3 times their median), or None if none are found
+    or the pen is not clearly darker than they are."""
+    height, width = ink.shape
+    inside = (find_rules(ink, True, max(0.25 * width, 4 * rough)) > 0) & (ink > 0)
+    if not inside.any():
+        return None
+    level = float(np.median(darkness[inside]))
+    if np.percentile(darkness[ink > 0], 90) <= 2 * level:
+        return None
+    low = min(250.0, 1.3 * level) / 255
+    return ink & threshold(darkness, low=low, high=max(HIGH, 2 * low))
 
 
 def _share_in_long_blobs(mask, height):
