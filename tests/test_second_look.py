@@ -9,8 +9,8 @@ from conftest import ROOT
 from utils.preprocess import threshold
 from utils.runtime import load_recogniser
 from utils.segment import find_regions
-from utils.second_look import (cut_candidates, join_broken, read_regions, reread_bridged, seam, split_by_strings,
-                               split_touching)
+from utils.second_look import (STRING_WIDE, cut_candidates, join_broken, read_regions, reread_bridged, seam,
+                               split_by_strings, split_touching)
 from utils.strings import decode
 from utils.synth import render_glyph
 
@@ -165,3 +165,19 @@ def test_cuts_fall_between_the_frames_the_digits_were_seen_in(classify):
     unsure = split_by_strings(segmentation.labels, first, H, darkness, classify,
                               fake_strings("12", [(6, 8), (16, 17)], confidence=0.5))
     assert unsure is first  # negative control: an unsure sequence reading changes nothing
+
+
+def test_a_region_wide_as_two_digits_takes_an_unsure_sequence_reading(classify):
+    # Wider than STRING_WIDE digit heights and not one digit by the checker:
+    # read whole it loses a digit for sure, so a reading at 0.6 is taken,
+    # even where the recogniser reads the pieces otherwise (0s, not 1 and 2).
+    not_one = lambda crops: np.ones(len(crops))  # noqa: E731 - a checker sure it is not one digit
+    reading = fake_strings("12", [(6, 8), (16, 17)], confidence=0.6)
+    two, darkness = page([glyph("0", 1, width=H), glyph("0", 1, width=H)], overlap=0.15)
+    first = first_look(two, darkness, classify)
+    assert first.regions[0].box[2] > STRING_WIDE * H
+    assert split_by_strings(two.labels, first, H, darkness, classify, reading, check=not_one).names == ["1", "2"]
+    assert split_by_strings(two.labels, first, H, darkness, classify, reading) is first  # no checker: width alone is no proof
+    one, darkness = page([glyph("0", 1, width=int(1.15 * H))])
+    narrower = first_look(one, darkness, classify)
+    assert split_by_strings(one.labels, narrower, H, darkness, classify, reading, check=not_one) is narrower

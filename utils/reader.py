@@ -72,6 +72,11 @@ class Reading:
     def lines(self):
         return group_lines(self.boxes, self.segmentation.digit_height)
 
+    def photo_box(self, box, loaded):
+        """A working-pixel box (x, y, w, h) of this view -> the axis-aligned
+        integer box around it in the original photo's pixels."""
+        return _to_original(self.view.box_to_photo(box), loaded.scale, loaded.original_size)
+
     def hangs_from_tops(self):
         return hanging_from_tops(self.boxes, self.lines)
 
@@ -120,20 +125,14 @@ class SheetReader:
     def read(self, source, name=None):
         """Read one image (a path or a BGR/grey array) and return a :class:`Page`."""
         clock = _Clock()
-        loaded = load_image(source, self.max_side, min_side=FAST_SIDE)
-        view, rough = working_view(loaded.image)
-        if rough < SMALL_DIGIT and self._decoded_below_default(loaded):
-            loaded = load_image(source, self.max_side)  # small digits: decode with more pixels
-            view, rough = working_view(loaded.image)
-        clock.lap("load")
-        reading = self._upright(self._find(view, rough, clock), rough, clock)
+        loaded, reading = self.first_reading(source, clock)
         read = self._second_looks(reading)
         clock.lap("recognise")
         boxes, order, rejected = _lines_and_rejects(reading, read)
         clock.lap("lines")
 
         def original(box):
-            return _to_original(reading.view.box_to_photo(box), loaded.scale, loaded.original_size)
+            return reading.photo_box(box, loaded)
 
         lines = [Line([Digit(read.names[i], float(read.confidences[i]), original(boxes[i]), read.crops[i]) for i in line])
                  for line in order]
@@ -141,6 +140,19 @@ class SheetReader:
         return Page(image_name, loaded.original_size, self.model_path, lines, clock.laps, loaded.image, loaded.scale,
                     rotation=reading.view.rotation, skew=round(reading.view.skew, 1),
                     rejected=[Rejected(original(box), reason) for box, reason in rejected])
+
+    def first_reading(self, source, clock=None):
+        """(:class:`utils.imageio.LoadedImage`, :class:`Reading`): the image loaded,
+        the page found and turned upright, its regions read as segmented,
+        before the second looks (joining, splitting) of :meth:`read`."""
+        clock = clock or _Clock()
+        loaded = load_image(source, self.max_side, min_side=FAST_SIDE)
+        view, rough = working_view(loaded.image)
+        if rough < SMALL_DIGIT and self._decoded_below_default(loaded):
+            loaded = load_image(source, self.max_side)  # small digits: decode with more pixels
+            view, rough = working_view(loaded.image)
+        clock.lap("load")
+        return loaded, self._upright(self._find(view, rough, clock), rough, clock)
 
     def _find(self, view, rough, clock):
         """Binarise and segment one view, and read its regions as found."""

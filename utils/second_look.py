@@ -64,6 +64,12 @@ MIN_PIECE, PIECE_HEIGHT = 0.15, 0.65
 # would split 2 of the ~7,000 wide single digits of all tiers before the
 # recogniser's check, none on the clean, photo and hard tiers (0.8: 7).
 STRING_NARROWEST, STRING_SURE, STRING_ALONE = 0.75, 0.9, 0.99
+# A region this wide (in digit heights) that the checker says is not one
+# digit loses a digit whatever the recogniser reads it as; there the
+# sequence reader's reading is taken from STRING_WIDE_SURE, pieces
+# unchecked (the pieces of overlapping digits carry bits of their
+# neighbours, which the recogniser misreads).
+STRING_WIDE, STRING_WIDE_SURE = 1.3, 0.5
 
 
 def cut_candidates(profile, height, parts, count=3):
@@ -250,7 +256,10 @@ def split_by_strings(labels, read, digit_height, darkness, classify, read_string
     would mislead the one-digit recogniser. Where the recogniser reads a
     piece as another digit, the sequence reader must be very sure of it
     (``STRING_ALONE``): its typical mistake is an extra 1 seen in a
-    stroke of a looped 2 or an open 4.
+    stroke of a looped 2 or an open 4. A region as wide as two digits
+    (``STRING_WIDE``) that the checker says is not one digit is cut on a
+    less sure reading (``STRING_WIDE_SURE``) and its pieces are not
+    checked: read whole, it would lose a digit for sure.
 
     Parameters
     ----------
@@ -272,20 +281,23 @@ def split_by_strings(labels, read, digit_height, darkness, classify, read_string
         return read
     views = [string_view(labels, read.regions[i], darkness) for i in candidates]
     readings = decode(read_strings(np.stack([canvas for canvas, _ in views])))
-    cuts = []  # (region index, reading, pieces)
+    cuts = []  # (region index, reading, pieces, wide)
     for i, (_, to_region), reading in zip(candidates, views, readings):
-        if len(reading.text) >= 2 and reading.confidence >= STRING_SURE:
-            pieces = _cut_between_frames(labels, read.regions[i], reading, to_region, max(h, read.regions[i].box[3]))
+        box = read.regions[i].box
+        wide = check is not None and box[2] >= STRING_WIDE * max(h, box[3])
+        if len(reading.text) >= 2 and reading.confidence >= (STRING_WIDE_SURE if wide else STRING_SURE):
+            pieces = _cut_between_frames(labels, read.regions[i], reading, to_region, max(h, box[3]))
             if pieces:
-                cuts.append((i, reading, pieces))
+                cuts.append((i, reading, pieces, wide))
     if not cuts:
         return read
-    tried = read_regions(labels, [p for _, _, pieces in cuts for p in pieces], darkness, classify)  # one batch
+    tried = read_regions(labels, [p for _, _, pieces, _ in cuts for p in pieces], darkness, classify)  # one batch
     kept, k = [], 0
-    for i, reading, pieces in cuts:
+    for i, reading, pieces, wide in cuts:
         rows = list(range(k, k + len(pieces)))
         k += len(pieces)
-        if all(tried.names[r] == digit or c >= STRING_ALONE for r, digit, c in zip(rows, reading.text, reading.confidences)):
+        if wide or all(tried.names[r] == digit or c >= STRING_ALONE
+                       for r, digit, c in zip(rows, reading.text, reading.confidences)):
             for r, digit, c in zip(rows, reading.text, reading.confidences):
                 tried.names[r], tried.confidences[r] = digit, c
             kept.append((i, rows))
