@@ -16,6 +16,11 @@
    transform, tolerant of tilt) and traced past the segment ends where they
    break into dashes, removed, and strokes that crossed them are bridged
    again.
+6. **Lines left over** join the digits into line-long blobs. Rules tilted
+   too steeply to be found give their direction instead (the reader levels
+   the page by it and binarises again); grid lines too short to be found
+   (a small crop of squared paper) are dropped by thresholding again just
+   above the darkness of the rules that were found.
 """
 
 from dataclasses import dataclass
