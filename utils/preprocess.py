@@ -388,12 +388,18 @@ def above_rules(ink, darkness, rough):
     return ink & threshold(darkness, low=low, high=max(HIGH, 2 * low))
 
 
+def longer_than_digits(width, height, digit_height):
+    """True where a blob is too long for a digit, even a few joined ones:
+    a line, a border, or digits joined by a line (segmentation drops them)."""
+    return (width > 4 * digit_height) | (height > 2.5 * digit_height)
+
+
 def _share_in_long_blobs(mask, height):
-    """Fraction of the ink in blobs longer than a few digits (what
-    segmentation rejects as lines): digits joined along steep rules."""
+    """Fraction of the ink in blobs :func:`longer_than_digits`: digits
+    joined along lines that were not removed."""
     _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     w, h, area = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA]
-    return float(area[(w > 4 * height) | (h > 2.5 * height)].sum()) / max(1, int(area.sum()))
+    return float(area[longer_than_digits(w, h, height)].sum()) / max(1, int(area.sum()))
 
 
 def longest_lines_angle(mask, min_length):

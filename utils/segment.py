@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from utils.preprocess import longer_than_digits
+
 
 @dataclass
 class Region:
@@ -129,7 +131,7 @@ def find_regions(mask, digit_height):
         box = (x, y, w, hh)
         if area < max(4, 0.004 * h * h):
             continue  # speck of noise (a thin-pen 1 still has ~0.012 h^2): not worth listing
-        if hh > 2.5 * h or w > 4 * h:
+        if longer_than_digits(w, hh, h):
             rejected.append((box, "line" if min(w, hh) < 0.3 * h else "too large"))  # underline, border, drawing
         elif _touches_frame(box, labels.shape) and min(w, hh) < 0.3 * h:
             rejected.append((box, "edge"))  # a sliver along the photo's edge: paper edge or a cut-off stroke
