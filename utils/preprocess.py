@@ -276,11 +276,16 @@ def remove_rules(mask, rough_height=0.0, darkness=None):
     height, width = mask.shape
     # Bridge across a band (thumbnail pixel + 2) with a margin for its tilt.
     bridge = 2 * int(np.ceil(max(height, width) / RULE_THUMB_SIDE)) + 7
-    h_bands = find_rules(mask, True, max(0.25 * width, 4 * rough_height))
+    h_bands = find_rules(mask, True, _rule_length(width, rough_height))
     mask = remove_band(mask, h_bands, True, bridge, darkness)
     v_bands = find_rules(mask, False, max(height / 3, 3 * rough_height))
     mask = remove_band(mask, v_bands, False, bridge, darkness)
     return mask, estimate_digit_height(mask)
+
+
+def _rule_length(width, rough_height):
+    """Shortest horizontal rule, in px (see :func:`remove_rules`)."""
+    return max(0.25 * width, 4 * rough_height)
 
 
 def remove_frames(mask, rough_height):
@@ -377,8 +382,9 @@ def above_rules(ink, darkness, rough):
     """``ink`` re-thresholded just above the darkness of the horizontal
     rules found on it (1.3 times their median), or None if none are found
     or the pen is not clearly darker than they are."""
-    height, width = ink.shape
-    inside = (find_rules(ink, True, max(0.25 * width, 4 * rough)) > 0) & (ink > 0)
+    # The rules remove_rules found (found again: this runs only on pages
+    # where lines were left over).
+    inside = (find_rules(ink, True, _rule_length(ink.shape[1], rough)) > 0) & (ink > 0)
     if not inside.any():
         return None
     level = float(np.median(darkness[inside]))

@@ -55,9 +55,12 @@ class Reading:
 
     view: object
     segmentation: object
-    darkness: np.ndarray
+    binary: object  # utils.preprocess.Binarised
     read: object  # utils.second_look.Read
-    steep_rules: float = 0.0  # see utils.preprocess.Binarised
+
+    @property
+    def darkness(self):
+        return self.binary.darkness
 
     @property
     def score(self):
@@ -162,7 +165,7 @@ class SheetReader:
         clock.lap("segment")
         read = read_regions(segmentation.labels, segmentation.regions, binary.darkness, self.recogniser.classify)
         clock.lap("recognise")
-        return Reading(view, segmentation, binary.darkness, read, binary.steep_rules)
+        return Reading(view, segmentation, binary, read)
 
     def _second_looks(self, reading):
         """Join broken digits, split touching ones, re-read unsure ones with
@@ -192,9 +195,11 @@ class SheetReader:
         from a common top line, is also read upside down, and turned only
         if that view is more confident and sits on a baseline.
         """
-        angle = reading.steep_rules or writing_angle([r.centre for r in reading.segmentation.regions])
-        if abs(angle) < 3 * SKEW_MIN:  # lines can be grouped as they are: fit them
-            angle = fitted_angle(reading.boxes, reading.lines)
+        angle = reading.binary.steep_rules  # their regions are line-long blobs: nothing to fit
+        if not angle:
+            angle = writing_angle([r.centre for r in reading.segmentation.regions])
+            if abs(angle) < 3 * SKEW_MIN:  # lines can be grouped as they are: fit them
+                angle = fitted_angle(reading.boxes, reading.lines)
         if abs(angle) > SKEW_MIN:
             levelled = self._find(turn(reading.view, -angle), rough, clock)
             if abs(angle) <= 45:
