@@ -88,6 +88,38 @@ def test_a_five_broken_in_two_is_joined(classify):
     assert read.names == ["5"] and len(read.regions) == 1
 
 
+def test_a_zero_cut_across_is_joined_though_each_half_is_a_digit_high(classify):
+    zero = glyph("0", 0, width=int(0.8 * H))
+    cv2.line(zero, (zero.shape[1], 0), (0, H), 0, 4)  # two halves sharing most of their columns
+    segmentation, darkness = page([zero])
+    first = first_look(segmentation, darkness, classify)
+    assert len(first.regions) == 2 and all(r.box[3] > 0.75 * H for r in first.regions)
+    read = join_broken(segmentation.labels, first, H, darkness, classify)
+    assert read.names == ["0"]
+
+
+def wide_broken_four():
+    """A 4 1.25 digit heights wide whose bar broke just left of its stem."""
+    width = int(1.25 * H)
+    four = np.zeros((H, width), np.uint8)
+    stem, bar = int(0.72 * width), int(0.62 * H)
+    cv2.line(four, (int(0.3 * width), 3), (4, bar), 255, 5, cv2.LINE_AA)
+    cv2.line(four, (4, bar), (width - 4, bar), 255, 5, cv2.LINE_AA)
+    cv2.line(four, (stem, 3), (stem, H - 3), 255, 5, cv2.LINE_AA)
+    cv2.line(four, (stem - 8, int(0.5 * H)), (stem - 8, int(0.75 * H)), 0, 4)
+    return four
+
+
+@pytest.mark.parametrize("checker_says, expected", [(None, ["1", "6"]), ("one", ["4"]), ("two", ["1", "6"])])
+def test_a_union_wider_than_a_digit_is_joined_only_if_the_checker_takes_it_for_one(checker_says, expected, classify):
+    segmentation, darkness = page([wide_broken_four()])
+    first = first_look(segmentation, darkness, classify)
+    assert sorted(first.names) == ["1", "6"]  # the stem, and the rest
+    check = None if checker_says is None else (lambda crops: np.full(len(crops), 0.0 if checker_says == "one" else 1.0))
+    read = join_broken(segmentation.labels, first, H, darkness, classify, check)
+    assert sorted(read.names) == sorted(expected)
+
+
 def test_two_close_ones_are_not_joined(classify):
     segmentation, darkness = page([glyph("1", 4), glyph("1", 5)], overlap=-0.15)
     first = first_look(segmentation, darkness, classify)

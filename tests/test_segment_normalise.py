@@ -31,6 +31,22 @@ def test_fragments_of_one_digit_are_merged_neighbours_are_not():
     assert five.box[1] <= 58 and five.box[1] + five.box[3] >= 125
 
 
+def test_a_wide_digit_broken_across_its_middle_is_merged_side_by_side_halves_are_not():
+    mask = blank()
+    # A 2 one and a quarter digit heights wide, its stroke broken at mid-height:
+    # the top arc under half a digit high, stacked on the rest.
+    cv2.ellipse(mask, (105, 85), (40, 22), 0, 180, 360, 1, 6)  # top arc, rows ~60-88
+    cv2.line(mask, (145, 95), (60, 135), 1, 6)                 # the diagonal, below the break
+    cv2.line(mask, (60, 135), (155, 135), 1, 6)                # and the foot
+    # The same width made of two small marks side by side: two marks, not one digit.
+    cv2.line(mask, (230, 100), (275, 100), 1, 6)
+    cv2.line(mask, (285, 100), (330, 100), 1, 6)
+    seg = find_regions(mask, 80)
+    assert len(seg.regions) == 1
+    [two] = seg.regions
+    assert two.box[2] > 1.15 * 80 and two.box[1] <= 62 and two.box[1] + two.box[3] >= 135
+
+
 def test_dots_and_dashes_are_dropped():
     mask = blank()
     cv2.line(mask, (60, 60), (60, 140), 1, 6)

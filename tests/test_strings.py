@@ -65,6 +65,18 @@ def test_greedy_decoding_merges_repeats_but_not_across_a_blank():
     assert reading.confidence == pytest.approx(0.6)
 
 
+@pytest.mark.parametrize("frames", [24, 48])
+def test_gaps_between_digits_are_canvas_columns_whatever_the_frame_count(frames):
+    per = frames // 24  # frames per 4 canvas columns
+    probs = np.full((1, frames, 11), 0.01)
+    probs[0, :, 0] = 0.9
+    probs[0, 2 * per:4 * per, 4] = 0.95  # a 3 over canvas columns 8-15
+    probs[0, 6 * per:8 * per, 4] = 0.95  # another over columns 24-31
+    [reading] = strings.decode(probs)
+    assert reading.text == "33"
+    assert reading.gaps() == [pytest.approx(20.0)]  # midway between column 16 and column 24
+
+
 def test_canvas_columns_map_back_to_the_glyph():
     glyph = np.zeros((40, 120), np.uint8)
     glyph[:, 30:36] = 255  # two bars, 70 px apart once cropped to the ink
@@ -100,7 +112,7 @@ def test_a_tiny_training_run_writes_a_bundle_the_reader_can_load(tiny_idx_dir, t
     model = train_tiny_helper(strings.main, tiny_idx_dir, tmp_path / "strings.model", 300)
     assert model.labels == list(strings.LABELS)
     probs = model.predict(np.zeros((3, 28, 96), np.uint8))
-    assert probs.shape == (3, 24, 11)
+    assert probs.shape == (3, strings.WIDTH // strings.FRAME, 11)
     np.testing.assert_allclose(probs.sum(axis=-1), 1.0, atol=1e-4)
 
 

@@ -172,7 +172,7 @@ class SheetReader:
         gaps bridged: each asking the recogniser about a few regions only,
         on the one view finally read."""
         read, seg = reading.read, reading.segmentation
-        looks = [join_broken]
+        looks = [partial(join_broken, check=self.check)]
         if self.read_strings is not None:
             looks.append(partial(split_by_strings, read_strings=self.read_strings, check=self.check))
         looks += [partial(split_touching, check=self.check), reread_bridged]

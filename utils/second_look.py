@@ -35,8 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from utils.normalise import crop_to_ink, normalise_all, region_ink
-from utils.segment import Region
-from utils.strings import FRAME, decode, string_style
+from utils.segment import Region, _overlap
+from utils.strings import decode, string_style
 
 # Narrower than this (in digit heights) is never split.
 WIDE = 0.85
@@ -52,6 +52,10 @@ SURE_WHOLE, PLAUSIBLE_WIDTH = 0.95, 1.5
 # Broken pieces are joined if the union reads at least this sure and beats
 # the pieces read apart by JOIN_MARGIN.
 JOIN_CONFIDENCE, JOIN_MARGIN = 0.9, 0.05
+# Pieces sharing more than this share of the narrower one's columns are
+# pieces of one digit, whatever their size; with a checker, unions up to
+# JOIN_WIDE digit heights wide are tried.
+JOIN_SHARED, JOIN_WIDE = 0.5, 1.3
 # Pieces narrower than this fraction of the height are not digits, nor
 # pieces shorter than PIECE_HEIGHT (the loop of a 6 whose stem came apart).
 MIN_PIECE, PIECE_HEIGHT = 0.15, 0.65
@@ -310,7 +314,7 @@ def _cut_between_frames(labels, region, reading, to_region, size):
     """``region`` cut into one piece per digit of ``reading``: seams start
     midway between the frames where one digit was last seen and the next first."""
     inside = region.pixels(labels)
-    columns = [to_region((end + 1 + start) * FRAME / 2.0) for (_, end), (start, _) in zip(reading.spans, reading.spans[1:])]
+    columns = [to_region(c) for c in reading.gaps()]
     paths = [seam(inside, int(np.clip(c, 1, inside.shape[1] - 2)), max(2, int(0.2 * size))) for c in columns]
     return pieces_between(labels, region, paths)
 
@@ -330,31 +334,43 @@ def _width_prior(box, h):
     return 1.0 / (1.0 + np.exp(-(box[2] / max(h, box[3]) - TWO_WIDTH) / TWO_SPREAD))
 
 
-def _joinable(a, b, h):
+def _joinable(a, b, h, wide=1.0):
     """Two regions that may be pieces of one broken digit: nearly touching,
-    at least one of them less than a whole digit, and their union a digit's size."""
+    at least one of them less than a whole digit (or the two sharing most
+    of their columns: the halves of a 0), and their union a digit's size
+    (``wide`` digit heights at most)."""
     x_gap, y_gap = a.gaps(b)
-    partial = min(a.box[2], b.box[2]) < 0.45 * h or min(a.box[3], b.box[3]) < 0.75 * h
+    shared = _overlap((a.box[0], a.box[2]), (b.box[0], b.box[2])) / max(1, min(a.box[2], b.box[2]))
+    partial = min(a.box[2], b.box[2]) < 0.45 * h or min(a.box[3], b.box[3]) < 0.75 * h or shared > JOIN_SHARED
     union = a.merged(b).box
     return (x_gap < 0.12 * h and y_gap < 0.25 * h and partial
-            and union[2] <= 1.0 * max(h, union[3]) and union[3] <= 1.35 * h)
+            and union[2] <= wide * max(h, union[3]) and union[3] <= 1.35 * h)
 
 
-def join_broken(labels, read, digit_height, darkness, classify):
+def join_broken(labels, read, digit_height, darkness, classify, check=None):
     """``read`` with pieces of one broken digit (a 5's floating bar, a 4 in
     two strokes) joined, where the union reads as a digit more surely than
-    the pieces apart. Each region joins at most one other."""
+    the pieces apart. Each region joins at most one other. With a
+    checker, a union wider than a digit is high (a broken 2 or 7 with a
+    long stroke) is tried too, and joined only if the checker takes it for
+    one digit."""
     h = float(digit_height)
     regions = read.regions
+    wide = JOIN_WIDE if check is not None else 1.0
     order = sorted(range(len(regions)), key=lambda i: regions[i].box[0])
-    pairs = [(i, j) for k, i in enumerate(order) for j in order[k + 1:k + 4] if _joinable(regions[i], regions[j], h)]
+    pairs = [(i, j) for k, i in enumerate(order) for j in order[k + 1:k + 4] if _joinable(regions[i], regions[j], h, wide)]
     if not pairs:
         return read
     unions = read_regions(labels, [regions[i].merged(regions[j]) for i, j in pairs], darkness, classify)
+    one = np.ones(len(pairs), bool)
+    if check is not None:
+        one = check(unions.crops) < 0.5
     gains = []
     for k, (i, j) in enumerate(pairs):
         conf, apart = unions.confidences[k], _geometric_mean(read.confidences[[i, j]])
-        if conf >= JOIN_CONFIDENCE and conf > apart + JOIN_MARGIN:
+        box = unions.regions[k].box
+        fits = box[2] <= max(h, box[3]) or one[k]
+        if conf >= JOIN_CONFIDENCE and conf > apart + JOIN_MARGIN and fits:
             gains.append((conf - apart, k, i, j))
     used, joined = set(), {}
     for _, k, i, j in sorted(gains, reverse=True):

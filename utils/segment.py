@@ -20,6 +20,11 @@ import numpy as np
 
 from utils.preprocess import longer_than_digits
 
+# A fragment stacked on a neighbour (above or below it) joins it up to this
+# wide (in digit heights): a wide 2 or 5 broken across its middle; pieces
+# side by side join only up to 1.1 (two narrow digits are not one).
+STACKED_WIDTH = 1.3
+
 
 @dataclass
 class Region:
@@ -82,9 +87,11 @@ def _should_merge(small, big, h):
     bx, by, bw, bh = big.box
     x_overlap = _overlap((sx, sw), (bx, bw)) / max(1, min(sw, bw))
     x_gap, y_gap = small.gaps(big)
-    near = (x_overlap > 0.5 and y_gap < 0.25 * h) or (x_gap < 0.06 * h and y_gap < 0.06 * h)
+    stacked = x_overlap > 0.5 and y_gap < 0.25 * h
+    near = stacked or (x_gap < 0.06 * h and y_gap < 0.06 * h)
     union = small.merged(big).box
-    return near and union[3] <= 1.35 * h and union[2] <= 1.1 * h
+    # Stacked pieces may make a wide digit (a 2 or 5 broken across its middle).
+    return near and union[3] <= 1.35 * h and union[2] <= (STACKED_WIDTH if stacked else 1.1) * h
 
 
 def _touches_frame(box, shape):

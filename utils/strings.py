@@ -43,7 +43,8 @@ import numpy as np
 from utils.checker import helper_setup, joined_string
 from utils.normalise import crop_to_ink
 
-HEIGHT, WIDTH, FRAME = 28, 96, 4  # canvas, and columns per output frame
+HEIGHT, WIDTH = 28, 96  # canvas
+FRAME = 4  # canvas columns per output frame
 INK_HEIGHT = 20  # as MNIST's 20x20 box
 LABELS = ("blank",) + tuple(str(d) for d in range(10))
 MAX_DIGITS = 4
@@ -95,23 +96,31 @@ def make_strings(digits, labels, count, rng):
 
 @dataclass
 class StringReading:
-    """A region read as a sequence: its digits, how sure each is, and the
-    frames each was seen in (first, last)."""
+    """A region read as a sequence: its digits, how sure each is, the
+    frames each was seen in (first, last), and the canvas columns a frame covers."""
 
     text: str
     confidences: list
     spans: list
+    frame: float = FRAME
 
     @property
     def confidence(self):
         return float(min(self.confidences)) if self.confidences else 0.0
 
+    def gaps(self):
+        """Canvas columns midway between one digit's last frame and the next one's first."""
+        return [(end + 1 + start) * self.frame / 2.0 for (_, end), (start, _) in zip(self.spans, self.spans[1:])]
+
 
 def decode(probs):
     """Greedy CTC decoding of (N, frames, 11) probabilities -> StringReadings:
-    the best class per frame, repeats merged, blanks dropped."""
+    the best class per frame, repeats merged, blanks dropped. The frames
+    span the canvas's width, whatever reader made them."""
+    probs = np.asarray(probs)
+    frame = WIDTH / probs.shape[1]
     readings = []
-    for frames in np.asarray(probs):
+    for frames in probs:
         best = frames.argmax(axis=1)
         text, confidences, spans = "", [], []
         for t, c in enumerate(best):
@@ -124,7 +133,7 @@ def decode(probs):
             text += LABELS[c]
             confidences.append(float(frames[t, c]))
             spans.append((t, t))
-        readings.append(StringReading(text, confidences, spans))
+        readings.append(StringReading(text, confidences, spans, frame))
     return readings
 
 
@@ -136,14 +145,14 @@ def build_string_reader():
 
     inputs = keras.Input((HEIGHT, WIDTH, 1))
     x = inputs
-    for filters, pool in ((24, 2), (48, 2), (64, 1)):
+    for filters, pool in ((24, (2, 2)), (48, (2, FRAME // 2)), (64, None)):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
         x = layers.BatchNormalization()(x)
         x = layers.Activation("relu")(x)
-        if pool > 1:
+        if pool:
             x = layers.MaxPooling2D(pool)(x)
     x = layers.Permute((2, 1, 3))(x)  # (frames, rows, channels)
-    x = layers.Reshape((WIDTH // FRAME, (HEIGHT // FRAME) * 64))(x)
+    x = layers.Reshape((WIDTH // FRAME, (HEIGHT // 4) * 64))(x)
     x = layers.Dense(128, activation="relu")(x)
     x = layers.Dropout(0.2)(x)
     x = layers.Conv1D(128, 3, padding="same", activation="relu")(x)  # neighbouring frames: where a digit ends
@@ -175,7 +184,7 @@ def main(argv=None):
                "examples": "1-4 training digits joined, gaps -0.2..0.03 digit heights (see utils/strings.py)"}
     meta = bundle_metadata(LABELS, "digit_strings", {"validation_string_accuracy": exact})
     meta["input"] = {"shape": [HEIGHT, WIDTH, 1], "dtype": "float32", "scale": 1.0 / 255.0,
-                     "polarity": "white ink on black", "layout": "ink 20 px high, centred in 28x96; 4 px a frame"}
+                     "polarity": "white ink on black", "layout": f"ink 20 px high, centred in 28x96; {FRAME} px a frame"}
     save_bundle(reader, args.out, meta, [lambda d: write_json(d / "metrics.json", metrics)])
     print(f"string reader: validation strings read exactly {exact:.4f}; written to {args.out}")
     return 0
