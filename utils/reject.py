@@ -16,6 +16,9 @@ from utils.normalise import quantile
 # A thin stroke this much taller than its line's digits, reaching past
 # them both above and below by OVERHANG of their height, is a border.
 BORDER_HEIGHT, OVERHANG = 1.35, 0.12
+# Thin: narrower than half its own height (a side with the stubs of its
+# corners left on it by the removal of the frame's top and bottom).
+BORDER_THIN = 0.5
 
 
 def border_strokes(boxes, lines):
@@ -37,7 +40,7 @@ def border_strokes(boxes, lines):
         x, y, w, hh = (boxes[line, k] for k in range(4))
         # The line's own median: two sides among many digits hardly move it.
         height, top, bottom = np.median(hh), np.median(y), np.median(y + hh)
-        side = ((w < 0.4 * hh) & (hh > BORDER_HEIGHT * height)
+        side = ((w < BORDER_THIN * hh) & (hh > BORDER_HEIGHT * height)
                 & (y < top - OVERHANG * height) & (y + hh > bottom + OVERHANG * height))
         found.update(int(i) for i in np.asarray(line)[side])
     return found
