@@ -194,3 +194,12 @@ def test_blank_page_exits_zero(shipped_cnn):
 def test_help_has_an_example():
     code, out, _ = run("--help")
     assert code == 0 and "examples:" in out and "--json" in out
+
+
+def test_the_second_opinion_pairs_with_the_shipped_cnn_only():
+    from utils.reader import SheetReader
+
+    assert SheetReader().second is not None
+    assert SheetReader(ROOT / "output" / "mnist_mlp.model").second is None  # the MLP reads on its own
+    with pytest.raises(ModelError, match="labels"):
+        SheetReader(second=ROOT / "output" / "digit_check.model")  # not a digit recogniser

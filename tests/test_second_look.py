@@ -213,3 +213,29 @@ def test_a_region_wide_as_two_digits_takes_an_unsure_sequence_reading(classify):
     one, darkness = page([glyph("0", 1, width=int(1.15 * H))])
     narrower = first_look(one, darkness, classify)
     assert split_by_strings(one.labels, narrower, H, darkness, classify, reading, check=not_one) is narrower
+
+
+def test_a_second_opinion_relabels_unsure_whole_digits_only():
+    from utils.second_look import SECOND_WEIGHT, Read, second_opinion
+    from utils.segment import Region
+
+    labels = [str(d) for d in range(10)]
+    regions = [Region((0, 0, 10, 20), [1]), Region((20, 0, 10, 20), [2]),
+               Region((40, 0, 10, 20), [3], mask=np.ones((20, 10), bool))]  # a piece of a split region
+    read = Read(regions, ["3", "3", "3"], np.array([0.999, 0.6, 0.6]), np.zeros((3, 28, 28), np.uint8))
+
+    def leaning(first, second, p):
+        def predict(crops):
+            probs = np.full((len(crops), 10), (1 - p - 0.3) / 8)
+            probs[:, first], probs[:, second] = p, 0.3
+            return probs
+        return predict
+
+    asked = []
+    other = leaning(8, 3, 0.7)
+    again = second_opinion(read, leaning(3, 8, 0.4), lambda crops: asked.append(len(crops)) or other(crops), labels)
+    w = SECOND_WEIGHT  # for a 3: 0.4 (1 - w) + 0.3 w; for an 8: 0.3 (1 - w) + 0.7 w
+    assert again.names == ["3", "8", "3"]
+    assert again.confidences[1] == pytest.approx(0.3 * (1 - w) + 0.7 * w) and again.confidences[0] == read.confidences[0]
+    assert asked == [1]  # the sure digit and the piece were not asked
+    assert read.names == ["3", "3", "3"]  # the first reading is left as it was

@@ -18,6 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from utils.errors import ModelError
 from utils.imageio import MAX_SIDE, MIN_REDUCED_SIDE, load_image
 from utils.lines import group_lines
 from utils.orient import find_page, fitted_angle, hanging_from_tops, top_down, turn, whole, writing_angle
@@ -26,13 +27,17 @@ from utils.reject import border_strokes, faint_marks
 from utils.result import Digit, Line, Page, Rejected
 from utils.runtime import load_recogniser
 from utils.segment import find_regions
-from utils.second_look import join_broken, read_regions, reread_bridged, split_by_strings, split_touching
+from utils.second_look import (join_broken, read_regions, reread_bridged, second_opinion, split_by_strings,
+                               split_touching)
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "output" / "mnist_cnn.model"
 # The one-digit checker (utils/checker.py) that judges splits; optional.
 DEFAULT_CHECKER = DEFAULT_MODEL.parent / "digit_check.model"
 # The sequence reader (utils/strings.py) that reads joined digits; optional.
 DEFAULT_STRINGS = DEFAULT_MODEL.parent / "digit_strings.model"
+# A CNN fine-tuned on broken strokes, asked with the shipped CNN about its
+# unsure digits; optional, and paired with the shipped CNN only.
+DEFAULT_SECOND = DEFAULT_MODEL.parent / "mnist_cnn_broken.model"
 # Digits this tall (px) keep every detail the 20x20 MNIST box can use;
 # pages whose digits are much larger are worked on scaled down to it.
 WORK_DIGIT_HEIGHT = 40
@@ -110,10 +115,14 @@ class SheetReader:
     strings : str or Path or None
         The sequence reader bundle that reads regions of joined digits
         (default: the shipped one if present; None: cut and validate only).
+    second : str or Path or None
+        A recogniser bundle averaged with the model on its unsure digits
+        (default: the shipped broken-stroke CNN, if present and the model is
+        the shipped CNN; None: no second opinion).
     """
 
     def __init__(self, model_path=DEFAULT_MODEL, runtime="auto", max_side=MAX_SIDE, num_threads=None,
-                 checker=DEFAULT_CHECKER, strings=DEFAULT_STRINGS):
+                 checker=DEFAULT_CHECKER, strings=DEFAULT_STRINGS, second=DEFAULT_SECOND):
         self.model_path = str(model_path)
         self.recogniser = load_recogniser(model_path, runtime, num_threads)
         self.max_side = max_side
@@ -124,6 +133,12 @@ class SheetReader:
         self.read_strings = None
         if strings is not None and (strings != DEFAULT_STRINGS or Path(strings).exists()):
             self.read_strings = load_recogniser(strings, runtime, num_threads).predict
+        self.second = None
+        shipped = Path(model_path).resolve() == DEFAULT_MODEL.resolve()
+        if second is not None and (second != DEFAULT_SECOND or (shipped and Path(second).exists())):
+            self.second = load_recogniser(second, runtime, num_threads)
+            if self.second.labels != self.recogniser.labels:
+                raise ModelError(f"{second}: its labels {self.second.labels} are not the model's {self.recogniser.labels}")
 
     def read(self, source, name=None):
         """Read one image (a path or a BGR/grey array) and return a :class:`Page`."""
@@ -169,8 +184,9 @@ class SheetReader:
 
     def _second_looks(self, reading):
         """Join broken digits, split touching ones, re-read unsure ones with
-        gaps bridged: each asking the recogniser about a few regions only,
-        on the one view finally read."""
+        gaps bridged, and ask the second recogniser about those still
+        unsure: each asking about a few regions only, on the one view
+        finally read."""
         read, seg = reading.read, reading.segmentation
         looks = [partial(join_broken, check=self.check)]
         if self.read_strings is not None:
@@ -178,6 +194,8 @@ class SheetReader:
         looks += [partial(split_touching, check=self.check), reread_bridged]
         for look in looks:
             read = look(seg.labels, read, seg.digit_height, reading.darkness, self.recogniser.classify)
+        if self.second is not None:
+            read = second_opinion(read, self.recogniser.predict, self.second.predict, self.recogniser.labels)
         return read
 
     def _upright(self, reading, rough, clock):
