@@ -86,3 +86,14 @@ def test_marks_that_are_not_digits_are_listed_with_a_reason():
     assert [r.box[0] for r in seg.regions] == [57]
     reasons = sorted(reason for _, reason in seg.rejected)
     assert reasons == ["dash", "dot", "line"]
+
+
+def test_the_dots_of_a_colon_do_not_make_a_digit():
+    mask = blank()
+    cv2.line(mask, (60, 60), (60, 140), 1, 6)    # a 1
+    cv2.circle(mask, (100, 88), 6, 1, -1)        # a colon: two dots 0.16 h across, 0.2 h apart,
+    cv2.circle(mask, (100, 118), 6, 1, -1)       # together half a digit high
+    cv2.line(mask, (140, 60), (140, 140), 1, 6)  # another 1
+    seg = find_regions(mask, 80)
+    assert [r.box[0] for r in sorted(seg.regions, key=lambda r: r.box[0])] == [57, 137]
+    assert [reason for _, reason in seg.rejected] == ["dot", "dot"]

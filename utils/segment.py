@@ -24,6 +24,9 @@ from utils.preprocess import longer_than_digits
 # wide (in digit heights): a wide 2 or 5 broken across its middle; pieces
 # side by side join only up to 1.1 (two narrow digits are not one).
 STACKED_WIDTH = 1.3
+# A fragment joins only a neighbour at least this long (in digit heights):
+# the two dots of a colon are not the pieces of a digit.
+DOT = 0.25
 
 
 @dataclass
@@ -111,7 +114,8 @@ def merge_fragments(regions, h):
                 continue  # whole digit (a tall narrow 1 counts as whole)
             if max(small.box[2], small.box[3]) < 0.15 * h:
                 continue  # a dot (speck, full stop) is not a piece of a stroke
-            partners = [j for j in range(len(regions)) if j != i and _should_merge(small, regions[j], h)]
+            partners = [j for j in range(len(regions)) if j != i and max(regions[j].box[2:]) >= DOT * h
+                        and _should_merge(small, regions[j], h)]
             if partners:
                 j = max(partners, key=lambda k: regions[k].area)
                 regions[j] = regions[j].merged(small)
