@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from utils.normalise import crop_to_ink, normalise_all, region_ink
-from utils.segment import Region, _overlap
+from utils.segment import Region
 from utils.strings import decode, string_style
 
 # Narrower than this (in digit heights) is never split.
@@ -351,8 +351,8 @@ def _joinable(a, b, h, wide=1.0):
     of their columns: the halves of a 0), and their union a digit's size
     (``wide`` digit heights at most)."""
     x_gap, y_gap = a.gaps(b)
-    shared = _overlap((a.box[0], a.box[2]), (b.box[0], b.box[2])) / max(1, min(a.box[2], b.box[2]))
-    partial = min(a.box[2], b.box[2]) < 0.45 * h or min(a.box[3], b.box[3]) < 0.75 * h or shared > JOIN_SHARED
+    partial = (min(a.box[2], b.box[2]) < 0.45 * h or min(a.box[3], b.box[3]) < 0.75 * h
+               or a.shared_columns(b) > JOIN_SHARED)
     union = a.merged(b).box
     return (x_gap < 0.12 * h and y_gap < 0.25 * h and partial
             and union[2] <= wide * max(h, union[3]) and union[3] <= 1.35 * h)
@@ -362,9 +362,9 @@ def join_broken(labels, read, digit_height, darkness, classify, check=None):
     """``read`` with pieces of one broken digit (a 5's floating bar, a 4 in
     two strokes) joined, where the union reads as a digit more surely than
     the pieces apart. Each region joins at most one other. With a
-    checker, a union wider than a digit is high (a broken 2 or 7 with a
-    long stroke) is tried too, and joined only if the checker takes it for
-    one digit."""
+    checker, a union wider than a digit is high (up to ``JOIN_WIDE``: a
+    wide 4 whose bar broke) is tried too, and joined only if the checker
+    takes it for one digit."""
     h = float(digit_height)
     regions = read.regions
     wide = JOIN_WIDE if check is not None else 1.0

@@ -59,6 +59,12 @@ class Region:
         bx, by, bw, bh = other.box
         return max(bx - (ax + aw), ax - (bx + bw), 0), max(by - (ay + ah), ay - (by + bh), 0)
 
+    def shared_columns(self, other):
+        """Share of the narrower box's columns that the other box spans too."""
+        ax, _, aw, _ = self.box
+        bx, _, bw, _ = other.box
+        return max(0, min(ax + aw, bx + bw) - max(ax, bx)) / max(1, min(aw, bw))
+
     def merged(self, other):
         x0, y0 = min(self.box[0], other.box[0]), min(self.box[1], other.box[1])
         x1 = max(self.box[0] + self.box[2], other.box[0] + other.box[2])
@@ -78,19 +84,11 @@ class Segmentation:
     rejected: list = field(default_factory=list)
 
 
-def _overlap(a, b):
-    """Length of the overlap of intervals (start, length)."""
-    return max(0, min(a[0] + a[1], b[0] + b[1]) - max(a[0], b[0]))
-
-
 def _should_merge(small, big, h):
     """A fragment joins a neighbour when they overlap in x (one stacked on the
     other, like a 5's bar) or nearly touch, and the union is digit-sized."""
-    sx, sy, sw, sh = small.box
-    bx, by, bw, bh = big.box
-    x_overlap = _overlap((sx, sw), (bx, bw)) / max(1, min(sw, bw))
     x_gap, y_gap = small.gaps(big)
-    stacked = x_overlap > 0.5 and y_gap < 0.25 * h
+    stacked = small.shared_columns(big) > 0.5 and y_gap < 0.25 * h
     near = stacked or (x_gap < 0.06 * h and y_gap < 0.06 * h)
     union = small.merged(big).box
     # Stacked pieces may make a wide digit (a 2 or 5 broken across its middle).

@@ -152,7 +152,7 @@ def build_string_reader():
         if pool:
             x = layers.MaxPooling2D(pool)(x)
     x = layers.Permute((2, 1, 3))(x)  # (frames, rows, channels)
-    x = layers.Reshape((WIDTH // FRAME, (HEIGHT // 4) * 64))(x)
+    x = layers.Reshape((WIDTH // FRAME, (HEIGHT // 4) * 64))(x)  # rows: halved by both poolings
     x = layers.Dense(128, activation="relu")(x)
     x = layers.Dropout(0.2)(x)
     x = layers.Conv1D(128, 3, padding="same", activation="relu")(x)  # neighbouring frames: where a digit ends
