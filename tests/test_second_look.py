@@ -22,13 +22,17 @@ def classify(shipped_cnn):
     return load_recogniser(shipped_cnn, "auto", None).classify
 
 
-@pytest.fixture(scope="module", params=["width", "checker"])
-def check(request):
-    """Splits judged by width alone, or with the shipped one-digit checker."""
-    if request.param == "width":
-        return None
+@pytest.fixture(scope="module")
+def shipped_check():
+    """The shipped one-digit checker: P(not one digit) per crop."""
     judge = load_recogniser(ROOT / "output" / "digit_check.model")
     return lambda crops: judge.predict(crops)[:, 1]
+
+
+@pytest.fixture(scope="module", params=["width", "checker"])
+def check(request, shipped_check):
+    """Splits judged by width alone, or with the shipped one-digit checker."""
+    return None if request.param == "width" else shipped_check
 
 
 @pytest.fixture(scope="module")
@@ -169,6 +173,26 @@ def test_sequence_reader_leaves_a_wide_single_digit_whole(char, classify, read_s
     first = first_look(segmentation, darkness, classify)
     read = split_by_strings(segmentation.labels, first, H, darkness, classify, read_strings)
     assert read is first
+
+
+@pytest.mark.parametrize("text", ["14", "41", "16", "18", "13"])
+def test_a_one_joined_to_a_narrow_neighbour_is_read_as_two_digits(text, classify, read_strings, shipped_check):
+    """Such a pair is under 0.75 digit heights wide (here ~0.73): narrower than any two other digits."""
+    segmentation, darkness = page([glyph(c, 1) if c == "1" else glyph(c, 1, width=int(0.5 * H)) for c in text])
+    [region] = segmentation.regions  # joined by ink
+    assert region.box[2] < 0.75 * max(H, region.box[3])
+    first = first_look(segmentation, darkness, classify)
+    assert len(first.names) == 1  # read whole as one digit
+    read = split_by_strings(segmentation.labels, first, H, darkness, classify, read_strings, shipped_check)
+    assert "".join(read.names) == text
+
+
+@pytest.mark.parametrize("char", "0478")
+def test_a_narrow_single_digit_stays_whole(char, classify, read_strings, check):
+    segmentation, darkness = page([glyph(char, 2, width=int(0.7 * H))])
+    first = first_look(segmentation, darkness, classify)
+    read = split_by_strings(segmentation.labels, first, H, darkness, classify, read_strings, check)
+    assert read.names == first.names == [char]
 
 
 def fake_strings(text, spans, confidence=0.99):

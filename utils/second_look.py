@@ -72,7 +72,9 @@ MIN_PIECE, PIECE_HEIGHT = 0.15, 0.65
 # 376 of the touching tier's 443 joined regions right (0.95: 359) and
 # would split 2 of the ~7,000 wide single digits of all tiers before the
 # recogniser's check, none on the clean, photo and hard tiers (0.8: 7).
-STRING_NARROWEST, STRING_SURE, STRING_ALONE = 0.75, 0.9, 0.99
+# Narrowest 0.6, not 0.75: a 1 joined to a narrow neighbour is under 0.75
+# digit heights wide (all 550 sheets: 3 better, none worse; 0.5: the same).
+STRING_NARROWEST, STRING_SURE, STRING_ALONE = 0.6, 0.9, 0.99
 # A region this wide (in digit heights) that the checker says is not one
 # digit loses a digit whatever the recogniser reads it as; there the
 # sequence reader's reading is taken from STRING_WIDE_SURE, pieces
