@@ -159,6 +159,14 @@ def estimate_digit_height(mask, min_area=12):
     return float(np.median(big))
 
 
+def _rule_thumbnail(mask):
+    """``mask`` (0/1) shrunk to RULE_THUMB_SIDE, where lines are looked for:
+    (0/255 uint8 thumbnail, shrink factor)."""
+    factor = max(1.0, max(mask.shape) / RULE_THUMB_SIDE)
+    thumb = cv2.resize(mask * 255, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA) if factor > 1 else mask * 255
+    return (thumb > 40).astype(np.uint8) * 255, factor
+
+
 def find_rules(mask, horizontal, min_length):
     """Band mask (uint8 0/1) of straight ruled lines at least ``min_length`` px long.
 
@@ -168,9 +176,7 @@ def find_rules(mask, horizontal, min_length):
     as bands a little thicker than the thumbnail's pixels, and followed
     past their ends by :func:`trace_rule`.
     """
-    factor = max(1.0, max(mask.shape) / RULE_THUMB_SIDE)
-    thumb = cv2.resize(mask * 255, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA) if factor > 1 else mask * 255
-    thumb = (thumb > 40).astype(np.uint8) * 255
+    thumb, factor = _rule_thumbnail(mask)
     # Only pixels in runs of 9 along the rule's direction can belong to a
     # rule (a 1 px line tilted 4 degrees still has 14 px runs): far fewer
     # points for the Hough transform to vote with.
@@ -422,9 +428,8 @@ def longest_lines_angle(mask, min_length):
     >>> round(longest_lines_angle(mask, 200))
     30
     """
-    factor = max(1.0, max(mask.shape) / RULE_THUMB_SIDE)
-    thumb = cv2.resize(mask * 255, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA) if factor > 1 else mask * 255
-    lines = cv2.HoughLines((thumb > 40).astype(np.uint8), 1, np.pi / 180, max(10, int(min_length / factor)))
+    thumb, factor = _rule_thumbnail(mask)
+    lines = cv2.HoughLines(thumb, 1, np.pi / 180, max(10, int(min_length / factor)))
     if lines is None:
         return 0.0
     theta = float(np.degrees(lines[0, 0, 1]))  # the normal's angle, image y down; strongest first

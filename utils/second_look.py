@@ -375,15 +375,13 @@ def join_broken(labels, read, digit_height, darkness, classify, check=None):
     if not pairs:
         return read
     unions = read_regions(labels, [regions[i].merged(regions[j]) for i, j in pairs], darkness, classify)
-    one = np.ones(len(pairs), bool)
-    if check is not None:
-        one = check(unions.crops) < 0.5
+    # Only unions wider than a digit is high (possible with a checker only) are asked about.
+    wider = [k for k, r in enumerate(unions.regions) if r.box[2] > max(h, r.box[3])]
+    doubted = {k for k, p in zip(wider, check(unions.crops[wider])) if p >= 0.5} if wider else set()
     gains = []
     for k, (i, j) in enumerate(pairs):
         conf, apart = unions.confidences[k], _geometric_mean(read.confidences[[i, j]])
-        box = unions.regions[k].box
-        fits = box[2] <= max(h, box[3]) or one[k]
-        if conf >= JOIN_CONFIDENCE and conf > apart + JOIN_MARGIN and fits:
+        if conf >= JOIN_CONFIDENCE and conf > apart + JOIN_MARGIN and k not in doubted:
             gains.append((conf - apart, k, i, j))
     used, joined = set(), {}
     for _, k, i, j in sorted(gains, reverse=True):
@@ -395,21 +393,20 @@ def join_broken(labels, read, digit_height, darkness, classify, check=None):
     return read
 
 
-def second_opinion(read, predict, other, labels, unsure=None):
-    """``read`` with its unsure digits labelled by two recognisers together.
+def second_opinion(read, predict, other, labels):
+    """``read`` with its digits read less than ``SECOND_UNSURE`` surely
+    labelled by two recognisers together, the second weighing
+    ``SECOND_WEIGHT``. The pieces of split regions keep their labels: those
+    of touching digits come from the sequence reader or were validated as
+    a split.
 
     Parameters
     ----------
     predict, other : callable
         ``predict(crops) -> (N, classes)`` probabilities of the recogniser
         and of the second one (same labels, ``labels``).
-    unsure : float, optional
-        Digits read less surely than this are asked (default ``SECOND_UNSURE``).
-        The pieces of split regions keep their labels: those of touching
-        digits come from the sequence reader or were validated as a split.
     """
-    unsure = SECOND_UNSURE if unsure is None else unsure
-    asked = [i for i, (r, c) in enumerate(zip(read.regions, read.confidences)) if c < unsure and r.mask is None]
+    asked = [i for i, (r, c) in enumerate(zip(read.regions, read.confidences)) if c < SECOND_UNSURE and r.mask is None]
     if not asked:
         return read
     probs = (1 - SECOND_WEIGHT) * predict(read.crops[asked]) + SECOND_WEIGHT * other(read.crops[asked])
