@@ -90,12 +90,12 @@ def update_golden(request):
     return request.config.getoption("--update-golden")
 
 
-def train_tiny_helper(main, data_dir, out, examples):
+def train_tiny_helper(main, data_dir, out, examples, *more):
     """One epoch of a helper model's trainer (checker, sequence reader) on
-    the tiny data set; the bundle it wrote, loaded."""
+    the tiny data set, with options ``more``; the bundle it wrote, loaded."""
     from utils.runtime import load_recogniser
 
-    args = ["--data", str(data_dir), "--examples", str(examples), "--epochs", "1", "--out", str(out)]
+    args = ["--data", str(data_dir), "--examples", str(examples), "--epochs", "1", "--out", str(out), *more]
     assert main(args) == 0
     return load_recogniser(out)
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from utils.reader import SheetReader
-from utils.sheet_crops import harvest
+from utils.sheet_crops import _digits_inside, harvest, harvest_strings
 from utils.sheets import hershey_glyph_source
 
 
@@ -45,3 +45,35 @@ def test_harvest_gives_up_with_a_clear_error_when_no_digit_is_ever_found():
 
     with pytest.raises(DataError, match="no digit found"):
         harvest(BlindReader(), hershey_glyph_source(), 10, quiet=True)
+
+
+@pytest.fixture(scope="module")
+def views(reader):
+    return harvest_strings(reader, hershey_glyph_source(), 80, seed=0, tiers=("touching",), quiet=True)
+
+
+def test_string_views_hold_joined_and_single_digits(views):
+    canvases, texts = views
+    assert canvases.shape == (80, 28, 96) and canvases.dtype == np.uint8 and len(texts) == 80
+    assert all(t.isdigit() and 1 <= len(t) <= 4 for t in texts)
+    assert sum(len(t) >= 2 for t in texts) >= 10  # touching sheets: joined pairs and triples
+    assert sum(len(t) == 1 for t in texts) >= 10  # and single digits, which must stay single
+
+
+def test_each_string_view_is_labelled_with_the_digits_it_shows(views):
+    from utils.strings import decode
+
+    canvases, texts = views
+    read = [r.text for r in decode(SheetReader().read_strings(canvases))]
+    assert np.mean([a == b for a, b in zip(read, texts)]) >= 0.8
+    # Negative control: the same views under shuffled texts would not pass.
+    shuffled = np.random.default_rng(0).permutation(texts)
+    assert np.mean([a == b for a, b in zip(read, shuffled)]) < 0.5
+
+
+def test_a_region_holds_the_digits_whose_centres_it_covers_left_to_right():
+    digits = np.array([[50, 0, 20, 30], [10, 0, 20, 30], [30, 0, 20, 30], [200, 0, 20, 30]], np.float64)
+    np.testing.assert_array_equal(_digits_inside(digits, (10, 0, 60, 30)), [1, 2, 0])
+    assert _digits_inside(digits, (10, 0, 48, 30)) is None  # cuts 40 % off the digit at 50
+    assert _digits_inside(digits, (190, 0, 120, 40)) is None  # far larger than the one digit it holds
+    assert _digits_inside(digits, (100, 0, 30, 30)) is None  # holds none

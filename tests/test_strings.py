@@ -116,6 +116,40 @@ def test_a_tiny_training_run_writes_a_bundle_the_reader_can_load(tiny_idx_dir, t
     np.testing.assert_allclose(probs.sum(axis=-1), 1.0, atol=1e-4)
 
 
+def test_fine_tuning_starts_from_the_shipped_reader_and_adds_sheet_views(tiny_idx_dir, tmp_path):
+    out = tmp_path / "tuned.model"
+    model = train_tiny_helper(strings.main, tiny_idx_dir, out, 100, "--init", str(SHIPPED), "--sheet-views", "20",
+                              "--lr", "1e-5")
+    metrics = json.loads((out / "metrics.json").read_text())
+    made = metrics["hyper_parameters"]
+    assert (made["init"], made["sheet_views"], made["lr"]) == (str(SHIPPED), 20, 1e-5)
+    assert 0.0 <= metrics["validation_sheet_view_accuracy"] <= 1.0
+    # One epoch at a tiny rate: still the shipped reader, not a new random one.
+    crops, _ = strings.make_strings(bars(4), np.arange(4), 50, np.random.default_rng(3))
+    shipped = load_recogniser(SHIPPED).predict(crops)
+    assert np.mean(model.predict(crops).argmax(-1) == shipped.argmax(-1)) > 0.95
+
+
+def test_starting_model_is_the_trained_reader_without_its_softmax():
+    import keras
+
+    from utils.errors import ModelError
+
+    logits = strings.starting_model(str(SHIPPED))
+    canvas = np.zeros((1, 28, 96, 1), np.float32)
+    canvas[0, 4:24, 40:44] = 1.0  # a 1
+    probs = load_recogniser(SHIPPED, "keras").predict((canvas[..., 0] * 255).astype(np.uint8))
+    np.testing.assert_allclose(keras.ops.softmax(logits([canvas])).numpy(), probs, atol=1e-5)
+    with pytest.raises(ModelError, match="not a sequence reader"):
+        strings.starting_model(str(ROOT / "output" / "digit_check.model"))
+
+
+def test_string_targets_are_the_training_targets():
+    _, targets = strings.make_strings(bars(10), np.arange(10), 20, np.random.default_rng(4))
+    texts = ["".join(strings.LABELS[c] for c in row if c) for row in targets]
+    np.testing.assert_array_equal(strings.string_targets(texts), targets)
+
+
 def test_a_hershey_pair_reads_as_two_digits(read_strings):
     from utils.synth import render_glyph
 

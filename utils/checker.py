@@ -149,10 +149,11 @@ def build_checker():
     ], name="digit_check")
 
 
-def helper_setup(argv, description, default_out, examples, epochs=6):
+def helper_setup(argv, description, default_out, examples, epochs=6, more_arguments=None):
     """The command line shared by the reader's helper models (this checker,
-    the sequence reader): options parsed, the recognisers' seeded split of
-    MNIST's training digits, seeds set -> (args, train, val, rng)."""
+    the sequence reader): options parsed (``more_arguments(parser)`` adds a
+    model's own), the recognisers' seeded split of MNIST's training digits,
+    seeds set -> (args, train, val, rng)."""
     from utils.bundle import check_writable_parent
     from utils.dataset import load_mnist, train_val_split
     from utils.training import seed_everything
@@ -164,6 +165,8 @@ def helper_setup(argv, description, default_out, examples, epochs=6):
     parser.add_argument("--epochs", type=int, default=epochs, help="(default: %(default)s)")
     parser.add_argument("--seed", type=int, default=1, help="(default: %(default)s)")
     parser.add_argument("--split-seed", type=int, default=1, help="as the recognisers (default: %(default)s)")
+    if more_arguments:
+        more_arguments(parser)
     args = parser.parse_args(argv)
 
     check_writable_parent(args.out)

@@ -9,6 +9,10 @@ answer is to train on the target domain: compose photo-like sheets from
 *training* digits, read them with the reader, and keep each crop that
 matches a digit of the ground truth, under that digit's label.
 
+The sequence reader (:mod:`utils.strings`) learns the same way from the
+regions the reader finds, joined digits and single ones, each under the
+digits it holds (:func:`harvest_strings`).
+
 Measured (README, "Development benchmark"): fine-tuning the shipped CNN on
 54,000 such crops raised its accuracy on held-out crops, but on the sheets
 it traded tiers (broken and desk better, clean and tilt worse), so the
@@ -30,12 +34,17 @@ from tqdm import tqdm
 
 from utils.dataset import Dataset
 from utils.errors import DataError
-from utils.scoring import match_boxes
+from utils.scoring import iou, match_boxes
+from utils.second_look import string_view
 from utils.sheets import compose_sheet
+from utils.strings import MAX_DIGITS
 
 # Photo-like tiers whose every crop holds one digit. Touching digits and
 # strips are left out: a crop of two joined digits has no single label.
 TIERS = ("clean", "photo", "hard", "desk", "tilt", "broken", "show_through")
+# For the sequence reader: joined digits mostly, and single digits under
+# show-through, punctuation and broken strokes that it must not split.
+STRING_TIERS = ("touching", "strips", "touching", "show_through", "touching", "punctuation", "touching", "broken")
 # A crop is kept under a digit's label only if it covers that digit well.
 # Two equal digits read as one give about 0.5 against either.
 MIN_IOU = 0.6
@@ -64,19 +73,47 @@ def harvest(reader, glyph_source, count, seed=0, tiers=TIERS, quiet=False):
     Dataset
         (count, 28, 28) uint8 crops, white ink on black, and their labels.
     """
-    crops, labels = [], []
-    with tqdm(total=count, desc="sheet crops", unit="crop", file=sys.stderr, disable=quiet) as bar:
+    found = _collect(lambda image, truth: _matched(reader.read(image), truth), glyph_source, count, seed, tiers,
+                     "sheet crops", quiet)
+    return Dataset(np.stack([c for c, _ in found]).astype(np.uint8), np.array([label for _, label in found], np.int64))
+
+
+def harvest_strings(reader, glyph_source, count, seed=0, tiers=STRING_TIERS, quiet=False):
+    """``count`` regions the reader found on generated sheets, as the
+    sequence reader sees them (:func:`utils.second_look.string_view`), each
+    with the digits it holds, left to right.
+
+    Every region of one connected component at least half a digit wide
+    counts: single digits too, so that the sequence reader learns not to
+    split them. A region is kept only where it covers its digits well and
+    cuts none in part. Parameters as :func:`harvest`.
+
+    Returns
+    -------
+    views : ndarray
+        (count, 28, 96) uint8 canvases, white ink on black.
+    texts : list of str
+        The digits in each view, e.g. ``"407"``.
+    """
+    found = _collect(lambda image, truth: _string_views(reader, image, truth), glyph_source, count, seed, tiers,
+                     "sheet strings", quiet)
+    return np.stack([v for v, _ in found]), [text for _, text in found]
+
+
+def _collect(extract, glyph_source, count, seed, tiers, what, quiet):
+    """The first ``count`` items ``extract(image, truth)`` finds on sheet after sheet."""
+    items = []
+    with tqdm(total=count, desc=what, unit="item", file=sys.stderr, disable=quiet) as bar:
         i = 0
-        while len(labels) < count:
+        while len(items) < count:
             image, truth = compose_sheet(glyph_source, np.random.default_rng([seed, i]), tiers[i % len(tiers)])
             i += 1
-            found = _matched(reader.read(image), truth)
-            crops += [c for c, _ in found]
-            labels += [label for _, label in found]
+            found = extract(image, truth)
+            items += found
             bar.update(min(len(found), count - bar.n))
-            if i >= BARREN_SHEETS and not labels:
+            if i >= BARREN_SHEETS and not items:
                 raise DataError(f"no digit found on {i} generated sheets: are these digit images?")
-    return Dataset(np.stack(crops[:count]).astype(np.uint8), np.array(labels[:count], np.int64))
+    return items[:count]
 
 
 def _matched(page, truth):
@@ -85,3 +122,41 @@ def _matched(page, truth):
     t_labels = "".join(line["text"] for line in truth["lines"])
     digits = [d for line in page.lines for d in line.digits]
     return [(digits[j].crop, int(t_labels[i])) for i, j in match_boxes(t_boxes, [d.box for d in digits], MIN_IOU)]
+
+
+def _string_views(reader, image, truth):
+    """(view, digits) for each single-component region of the sheet as
+    found, before the reader's second looks, that holds 1-4 whole digits."""
+    loaded, reading = reader.first_reading(image)
+    t_boxes = np.array([b for line in truth["lines"] for b in line["boxes"]], np.float64).reshape(-1, 4)
+    t_labels = "".join(line["text"] for line in truth["lines"])
+    h = reading.segmentation.digit_height
+    views = []
+    for region in reading.read.regions:
+        if len(region.ids) != 1 or region.box[2] < 0.5 * max(h, region.box[3]):
+            continue
+        box = reading.photo_box(region.box, loaded)
+        inside = _digits_inside(t_boxes, box)
+        if inside is not None:
+            canvas, _ = string_view(reading.segmentation.labels, region, reading.darkness)
+            views.append((canvas, "".join(t_labels[k] for k in inside)))
+    return views
+
+
+def _digits_inside(t_boxes, box):
+    """Indices of the truth digits ``box`` holds, left to right; None where
+    it holds none or more than ``MAX_DIGITS``, cuts a digit in part (a
+    third of it inside, its centre not), or is much larger than they are."""
+    x, y, w, h = box
+    centres = t_boxes[:, :2] + t_boxes[:, 2:] / 2
+    inside = (centres[:, 0] >= x) & (centres[:, 0] <= x + w) & (centres[:, 1] >= y) & (centres[:, 1] <= y + h)
+    overlap = (np.clip(np.minimum(t_boxes[:, 0] + t_boxes[:, 2], x + w) - np.maximum(t_boxes[:, 0], x), 0, None)
+               * np.clip(np.minimum(t_boxes[:, 1] + t_boxes[:, 3], y + h) - np.maximum(t_boxes[:, 1], y), 0, None))
+    cut = (overlap > 0.3 * t_boxes[:, 2] * t_boxes[:, 3]) & ~inside
+    if not 1 <= inside.sum() <= MAX_DIGITS or cut.any():
+        return None
+    held = t_boxes[inside]
+    union = (*held[:, :2].min(0), *(held[:, :2] + held[:, 2:]).max(0) - held[:, :2].min(0))
+    if iou(union, box) < MIN_IOU:
+        return None
+    return np.flatnonzero(inside)[np.argsort(centres[inside, 0])]

@@ -160,34 +160,90 @@ def build_string_reader():
     return keras.Model(inputs, logits, name="digit_strings")
 
 
+def _options(parser):
+    parser.add_argument("--lr", type=float, default=1e-3, help="Adam's learning rate (default: %(default)s)")
+    parser.add_argument("--init", help="start from this trained sequence reader's weights (fine-tuning)")
+    parser.add_argument("--sheet-views", type=int, default=0,
+                        help="add this many regions found on generated sheets of the training digits "
+                             "(utils/sheet_crops.py), and judge on a tenth as many from the validation digits "
+                             "(default: 0)")
+
+
 def main(argv=None):
     import keras
 
     from utils.bundle import bundle_metadata, save_bundle, write_json
 
-    args, train, val, rng = helper_setup(argv, __doc__, DEFAULT_OUT, DEFAULT_EXAMPLES, DEFAULT_EPOCHS)
+    args, train, val, rng = helper_setup(argv, __doc__, DEFAULT_OUT, DEFAULT_EXAMPLES, DEFAULT_EPOCHS, _options)
     x, y = make_strings(train.images, train.labels, args.examples, rng)
     vx, vy = make_strings(val.images, val.labels, max(1000, args.examples // 10), rng)
+    sheet = None
+    if args.sheet_views > 0:
+        sheet = sheet_views(train, val, args.sheet_views, args.seed)
+        x, y = np.concatenate([x, sheet[0][0]]), np.concatenate([y, sheet[0][1]])
+        sheet = tuple(part.astype(np.float32)[..., None] / 255.0 if k == 0 else part for k, part in enumerate(sheet[1]))
     x, vx = x[..., None].astype(np.float32) / 255.0, vx[..., None].astype(np.float32) / 255.0  # float32: half the memory
-    model = build_string_reader()
-    model.compile(keras.optimizers.Adam(1e-3), keras.losses.CTC())
+    model = starting_model(args.init)
+    model.compile(keras.optimizers.Adam(args.lr), keras.losses.CTC())
     schedule = keras.callbacks.ReduceLROnPlateau(factor=0.3, patience=1)
+    judged = (np.concatenate([vx, sheet[0]]), np.concatenate([vy, sheet[1]])) if sheet else (vx, vy)
     started = time.perf_counter()
-    history = model.fit(x, y, validation_data=(vx, vy),
+    history = model.fit(x, y, validation_data=judged,
                         epochs=args.epochs, batch_size=128, verbose=2, callbacks=[schedule]).history
     seconds = time.perf_counter() - started
     reader = keras.Model(model.inputs, keras.layers.Softmax()(model.outputs[0]), name="digit_strings")
-    exact = string_accuracy(reader.predict(vx, verbose=0), vy)
-    metrics = {"validation_string_accuracy": exact, "training_seconds": round(seconds, 1),
+    exact = {"validation_string_accuracy": string_accuracy(reader.predict(vx, verbose=0), vy)}
+    if sheet:
+        exact["validation_sheet_view_accuracy"] = string_accuracy(reader.predict(sheet[0], verbose=0), sheet[1])
+    metrics = {**exact, "training_seconds": round(seconds, 1),
                "hyper_parameters": vars(args), "history": {k: [float(v) for v in vs] for k, vs in history.items()},
                "parameters": int(model.count_params()),
-               "examples": "1-4 training digits joined, gaps -0.2..0.03 digit heights (see utils/strings.py)"}
-    meta = bundle_metadata(LABELS, "digit_strings", {"validation_string_accuracy": exact})
+               "examples": "1-4 training digits joined, gaps -0.2..0.03 digit heights (see utils/strings.py)"
+                           + (", and regions found on sheets of training digits" if sheet else "")}
+    meta = bundle_metadata(LABELS, "digit_strings", exact)
     meta["input"] = {"shape": [HEIGHT, WIDTH, 1], "dtype": "float32", "scale": 1.0 / 255.0,
                      "polarity": "white ink on black", "layout": f"ink 20 px high, centred in 28x96; {FRAME} px a frame"}
     save_bundle(reader, args.out, meta, [lambda d: write_json(d / "metrics.json", metrics)])
-    print(f"string reader: validation strings read exactly {exact:.4f}; written to {args.out}")
+    print(f"string reader: {', '.join(f'{k} {v:.4f}' for k, v in exact.items())}; written to {args.out}")
     return 0
+
+
+def starting_model(init=None):
+    """The model to train, emitting logits for CTC: a new one, or the
+    trained reader at ``init`` without its closing softmax."""
+    import keras
+
+    if init is None:
+        return build_string_reader()
+    from utils.errors import ModelError
+    from utils.runtime import load_keras_model
+
+    reader = load_keras_model(init)
+    if not isinstance(reader.layers[-1], keras.layers.Softmax) or reader.output_shape[1:] != (WIDTH // FRAME, len(LABELS)):
+        raise ModelError(f"{init}: not a sequence reader (expected {WIDTH // FRAME} frames of {len(LABELS)} classes)")
+    return keras.Model(reader.inputs, reader.layers[-2].output, name="digit_strings")
+
+
+def sheet_views(train, val, count, seed):
+    """((views, targets) for training, (views, targets) held out): regions the
+    shipped reader finds on generated sheets of ``train``'s digits, and a
+    tenth as many from ``val``'s; uint8 views, targets as :func:`make_strings`."""
+    from utils.reader import SheetReader
+    from utils.sheet_crops import harvest_strings
+    from utils.sheets import mnist_glyph_source
+
+    reader = SheetReader()
+    parts = [harvest_strings(reader, mnist_glyph_source(data), n, seed=seed + offset)
+             for data, n, offset in ((train, count, 0), (val, max(1, count // 10), 1000))]
+    return tuple((views, string_targets(texts)) for views, texts in parts)
+
+
+def string_targets(texts):
+    """Digit strings -> (N, 4) CTC targets as :func:`make_strings` gives them."""
+    targets = np.zeros((len(texts), MAX_DIGITS), np.int32)
+    for i, text in enumerate(texts):
+        targets[i, :len(text)] = [int(c) + 1 for c in text]
+    return targets
 
 
 def string_accuracy(probs, targets):
