@@ -177,12 +177,12 @@ def main(argv=None):
     args, train, val, rng = helper_setup(argv, __doc__, DEFAULT_OUT, DEFAULT_EXAMPLES, DEFAULT_EPOCHS, _options)
     x, y = make_strings(train.images, train.labels, args.examples, rng)
     vx, vy = make_strings(val.images, val.labels, max(1000, args.examples // 10), rng)
-    sheet = None
+    sheet = None  # held-out sheet regions, as model input, and their targets
     if args.sheet_views > 0:
-        sheet = sheet_views(train, val, args.sheet_views, args.seed)
-        x, y = np.concatenate([x, sheet[0][0]]), np.concatenate([y, sheet[0][1]])
-        sheet = tuple(part.astype(np.float32)[..., None] / 255.0 if k == 0 else part for k, part in enumerate(sheet[1]))
-    x, vx = x[..., None].astype(np.float32) / 255.0, vx[..., None].astype(np.float32) / 255.0  # float32: half the memory
+        (sx, sy), (held_x, held_y) = sheet_views(train, val, args.sheet_views, args.seed)
+        x, y = np.concatenate([x, sx]), np.concatenate([y, sy])
+        sheet = (_as_input(held_x), held_y)
+    x, vx = _as_input(x), _as_input(vx)
     model = starting_model(args.init)
     model.compile(keras.optimizers.Adam(args.lr), keras.losses.CTC())
     schedule = keras.callbacks.ReduceLROnPlateau(factor=0.3, patience=1)
@@ -206,6 +206,10 @@ def main(argv=None):
     save_bundle(reader, args.out, meta, [lambda d: write_json(d / "metrics.json", metrics)])
     print(f"string reader: {', '.join(f'{k} {v:.4f}' for k, v in exact.items())}; written to {args.out}")
     return 0
+
+
+def _as_input(canvases):
+    return canvases[..., None].astype(np.float32) / 255.0  # float32: half the memory of float64
 
 
 def starting_model(init=None):
