@@ -85,7 +85,8 @@ def estimate_background(image, kernel_px, restore_wide_ink=False):
     ``restore_wide_ink``, ink too wide for the kernel is found again
     (:func:`_restore_absorbed_ink`): only where the kernel was sized from
     the digits, not on the thumbnail pass, whose kernel is a sixth of the
-    image (there it lost the digits of three strip scans).
+    image (applied there, an early variant lost the digits of three strip
+    scans).
     """
     h, w = image.shape[:2]
     factor = max(1.0, kernel_px / 9.0)
