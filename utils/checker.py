@@ -42,7 +42,8 @@ LABELS = ("one", "not one")
 # with a hook, a 1 with a foot) were taken for several digits and cut.
 # Measured on the 550 development sheets against the checker without them,
 # two seeds each: +4 -1 and +3 -1 sheets against 0 -2; show_through 0.70 ->
-# 0.74-0.76, broken 0.46 -> 0.48. A share of 0.3: touching 0.30 -> 0.26.
+# 0.74-0.76, broken 0.46 -> 0.48. Shares of 0.1 / 0.2 / 0.3: +2 -0 / +3 -3 /
+# touching 0.30 -> 0.26.
 WIDE_ONES = 0.15
 DEFAULT_OUT = "output/digit_check.model"
 
