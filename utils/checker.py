@@ -4,8 +4,8 @@ splits and rejections.
 The digit recogniser was trained on single digits only, so it reads two
 touching digits, half a digit or a comma as some digit, often confidently.
 The checker is trained on exactly those: MNIST digits (label ``one``; some
-stretched sideways, as digits written wide) against generated negatives (label ``not one``) made from the same
-training digits:
+stretched sideways, as digits written wide) against generated negatives
+(label ``not one``) made from the same training digits:
 
 - two or three digits joined side by side, overlapping or touching;
 - pieces of a digit: its left, right, top or bottom part;
@@ -40,10 +40,10 @@ from utils.normalise import crop_to_ink, mnist_style
 LABELS = ("one", "not one")
 # A share of the positives is stretched sideways: wide single digits (a 0
 # with a hook, a 1 with a foot) were taken for several digits and cut.
-# Measured on the 550 development sheets against the checker without them,
-# two seeds each: +4 -1 and +3 -1 sheets against 0 -2; show_through 0.70 ->
-# 0.74-0.76, broken 0.46 -> 0.48. Shares of 0.1 / 0.2 / 0.3: +2 -0 / +3 -3 /
-# touching 0.30 -> 0.26.
+# Measured on the 550 development sheets against the checker without them
+# (training seed 1): +4 -1 sheets; with seed 2, +3 -1, while seed 2 without
+# them gave 0 -2: show_through 0.70 -> 0.74-0.76, broken 0.46 -> 0.48.
+# Shares of 0.1 / 0.2: +2 -0 / +3 -3; 0.3: touching 0.30 -> 0.26.
 WIDE_ONES = 0.15
 DEFAULT_OUT = "output/digit_check.model"
 
@@ -152,7 +152,7 @@ def make_examples(digits, count, rng):
 
 
 def build_checker():
-    """A small CNN, two classes: 56k parameters, 0.026 ms a crop with LiteRT (1000-crop batch)."""
+    """A small CNN, two classes: 56k parameters, 0.010 ms a crop with LiteRT and int8 weights (100-crop batch)."""
     import keras
     from keras import layers
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from utils.preprocess import DESK_RATIO
+from utils.preprocess import DESK_RATIO, strongest_channel
 
 # A page must cover this much of the photo, and leave this much desk, to
 # be worth warping; otherwise the photo is taken to show only paper. A
@@ -82,7 +82,7 @@ def find_page(image):
     """
     factor = max(1.0, max(image.shape[:2]) / PAGE_THUMB_SIDE)
     thumb = cv2.resize(image, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA) if factor > 1 else image
-    bright = thumb.max(axis=2) if thumb.ndim == 3 else thumb
+    bright = strongest_channel(thumb) if thumb.ndim == 3 else thumb
     bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
     # Otsu splits a light desk from the paper; the desk ratio keeps a
     # paper-only photo in one piece.

@@ -19,11 +19,16 @@ from rapidfuzz.distance import Levenshtein
 MIN_IOU = 0.3
 
 
-def iou(a, b):
-    """Intersection over union of two (x, y, w, h) boxes."""
+def intersection(a, b):
+    """Area shared by two (x, y, w, h) boxes."""
     ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
     iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
+    return ix * iy
+
+
+def iou(a, b):
+    """Intersection over union of two (x, y, w, h) boxes."""
+    inter = intersection(a, b)
     union = a[2] * a[3] + b[2] * b[3] - inter
     return inter / union if union > 0 else 0.0
 

@@ -34,7 +34,7 @@ from tqdm import tqdm
 
 from utils.dataset import Dataset
 from utils.errors import DataError
-from utils.scoring import iou, match_boxes
+from utils.scoring import intersection, iou, match_boxes
 from utils.second_look import string_view
 from utils.sheets import compose_sheet
 from utils.strings import MAX_DIGITS
@@ -150,8 +150,7 @@ def _digits_inside(t_boxes, box):
     x, y, w, h = box
     centres = t_boxes[:, :2] + t_boxes[:, 2:] / 2
     inside = (centres[:, 0] >= x) & (centres[:, 0] <= x + w) & (centres[:, 1] >= y) & (centres[:, 1] <= y + h)
-    overlap = (np.clip(np.minimum(t_boxes[:, 0] + t_boxes[:, 2], x + w) - np.maximum(t_boxes[:, 0], x), 0, None)
-               * np.clip(np.minimum(t_boxes[:, 1] + t_boxes[:, 3], y + h) - np.maximum(t_boxes[:, 1], y), 0, None))
+    overlap = np.array([intersection(t, box) for t in t_boxes])
     cut = (overlap > 0.3 * t_boxes[:, 2] * t_boxes[:, 3]) & ~inside
     if not 1 <= inside.sum() <= MAX_DIGITS or cut.any():
         return None
