@@ -203,3 +203,16 @@ def test_the_second_opinion_pairs_with_the_shipped_cnn_only():
     assert SheetReader(ROOT / "output" / "mnist_mlp.model").second is None  # the MLP reads on its own
     with pytest.raises(ModelError, match="labels"):
         SheetReader(second=ROOT / "output" / "digit_check.model")  # not a digit recogniser
+
+
+def test_a_seven_whose_bar_came_apart_is_read_whole_and_its_bar_not_rejected():
+    from test_second_look import H, glyph, seven_with_a_loose_bar
+    from utils.reader import SheetReader
+
+    darkness, x = np.zeros((140, 400), np.uint8), 40
+    for g in [glyph("2", 1), glyph("5", 2), seven_with_a_loose_bar(), glyph("3", 3)]:
+        darkness[46:46 + H, x:x + g.shape[1]] = g
+        x += g.shape[1] + 20
+    page = SheetReader().read(cv2.cvtColor(255 - darkness, cv2.COLOR_GRAY2BGR))
+    assert page.text == "2573"
+    assert page.rejected == []  # the bar is part of the 7, not a dash beside a 1

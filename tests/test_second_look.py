@@ -9,8 +9,8 @@ from conftest import ROOT
 from utils.preprocess import threshold
 from utils.runtime import load_recogniser
 from utils.segment import find_regions
-from utils.second_look import (STRING_WIDE, cut_candidates, join_broken, read_regions, reread_bridged, seam,
-                               split_by_strings, split_touching)
+from utils.second_look import (STRING_WIDE, cut_candidates, join_broken, join_fragments, read_regions, reread_bridged,
+                               seam, split_by_strings, split_touching)
 from utils.strings import decode
 from utils.synth import render_glyph
 
@@ -124,11 +124,54 @@ def test_a_union_wider_than_a_digit_is_joined_only_if_the_checker_takes_it_for_o
     assert sorted(read.names) == sorted(expected)
 
 
-def test_two_close_ones_are_not_joined(classify):
+def test_two_close_ones_are_not_joined(classify, check):
     segmentation, darkness = page([glyph("1", 4), glyph("1", 5)], overlap=-0.15)
     first = first_look(segmentation, darkness, classify)
-    read = join_broken(segmentation.labels, first, H, darkness, classify)
+    read = join_broken(segmentation.labels, first, H, darkness, classify, check)
     assert read.names == ["1", "1"]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_zero_cut_down_its_middle_is_joined_where_the_checker_takes_the_union_for_one_digit(seed, classify,
+                                                                                              shipped_check):
+    zero = glyph("0", seed, width=int(0.8 * H))
+    middle = zero.shape[1] // 2
+    zero[:, middle - 2:middle + 2] = 0  # two halves side by side, each read surely as a 1
+    segmentation, darkness = page([zero])
+    first = first_look(segmentation, darkness, classify)
+    assert first.names == ["1", "1"] and min(first.confidences) > 0.95
+    assert join_broken(segmentation.labels, first, H, darkness, classify).names == ["1", "1"]  # no gain in confidence
+    assert join_broken(segmentation.labels, first, H, darkness, classify, shipped_check).names == ["0"]
+
+
+def seven_with_a_loose_bar():
+    """A 7 with an upright stem whose bar broke halfway: its left half is
+    too small for a digit and would be set aside as a dash."""
+    width = int(0.6 * H)
+    seven = np.zeros((H, width), np.uint8)
+    cv2.line(seven, (3, 4), (width - 4, 4), 255, 5, cv2.LINE_AA)
+    cv2.line(seven, (width - 4, 4), (width - 10, H - 3), 255, 5, cv2.LINE_AA)
+    seven[:12, width // 2 - 2:width // 2 + 2] = 0
+    return seven
+
+
+def test_a_loose_piece_of_bar_is_joined_back_to_its_seven(classify, check):
+    segmentation, darkness = page([seven_with_a_loose_bar()])
+    first = first_look(segmentation, darkness, classify)
+    assert first.names == ["1"] and len(segmentation.fragments) == 1  # the stem alone, and the bar set aside
+    read = join_fragments(segmentation.labels, first, H, darkness, classify, segmentation.fragments, check)
+    assert read.names == ["7"]
+    assert read.regions[0].box[0] == segmentation.fragments[0].box[0]  # the box now starts at the bar
+
+
+def test_a_dash_between_digits_is_not_joined_to_them(classify, check):
+    dash = np.zeros((H, int(0.35 * H)), np.uint8)
+    cv2.line(dash, (3, H // 2), (dash.shape[1] - 4, H // 2), 255, 5)
+    segmentation, darkness = page([glyph("1", 1), dash, glyph("3", 2)], overlap=-0.2)
+    first = first_look(segmentation, darkness, classify)
+    assert sorted(first.names) == ["1", "3"] and len(segmentation.fragments) == 1
+    read = join_fragments(segmentation.labels, first, H, darkness, classify, segmentation.fragments, check)
+    assert read.regions == first.regions and read.names == first.names
 
 
 def test_an_unsure_nine_with_a_broken_stroke_is_read_again_bridged(classify):
@@ -248,18 +291,50 @@ def test_a_second_opinion_relabels_unsure_whole_digits_only():
                Region((40, 0, 10, 20), [3], mask=np.ones((20, 10), bool))]  # a piece of a split region
     read = Read(regions, ["3", "3", "3"], np.array([0.999, 0.6, 0.6]), np.zeros((3, 28, 28), np.uint8))
 
-    def leaning(first, second, p):
-        def predict(crops):
-            probs = np.full((len(crops), 10), (1 - p - 0.3) / 8)
-            probs[:, first], probs[:, second] = p, 0.3
-            return probs
-        return predict
-
     asked = []
     other = leaning(8, 3, 0.7)
-    again = second_opinion(read, leaning(3, 8, 0.4), lambda crops: asked.append(len(crops)) or other(crops), labels)
+    again = second_opinion(None, read, H, None, leaning(3, 8, 0.4), lambda crops: asked.append(len(crops)) or other(crops),
+                           labels)
     w = SECOND_WEIGHT  # for a 3: 0.4 (1 - w) + 0.3 w; for an 8: 0.3 (1 - w) + 0.7 w
     assert again.names == ["3", "8", "3"]
     assert again.confidences[1] == pytest.approx(0.3 * (1 - w) + 0.7 * w) and again.confidences[0] == read.confidences[0]
     assert asked == [1]  # the sure digit and the piece were not asked
     assert read.names == ["3", "3", "3"]  # the first reading is left as it was
+
+
+def leaning(first, second, p):
+    """A fake recogniser: ``first`` at ``p``, ``second`` at 0.3, the rest alike."""
+    def predict(crops):
+        probs = np.full((len(crops), 10), (1 - p - 0.3) / 8)
+        probs[:, first], probs[:, second] = p, 0.3
+        return probs
+    return predict
+
+
+@pytest.mark.parametrize("bridged_p8, expected", [(0.6, "8"), (0.25, "2")])
+def test_a_sure_second_opinion_overrules_where_bridging_the_gaps_agrees(bridged_p8, expected):
+    # The recogniser reads a 2 (0.8; 8 at 0.15), the second recogniser an 8 at 0.95. With the
+    # strokes bridged the recogniser finds the 8 0.6 likely: the gap misled it, the second
+    # one weighs OVERRULE_WEIGHT and the digit is an 8. At 0.25 (not OVERRULE_GAIN times 0.15)
+    # it weighs SECOND_WEIGHT only, and the 2 stays.
+    from utils.second_look import OVERRULE_GAIN, OVERRULE_WEIGHT, SECOND_WEIGHT, Read, second_opinion
+
+    segmentation, darkness = page([glyph("8", 1)])
+    read = Read(segmentation.regions, ["2"], np.array([0.7]), np.zeros((1, 28, 28), np.uint8))
+    mine, theirs = np.full((1, 10), 0.05 / 8), np.full((1, 10), 0.05 / 9)
+    mine[0, 2], mine[0, 8], theirs[0, 8] = 0.8, 0.15, 0.95
+    bridged = np.full((1, 10), (1 - bridged_p8) / 9)
+    bridged[0, 8] = bridged_p8
+    seen = []
+
+    def predict(crops):
+        seen.append(crops)
+        return mine if len(seen) == 1 else bridged
+
+    again = second_opinion(segmentation.labels, read, H, darkness, predict, lambda crops: theirs,
+                           [str(d) for d in range(10)])
+    assert len(seen) == 2 and seen[1].any()  # asked again about the digit's own ink, bridged
+    assert (bridged_p8 >= OVERRULE_GAIN * 0.15) == (expected == "8")
+    w = OVERRULE_WEIGHT if expected == "8" else SECOND_WEIGHT
+    assert again.names == [expected]
+    assert again.confidences[0] == pytest.approx(max((1 - w) * 0.8 + w * 0.05 / 9, (1 - w) * 0.15 + w * 0.95))

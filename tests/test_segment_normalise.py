@@ -86,6 +86,8 @@ def test_marks_that_are_not_digits_are_listed_with_a_reason():
     assert [r.box[0] for r in seg.regions] == [57]
     reasons = sorted(reason for _, reason in seg.rejected)
     assert reasons == ["dash", "dot", "line"]
+    # The dash and the dot stay at hand as regions: either may be a loose piece of a digit.
+    assert sorted(f.box[0] for f in seg.fragments) == [97, 155] and all(f.ids for f in seg.fragments)
 
 
 def test_the_dots_of_a_colon_do_not_make_a_digit():

@@ -27,8 +27,8 @@ from utils.reject import border_strokes, faint_marks
 from utils.result import Digit, Line, Page, Rejected
 from utils.runtime import load_recogniser
 from utils.segment import find_regions
-from utils.second_look import (join_broken, read_regions, reread_bridged, second_opinion, split_by_strings,
-                               split_touching)
+from utils.second_look import (join_broken, join_fragments, read_regions, reread_bridged, second_opinion,
+                               split_by_strings, split_touching)
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "output" / "mnist_cnn.model"
 # The one-digit checker (utils/checker.py) that judges splits; optional.
@@ -188,14 +188,16 @@ class SheetReader:
         unsure: each asking about a few regions only, on the one view
         finally read."""
         read, seg = reading.read, reading.segmentation
-        looks = [partial(join_broken, check=self.check)]
+        looks = [partial(join_broken, check=self.check),
+                 partial(join_fragments, fragments=seg.fragments, check=self.check)]
         if self.read_strings is not None:
             looks.append(partial(split_by_strings, read_strings=self.read_strings, check=self.check))
         looks += [partial(split_touching, check=self.check), reread_bridged]
         for look in looks:
             read = look(seg.labels, read, seg.digit_height, reading.darkness, self.recogniser.classify)
         if self.second is not None:
-            read = second_opinion(read, self.recogniser.predict, self.second.predict, self.recogniser.labels)
+            read = second_opinion(seg.labels, read, seg.digit_height, reading.darkness, self.recogniser.predict,
+                                  self.second.predict, self.recogniser.labels)
         return read
 
     def _upright(self, reading, rough, clock):
@@ -269,7 +271,9 @@ def _lines_and_rejects(reading, read):
     boxes = reading.boxes if unchanged else np.array([r.box for r in read.regions], np.float64).reshape(-1, 4)
     height = reading.segmentation.digit_height
     order = reading.lines if unchanged else group_lines(boxes, height)
-    rejected = list(reading.segmentation.rejected)
+    in_digits = {i for region in read.regions for i in region.ids}
+    joined = {f.box for f in reading.segmentation.fragments if f.ids[0] in in_digits}
+    rejected = [(box, reason) for box, reason in reading.segmentation.rejected if box not in joined]
     reasons = {i: "border" for i in border_strokes(boxes, order)}
     reasons.update({i: "faint" for i in faint_marks(reading.darkness, reading.segmentation.labels, read.regions)})
     if reasons:

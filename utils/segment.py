@@ -82,6 +82,9 @@ class Segmentation:
     # (box, reason) of marks that are not digits: dots, commas, dashes,
     # lines, borders, the page's edge. Pixel noise is not listed.
     rejected: list = field(default_factory=list)
+    # The dots and dashes among them as Regions: a stroke's piece that came
+    # apart from its digit (a 7's bar) may still be joined back to it.
+    fragments: list = field(default_factory=list)
 
 
 def _should_merge(small, big, h):
@@ -146,10 +149,11 @@ def find_regions(mask, digit_height):
             rejected.append((box, "edge"))  # a sliver along the photo's edge: paper edge or a cut-off stroke
         else:
             regions.append(Region(box, [i], area))
-    kept = []
+    kept, fragments = [], []
     for r in merge_fragments(regions, h):
         if r.box[3] >= 0.45 * h and r.area >= 0.008 * h * h:
             kept.append(r)
         elif max(r.box[2], r.box[3]) >= 0.1 * h:
             rejected.append((r.box, "dash" if r.box[2] > 1.5 * r.box[3] else "dot"))  # also commas, dirt
-    return Segmentation(kept, labels, h, rejected)
+            fragments.append(r)
+    return Segmentation(kept, labels, h, rejected, fragments)
