@@ -406,8 +406,8 @@ def join_broken(labels, read, digit_height, darkness, classify, check=None):
     for k, (i, j) in enumerate(pairs):
         conf, apart = unions.confidences[k], _geometric_mean(read.confidences[[i, j]])
         wider = unions.regions[k].box[2] > max(h, unions.regions[k].box[3])  # only possible with a checker
-        if conf < JOIN_CONFIDENCE or (wider and one[k] < 0.5 * conf):  # such a union the checker must take for one digit
-            continue
+        if conf < JOIN_CONFIDENCE or (wider and one[k] < 0.5 * conf):
+            continue  # unsure, or wider than high and not one digit by the checker
         if conf > apart + JOIN_MARGIN or (check is not None and one[k] > max(ONE_DIGIT, pieces[i] * pieces[j])):
             gains.append((conf - apart, k, i, j))
     used, joined = set(), {}
