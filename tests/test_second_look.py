@@ -210,6 +210,17 @@ def test_sequence_reader_splits_touching_digits_into_the_right_ones(text, classi
     assert lefts == sorted(lefts) and all(r.box[3] > 0.6 * H for r in read.regions)
 
 
+def test_a_joined_pair_holding_a_loose_bar_is_read_as_a_sequence_too(classify, read_strings, shipped_check):
+    one, five = glyph("1", 1), glyph("5", 1)
+    five[0:12, 17:22] = 0  # the 5's bar came apart from its stem: a second component, merged in
+    segmentation, darkness = page([one, five])
+    assert len(segmentation.regions) == 1 and len(segmentation.regions[0].ids) == 2
+    first = first_look(segmentation, darkness, classify)
+    assert first.names != ["1", "5"]
+    read = split_by_strings(segmentation.labels, first, H, darkness, classify, read_strings, shipped_check)
+    assert read.names == ["1", "5"]
+
+
 @pytest.mark.parametrize("char", "0247")
 def test_sequence_reader_leaves_a_wide_single_digit_whole(char, classify, read_strings):
     segmentation, darkness = page([glyph(char, 2, width=int(1.35 * H))])
