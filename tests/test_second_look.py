@@ -260,6 +260,21 @@ def fake_strings(text, spans, confidence=0.99):
     return read_strings
 
 
+@pytest.mark.parametrize("text, kept", [("32", True), ("12", False)])
+def test_a_sure_sequence_reading_is_taken_over_the_recogniser_but_a_disputed_one_must_be_surer(text, kept, classify):
+    # The recogniser sees two 0s. A reading at 0.95 is taken for a 3 and a 2; the sequence
+    # reader's typical mistake is a 1 seen in a stroke, so a 1 the recogniser does not see
+    # in its piece must be read STRING_ALONE surely, and the region stays whole.
+    from utils.second_look import STRING_ALONE, STRING_SURE
+
+    assert STRING_SURE <= 0.95 < STRING_ALONE
+    segmentation, darkness = page([glyph("0", 1, width=H), glyph("0", 1, width=H)], overlap=0.15)
+    first = first_look(segmentation, darkness, classify)
+    read = split_by_strings(segmentation.labels, first, H, darkness, classify,
+                            fake_strings(text, [(6, 8), (16, 17)], confidence=0.95))
+    assert read.names == (list(text) if kept else first.names)
+
+
 def test_cuts_fall_between_the_frames_the_digits_were_seen_in(classify):
     segmentation, darkness = page([glyph("0", 1, width=H), glyph("0", 1, width=H)], overlap=0.15)
     first = first_look(segmentation, darkness, classify)

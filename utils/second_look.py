@@ -79,10 +79,14 @@ FRAGMENT_LENGTH = 0.25
 MIN_PIECE, PIECE_HEIGHT = 0.15, 0.65
 # The sequence reader looks at whole regions wider than this (in digit
 # heights; also those that hold a merged fragment, like a 5's loose bar
-# joined to its neighbour: 2 sheets better, none worse), and splits those it reads as several digits at least
-# this surely (every digit); a piece the recogniser reads otherwise must
-# be read STRING_ALONE surely. Measured on the development sheets with the
-# shipped sequence reader (200,000 training strings, 10 epochs): 0.9 reads
+# joined to its neighbour: 2 sheets better, none worse), and splits those
+# it reads as several digits at least this surely (every digit); a 1 in a
+# piece the recogniser reads otherwise must be read STRING_ALONE surely
+# (asked of every digit, that refused right readings of joined digits in
+# dozens; of 1s only: touching +1 sheet, none lost; the single digits it
+# refuses are read as a digit and an extra 1). Measured on the
+# development sheets with the first sequence reader (200,000 training
+# strings, 10 epochs, before fine-tuning on sheet regions): 0.9 reads
 # 376 of the touching tier's 443 joined regions right (0.95: 359) and
 # would split 2 of the ~7,000 wide single digits of all tiers before the
 # recogniser's check, none on the clean, photo and hard tiers (0.8: 7).
@@ -296,8 +300,8 @@ def split_by_strings(labels, read, digit_height, darkness, classify, read_string
     digit end and the next begin, and follow the least ink (:func:`seam`).
     Each piece keeps the digit and confidence the sequence reader gave it:
     the pieces of overlapping digits carry bits of their neighbours that
-    would mislead the one-digit recogniser. Where the recogniser reads a
-    piece as another digit, the sequence reader must be very sure of it
+    would mislead the one-digit recogniser. A 1 that the recogniser reads
+    as another digit the sequence reader must be very sure of
     (``STRING_ALONE``): its typical mistake is an extra 1 seen in a
     stroke of a looped 2 or an open 4. A region as wide as two digits
     (``STRING_WIDE``) that the checker says is not one digit is cut on a
@@ -340,7 +344,7 @@ def split_by_strings(labels, read, digit_height, darkness, classify, read_string
     for i, reading, pieces, wide in cuts:
         rows = list(range(k, k + len(pieces)))
         k += len(pieces)
-        if wide or all(tried.names[r] == digit or c >= STRING_ALONE
+        if wide or all(tried.names[r] == digit or digit != "1" or c >= STRING_ALONE
                        for r, digit, c in zip(rows, reading.text, reading.confidences)):
             for r, digit, c in zip(rows, reading.text, reading.confidences):
                 tried.names[r], tried.confidences[r] = digit, c
