@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 from skimage.filters import apply_hysteresis_threshold
 
-from utils.preprocess import binarise, ink_darkness, remove_frames, threshold, trace_rule
+from utils.preprocess import binarise, estimate_digit_height, ink_darkness, remove_frames, threshold, trace_rule
 from utils.segment import find_regions
 from utils.synth import render_glyph
 
@@ -195,3 +195,36 @@ def test_a_small_crop_of_squared_paper_keeps_its_digits_apart():
     result = binarise(image)
     regions = find_regions(result.mask, result.digit_height).regions
     assert len(regions) == 10 and abs(result.digit_height - 34) < 6
+
+
+def ink_height(mask):
+    rows = np.flatnonzero(mask.any(axis=1))
+    return float(rows[-1] - rows[0] + 1)
+
+
+def joined_pair_strip():
+    """A 45 x 73 scan of one amount: two touching 0s, one blob over half
+    the image both ways."""
+    mask = np.zeros((45, 73), np.uint8)
+    cv2.ellipse(mask, (25, 23), (12, 15), 0, 0, 360, 1, 3)
+    cv2.ellipse(mask, (50, 23), (12, 15), 0, 0, 360, 1, 3)
+    return mask
+
+
+def test_a_small_scan_of_touching_digits_gives_their_height_when_the_rough_estimate_agrees():
+    mask = joined_pair_strip()
+    assert cv2.connectedComponents(mask)[0] == 2  # one blob (and the background)
+    height = ink_height(mask)
+    assert estimate_digit_height(mask) == 0.0  # over half the image both ways: a grid, unless told otherwise
+    assert estimate_digit_height(mask, rough=0.8 * height) == height  # about as tall as digits look: digits
+    assert estimate_digit_height(mask, rough=0.3 * height) == 0.0  # far taller than digits look: still a grid
+
+
+def test_a_grid_blob_does_not_count_beside_digits_whatever_the_rough_estimate():
+    one = np.zeros((200, 300), np.uint8)
+    cv2.line(one, (20, 150), (20, 180), 1, 3)  # a 1, clear of the grid
+    mask = one.copy()
+    for k in range(0, 300, 40):
+        cv2.line(mask, (k, 0), (k, 199), 1, 1)
+    cv2.line(mask, (0, 100), (299, 100), 1, 1)  # a network over the whole image
+    assert estimate_digit_height(mask, rough=40) == ink_height(one)

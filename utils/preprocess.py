@@ -178,19 +178,25 @@ def threshold(darkness, low=LOW, high=HIGH):
     return strong[labels].astype(np.uint8)
 
 
-def estimate_digit_height(mask, min_area=12):
+def estimate_digit_height(mask, min_area=12, rough=0.0):
     """Median height of the blobs that look like characters, or 0.
 
     Long flat blobs (rules, underlines) and specks are left out; the median
-    is taken over the larger half, so noise does not pull it down.
+    is taken over the larger half, so noise does not pull it down. A blob
+    over half the image both ways (a grid, a frame) counts only when
+    nothing else does and it is about as tall as the ``rough`` estimate
+    says digits are: on a small scan of one amount, two or three touching
+    digits are such a blob.
     """
     count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if count <= 1:
         return 0.0
     w, h, area = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA]
-    # A blob over half the image both ways is a grid or a frame, not a character.
     network = (w > 0.5 * mask.shape[1]) & (h > 0.5 * mask.shape[0])
-    plausible = (area >= min_area) & (w < 3 * h) & (h >= 6) & ~network
+    shaped = (area >= min_area) & (w < 3 * h) & (h >= 6)
+    plausible = shaped & ~network
+    if not plausible.any() and rough > 0:
+        plausible = shaped & (h >= 0.5 * rough) & (h <= 2 * rough)
     if not plausible.any():
         return 0.0
     heights = np.sort(h[plausible])
@@ -325,7 +331,7 @@ def remove_rules(mask, rough_height=0.0, darkness=None):
     mask = remove_band(mask, h_bands, True, bridge, darkness)
     v_bands = find_rules(mask, False, max(height / 3, 3 * rough_height))
     mask = remove_band(mask, v_bands, False, bridge, darkness)
-    return mask, estimate_digit_height(mask)
+    return mask, estimate_digit_height(mask, rough=rough_height)
 
 
 def _rule_length(width, rough_height):
