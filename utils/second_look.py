@@ -70,9 +70,9 @@ JOIN_SHARED, JOIN_WIDE = 0.5, 1.3
 # A dash or dot at least FRAGMENT_LENGTH digit heights long that came apart
 # from its digit (a 7's bar, the end of a 5's) is joined back where the
 # union reads at least JOIN_CONFIDENCE surely, hardly less surely than the
-# digit alone (a 1 and its loose bar read as a sure 1 and a sure 7), and, if
-# wider than a digit is high, the checker takes it for one digit. Punctuation is farther than the 0.12 digit
-# heights that pieces may be apart.
+# digit alone (a 1 and its loose bar read as a sure 1 and a sure 7), and,
+# if wider than a digit is high, the checker takes it for one digit.
+# Punctuation is farther than the 0.12 digit heights pieces may be apart.
 FRAGMENT_LENGTH = 0.25
 # Pieces narrower than this fraction of the height are not digits, nor
 # pieces shorter than PIECE_HEIGHT (the loop of a 6 whose stem came apart).
@@ -409,12 +409,12 @@ def join_broken(labels, read, digit_height, darkness, classify, check=None):
         return read
     unions = read_regions(labels, [regions[i].merged(regions[j]) for i, j in pairs], darkness, classify)
     one, pieces = _one_digit_evidence(unions, read, sorted({i for pair in pairs for i in pair}), check)
+    doubted = _wide_and_doubted(unions, one, h)
     gains = []
     for k, (i, j) in enumerate(pairs):
         conf, apart = unions.confidences[k], _geometric_mean(read.confidences[[i, j]])
-        wider = unions.regions[k].box[2] > max(h, unions.regions[k].box[3])  # only possible with a checker
-        if conf < JOIN_CONFIDENCE or (wider and one[k] < 0.5 * conf):
-            continue  # unsure, or wider than high and not one digit by the checker
+        if conf < JOIN_CONFIDENCE or doubted[k]:
+            continue
         if conf > apart + JOIN_MARGIN or (check is not None and one[k] > max(ONE_DIGIT, pieces[i] * pieces[j])):
             gains.append((conf - apart, k, i, j))
     used, joined = set(), {}
@@ -425,6 +425,14 @@ def join_broken(labels, read, digit_height, darkness, classify, check=None):
     for i in sorted(used, reverse=True):  # the union takes the first one's place, the other goes
         read = read.replace(i, unions, [joined[i]] if i in joined else [])
     return read
+
+
+def _wide_and_doubted(unions, one, h):
+    """For each union: wider than a digit is high (only tried with a
+    checker) and not taken for one digit by the checker. Narrower ones are
+    not doubted: the checker takes many a broken digit for pieces (a 7
+    whose bar came apart: 0.83 "not one")."""
+    return [r.box[2] > max(h, r.box[3]) and o < 0.5 * c for r, o, c in zip(unions.regions, one, unions.confidences)]
 
 
 def _one_digit_evidence(unions, read, pieces, check):
@@ -449,12 +457,7 @@ def join_fragments(labels, read, digit_height, darkness, classify, fragments=(),
     if not pairs:
         return read
     unions = read_regions(labels, [read.regions[i].merged(f) for i, f in pairs], darkness, classify)
-    # As in join_broken, the checker is asked only about unions wider than a digit is high: it
-    # takes many a broken digit for pieces (a 7 whose bar came apart: 0.83 "not one").
-    doubted = np.zeros(len(pairs), bool)
-    wider = [k for k, r in enumerate(unions.regions) if r.box[2] > max(h, r.box[3])]
-    if wider:
-        doubted[wider] = check(unions.crops[wider]) >= 0.5
+    doubted = _wide_and_doubted(unions, _one_digit_evidence(unions, read, [], check)[0], h)
     best = {}  # region index -> union index
     for k, (i, _) in enumerate(pairs):
         conf = unions.confidences[k]
