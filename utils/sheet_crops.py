@@ -133,6 +133,10 @@ def _string_views(reader, image, truth):
     h = reading.segmentation.digit_height
     views = []
     for region in reading.read.regions:
+        # One component only: the reader also asks about regions holding a
+        # merged fragment (a loose bar), too rare to be worth their doubt here
+        # (the fragment may belong to a neighbour); the shipped reader was
+        # trained on this choice.
         if len(region.ids) != 1 or region.box[2] < 0.5 * max(h, region.box[3]):
             continue
         box = reading.photo_box(region.box, loaded)
