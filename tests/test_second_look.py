@@ -9,8 +9,8 @@ from conftest import ROOT
 from utils.preprocess import threshold
 from utils.runtime import load_recogniser
 from utils.segment import find_regions
-from utils.second_look import (STRING_WIDE, cut_candidates, join_broken, join_fragments, read_regions, reread_bridged,
-                               seam, split_by_strings, split_touching)
+from utils.second_look import (STRING_WIDE, Read, cut_candidates, join_broken, join_fragments, read_regions,
+                               reread_bridged, seam, split_by_strings, split_touching)
 from utils.strings import decode
 from utils.synth import render_glyph
 
@@ -142,6 +142,68 @@ def test_a_zero_cut_down_its_middle_is_joined_where_the_checker_takes_the_union_
     assert first.names == ["1", "1"] and min(first.confidences) > 0.95
     assert join_broken(segmentation.labels, first, H, darkness, classify).names == ["1", "1"]  # no gain in confidence
     assert join_broken(segmentation.labels, first, H, darkness, classify, shipped_check).names == ["0"]
+
+
+def four_in_two_strokes():
+    """A 4 whose open angle and stem are separate strokes, each a digit's
+    size: half a digit height wide or more, three quarters high or more."""
+    width = int(1.05 * H)
+    four = np.zeros((H, width), np.uint8)
+    bar = int(0.78 * H)
+    cv2.line(four, (width // 2, 3), (4, bar), 255, 5, cv2.LINE_AA)
+    cv2.line(four, (4, bar), (width - 4, bar), 255, 5, cv2.LINE_AA)
+    cv2.line(four, (int(0.7 * width), 3), (int(0.7 * width), H - 3), 255, 5, cv2.LINE_AA)
+    four[bar - 5:bar + 6, int(0.52 * width) - 2:int(0.52 * width) + 2] = 0
+    return four
+
+
+@pytest.mark.parametrize("pieces_read, checker, expected", [
+    ((0.5, 0.4), True, ["4"]),  # both strokes read unsurely, the checker takes the union for one digit
+    ((0.5, 0.4), False, ["1", "1"]),  # no checker: digit-sized pieces are never joined
+    ((0.95, 0.95), True, ["1", "1"]),  # strokes read surely are digits of their own
+])
+def test_digit_sized_strokes_read_unsurely_are_joined_where_the_checker_agrees(pieces_read, checker, expected,
+                                                                                classify, shipped_check):
+    segmentation, darkness = page([four_in_two_strokes()])
+    first = first_look(segmentation, darkness, classify)
+    assert len(first.regions) == 2
+    assert all(r.box[2] >= 0.45 * H and r.box[3] >= 0.75 * H for r in first.regions)
+    first = Read(first.regions, first.names, np.array(pieces_read), first.crops)  # how surely the pieces read
+    read = join_broken(segmentation.labels, first, H, darkness, classify, shipped_check if checker else None)
+    assert sorted(read.names) == expected
+
+
+def wide_zero_with_a_loose_arc():
+    """A 0 1.45 digit heights wide whose lower right arc came apart: a
+    piece too small for a digit, within the 0's own columns."""
+    width = int(1.45 * H)
+    zero = np.zeros((H, width), np.uint8)
+    centre, axes = (width // 2, H // 2), (width // 2 - 4, H // 2 - 4)
+    cv2.ellipse(zero, centre, axes, 0, 0, 360, 255, 5, cv2.LINE_AA)
+    for angle in (10, 80):
+        cv2.ellipse(zero, centre, axes, 0, angle - 3, angle + 3, 0, 9)
+    return zero
+
+
+def test_a_loose_arc_within_a_wide_zero_is_joined_back(classify, check):
+    segmentation, darkness = page([wide_zero_with_a_loose_arc()])
+    first = first_look(segmentation, darkness, classify)
+    assert len(first.regions) == 1 and len(segmentation.fragments) == 1
+    assert first.regions[0].box[2] > 1.3 * H  # wider than any union of pieces may grow
+    read = join_fragments(segmentation.labels, first, H, darkness, classify, segmentation.fragments, check)
+    assert segmentation.fragments[0].ids[0] in read.regions[0].ids
+    assert read.names == ["0"] and read.confidences[0] > first.confidences[0] + 0.1
+
+
+def test_an_underline_wider_than_its_digit_is_not_joined_to_it(classify, check):
+    segmentation, darkness = page([glyph("7", 2)])
+    x, _, w, _ = segmentation.regions[0].box
+    cv2.line(darkness, (x - 20, 36 + H + 4), (x + w + 20, 36 + H + 4), 255, 4)  # just below the 7
+    segmentation = find_regions(threshold(darkness), H)
+    first = first_look(segmentation, darkness, classify)
+    assert len(first.regions) == 1 and len(segmentation.fragments) == 1
+    read = join_fragments(segmentation.labels, first, H, darkness, classify, segmentation.fragments, check)
+    assert read.regions == first.regions and read.names == ["7"]
 
 
 def seven_with_a_loose_bar():

@@ -63,6 +63,11 @@ JOIN_CONFIDENCE, JOIN_MARGIN = 0.9, 0.05
 # union. Of the 62 joinable pairs on the 550 development sheets, the 9
 # that are pieces of one digit all pass, and none of the 53 that are not.
 ONE_DIGIT = 0.25
+# Two digit-sized pieces are tried as one digit too where both read less
+# surely than this (a 4 written in two strokes, each as tall as the
+# digit); only with a checker, and on the same evidence (broken/0002's 4,
+# read as a 6 at 0.48 and a 1; no other development sheet changes).
+UNSURE_PIECES = 0.6
 # Pieces sharing more than this share of the narrower one's columns are
 # pieces of one digit, whatever their size; with a checker, unions up to
 # JOIN_WIDE digit heights wide are tried.
@@ -381,17 +386,20 @@ def _width_prior(box, h):
     return 1.0 / (1.0 + np.exp(-(box[2] / max(h, box[3]) - TWO_WIDTH) / TWO_SPREAD))
 
 
-def _joinable(a, b, h, wide=1.0):
+def _joinable(a, b, h, wide=1.0, whole=False):
     """Two regions that may be pieces of one broken digit: nearly touching,
     at least one of them less than a whole digit (or the two sharing most
-    of their columns: the halves of a 0), and their union a digit's size
-    (``wide`` digit heights at most)."""
+    of their columns: the halves of a 0; or, if ``whole``, of any size),
+    and their union a digit's size (``wide`` digit heights at most)."""
     x_gap, y_gap = a.gaps(b)
-    partial = (min(a.box[2], b.box[2]) < 0.45 * h or min(a.box[3], b.box[3]) < 0.75 * h
+    partial = (whole or min(a.box[2], b.box[2]) < 0.45 * h or min(a.box[3], b.box[3]) < 0.75 * h
                or a.shared_columns(b) > JOIN_SHARED)
     union = a.merged(b).box
+    # A piece within ``a``'s columns adds no width (a 0 written wide whose
+    # side came apart; not an underline, wider than its digit).
+    widest = max(wide * max(h, union[3]), a.box[2])
     return (x_gap < 0.12 * h and y_gap < 0.25 * h and partial
-            and union[2] <= wide * max(h, union[3]) and union[3] <= 1.35 * h)
+            and union[2] <= widest and union[3] <= 1.35 * h)
 
 
 def join_broken(labels, read, digit_height, darkness, classify, check=None):
@@ -405,7 +413,11 @@ def join_broken(labels, read, digit_height, darkness, classify, check=None):
     regions = read.regions
     wide = JOIN_WIDE if check is not None else 1.0
     order = sorted(range(len(regions)), key=lambda i: regions[i].box[0])
-    pairs = [(i, j) for k, i in enumerate(order) for j in order[k + 1:k + 4] if _joinable(regions[i], regions[j], h, wide)]
+    # Digit-sized pieces are tried too where both read unsurely (a 4 written
+    # in two strokes, each as tall as the digit); the checker must agree.
+    unsure = read.confidences < UNSURE_PIECES if check is not None else np.zeros(len(regions), bool)
+    pairs = [(i, j) for k, i in enumerate(order) for j in order[k + 1:k + 4]
+             if _joinable(regions[i], regions[j], h, wide, whole=unsure[i] and unsure[j])]
     if not pairs:
         return read
     unions = read_regions(labels, [regions[i].merged(regions[j]) for i, j in pairs], darkness, classify)
