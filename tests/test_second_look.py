@@ -8,7 +8,7 @@ import pytest
 from conftest import ROOT
 from utils.preprocess import threshold
 from utils.runtime import load_recogniser
-from utils.segment import find_regions
+from utils.segment import Region, find_regions
 from utils.second_look import (STRING_WIDE, Read, cut_candidates, join_broken, join_fragments, read_regions,
                                reread_bridged, seam, split_by_strings, split_touching)
 from utils.strings import decode
@@ -244,6 +244,23 @@ def test_an_unsure_nine_with_a_broken_stroke_is_read_again_bridged(classify):
     assert first.names != ["9"] or first.confidences[0] < 0.9  # the broken 9 reads badly
     read = reread_bridged(segmentation.labels, first, H, darkness, classify)
     assert read.names == ["9"] and read.confidences[0] > 0.9
+
+
+def test_the_piece_of_a_split_keeps_its_label_however_unsure(classify):
+    """A piece cut from joined digits got its digit from the sequence reader
+    or a validated split; bridged alone, it often reads as its neighbour's
+    stroke closed into a loop."""
+    nine = render_glyph("9", np.random.default_rng(3), height=H, stroke=0.09, slant=0.0, font=cv2.FONT_HERSHEY_SIMPLEX)
+    cv2.line(nine, (0, 20), (60, 20), 0, 4)
+    segmentation, darkness = page([nine])
+    whole = first_look(segmentation, darkness, classify).regions[0]
+    piece = Region(whole.box, whole.ids, whole.area, mask=whole.pixels(segmentation.labels))
+    crops = np.zeros((1, 28, 28), np.uint8)
+    first = Read([piece], ["7"], np.array([0.6]), crops)  # as the sequence reader gave it
+    read = reread_bridged(segmentation.labels, first, H, darkness, classify)
+    assert read.names == ["7"] and read.confidences[0] == 0.6
+    assert reread_bridged(segmentation.labels, Read([whole], ["7"], np.array([0.6]), crops), H, darkness,
+                          classify).names == ["9"]  # the same ink, not a piece: read again
 
 
 def test_seam_follows_the_gap_between_slanted_strokes():
