@@ -320,6 +320,17 @@ def test_a_one_joined_to_a_narrow_neighbour_is_read_as_two_digits(text, classify
     assert "".join(read.names) == text
 
 
+@pytest.mark.parametrize("text", ["14", "16", "18", "11", "71"])
+def test_a_one_overlapping_a_narrow_neighbour_is_read_as_two_digits(text, classify, read_strings, shipped_check):
+    """Overlapping, such a pair is under 0.6 digit heights wide (here ~0.55)."""
+    segmentation, darkness = page([glyph(c, 1) if c == "1" else glyph(c, 1, width=int(0.35 * H)) for c in text])
+    [region] = segmentation.regions
+    assert region.box[2] < 0.6 * max(H, region.box[3])
+    first = first_look(segmentation, darkness, classify)
+    read = split_by_strings(segmentation.labels, first, H, darkness, classify, read_strings, shipped_check)
+    assert len(first.names) == 1 and "".join(read.names) == text
+
+
 @pytest.mark.parametrize("char", "0478")
 def test_a_narrow_single_digit_stays_whole(char, classify, read_strings, check):
     segmentation, darkness = page([glyph(char, 2, width=int(0.7 * H))])

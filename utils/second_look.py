@@ -96,9 +96,11 @@ MIN_PIECE, PIECE_HEIGHT = 0.15, 0.65
 # 376 of the touching tier's 443 joined regions right (0.95: 359) and
 # would split 2 of the ~7,000 wide single digits of all tiers before the
 # recogniser's check, none on the clean, photo and hard tiers (0.8: 7).
-# Narrowest 0.6, not 0.75: a 1 joined to a narrow neighbour is under 0.75
-# digit heights wide (all 550 sheets: 3 better, none worse; 0.5: the same).
-STRING_NARROWEST, STRING_SURE, STRING_ALONE = 0.6, 0.9, 0.99
+# Narrowest 0.45, not 0.75: a 1 joined to a narrow neighbour is under 0.75
+# digit heights wide, and under 0.6 where they overlap (0.6 with the first
+# reader: 3 better, none worse; 0.45 with the fine-tuned one: development
+# touching +1, the second draw +1, fresh +1, none worse; 0.35 the same).
+STRING_NARROWEST, STRING_SURE, STRING_ALONE = 0.45, 0.9, 0.99
 # A region this wide (in digit heights) that the checker says is not one
 # digit loses a digit whatever the recogniser reads it as; there the
 # sequence reader's reading is taken from STRING_WIDE_SURE, pieces
