@@ -398,6 +398,24 @@ def test_a_region_wide_as_two_digits_takes_an_unsure_sequence_reading(classify):
     assert split_by_strings(one.labels, narrower, H, darkness, classify, reading, check=not_one) is narrower
 
 
+@pytest.mark.parametrize("whole_read, expected", [(0.6, ["3", "2"]), (0.95, ["0"])])
+def test_a_region_read_unsurely_whole_takes_an_unsure_sequence_reading(whole_read, expected, classify):
+    # Narrower than STRING_WIDE, the checker sure it is not one digit: a
+    # sequence reading at 0.6 is taken where the recogniser, too, doubts
+    # the region is the digit it reads (WHOLE_DOUBTED), not where it is sure.
+    from utils.second_look import DOUBTED_SURE, STRING_SURE, WHOLE_DOUBTED
+
+    assert DOUBTED_SURE <= 0.6 < STRING_SURE and 0.6 < WHOLE_DOUBTED < 0.95
+    not_one = lambda crops: np.ones(len(crops))  # noqa: E731 - a checker sure it is not one digit
+    segmentation, darkness = page([glyph("0", 1, width=int(1.15 * H))])
+    first = first_look(segmentation, darkness, classify)
+    assert first.names == ["0"] and first.regions[0].box[2] < STRING_WIDE * H
+    first = Read(first.regions, first.names, np.array([whole_read]), first.crops)
+    read = split_by_strings(segmentation.labels, first, H, darkness, classify,
+                            fake_strings("32", [(6, 8), (16, 17)], confidence=0.6), check=not_one)
+    assert read.names == expected
+
+
 def test_a_second_opinion_relabels_unsure_whole_digits_only():
     from utils.second_look import OVERRULE_SURE, SECOND_WEIGHT, Read, second_opinion
     from utils.segment import Region

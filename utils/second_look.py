@@ -107,6 +107,13 @@ STRING_NARROWEST, STRING_SURE, STRING_ALONE = 0.45, 0.9, 0.99
 # unchecked (the pieces of overlapping digits carry bits of their
 # neighbours, which the recogniser misreads).
 STRING_WIDE, STRING_WIDE_SURE = 1.3, 0.5
+# Where the checker says a region is not one digit and the recogniser reads
+# it less than WHOLE_DOUBTED surely, the sequence reader's reading is taken
+# from DOUBTED_SURE (a 1 joined to a 5, read whole as a 6 at 0.5). Measured
+# against 0.9 throughout: development touching CER 0.032 -> 0.031, the
+# second draw of touching sheets (seed 11) +3, fresh sheets CER 0.033 ->
+# 0.031, no sheet worse anywhere (0.7: second draw +2; 0.9: as 0.8).
+WHOLE_DOUBTED, DOUBTED_SURE = 0.8, 0.5
 # Digits read less surely than this get a second opinion (where one ships),
 # which weighs SECOND_WEIGHT in the average. Measured on the development
 # sheets (10 tiers, 500 sheets, sheets read exactly): weight 0.5 gained 13
@@ -316,7 +323,8 @@ def split_by_strings(labels, read, digit_height, darkness, classify, read_string
     stroke of a looped 2 or an open 4. A region as wide as two digits
     (``STRING_WIDE``) that the checker says is not one digit is cut on a
     less sure reading (``STRING_WIDE_SURE``) and its pieces are not
-    checked: read whole, it would lose a digit for sure.
+    checked: read whole, it would lose a digit for sure. So is a region
+    the recogniser doubts too (``WHOLE_DOUBTED``, ``DOUBTED_SURE``).
 
     Parameters
     ----------
@@ -343,7 +351,9 @@ def split_by_strings(labels, read, digit_height, darkness, classify, read_string
     for i, (_, to_region), reading in zip(candidates, views, readings):
         box = read.regions[i].box
         wide = check is not None and box[2] >= STRING_WIDE * max(h, box[3])
-        if len(reading.text) >= 2 and reading.confidence >= (STRING_WIDE_SURE if wide else STRING_SURE):
+        doubted = check is not None and read.confidences[i] < WHOLE_DOUBTED
+        sure = STRING_WIDE_SURE if wide else (DOUBTED_SURE if doubted else STRING_SURE)
+        if len(reading.text) >= 2 and reading.confidence >= sure:
             pieces = _cut_between_frames(labels, read.regions[i], reading, to_region, max(h, box[3]))
             if pieces:
                 cuts.append((i, reading, pieces, wide))
