@@ -437,6 +437,24 @@ def test_a_second_opinion_relabels_unsure_whole_digits_only():
     assert read.names == ["3", "3", "3"]  # the first reading is left as it was
 
 
+@pytest.mark.parametrize("joined, expected", [(1, ["3"] * 20 + ["3"]), (2, ["8"] * 20 + ["3"])])
+def test_on_a_page_where_the_pen_skips_every_digit_gets_a_weightier_second_opinion(joined, expected):
+    # Twenty whole digits read 0.999 surely as 3s, and a piece of a split region. Where one in
+    # twenty was joined from pieces of ink, no digit is asked; from SKIPPING_SHARE (two in
+    # twenty) the pen skips on this page: every whole digit is asked, the second opinion
+    # weighing SKIPPING_WEIGHT, and its 8 wins. The piece keeps its label either way.
+    from utils.second_look import SKIPPING_SHARE, SKIPPING_WEIGHT, Read, pen_skips, second_opinion
+    from utils.segment import Region
+
+    assert 1 / 20 < SKIPPING_SHARE <= 2 / 20 and SKIPPING_WEIGHT > 0.5
+    regions = [Region((20 * k, 0, 10, 20), [k + 1, 100 + k] if k < joined else [k + 1]) for k in range(20)]
+    regions.append(Region((400, 0, 10, 20), [21, 121, 122], mask=np.ones((20, 10), bool)))
+    read = Read(regions, ["3"] * 21, np.full(21, 0.999), np.zeros((21, 28, 28), np.uint8))
+    assert pen_skips(regions) == (joined == 2)
+    again = second_opinion(None, read, H, None, leaning(3, 8, 0.4), leaning(8, 3, 0.6), [str(d) for d in range(10)])
+    assert again.names == expected
+
+
 def leaning(first, second, p):
     """A fake recogniser: ``first`` at ``p``, ``second`` at 0.3, the rest alike."""
     def predict(crops):
