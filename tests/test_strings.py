@@ -105,14 +105,14 @@ def test_shipped_reader_records_how_it_was_made():
     assert metrics["validation_string_accuracy"] > 0.96 and metrics["validation_sheet_view_accuracy"] > 0.97
     made = metrics["hyper_parameters"]
     assert made["split_seed"] == 1  # the recognisers' validation digits stay unseen
-    # README's fine-tuning command (from the reader its plain `python -m utils.strings` makes) makes it again
+    # README's last fine-tuning command (each from the reader the one before made) makes it again
     readme = (ROOT / "README.md").read_text()
-    command = re.search(r"python -m utils\.strings --init \S+ --sheet-views (\d+) --examples (\d+) --epochs (\d+) "
-                        r"--lr (\S+)", readme)
-    assert command, "README lists the command that fine-tuned the shipped sequence reader"
-    views, examples, epochs, lr = command.groups()
+    commands = re.findall(r"^python -m utils\.strings --init \S+ --sheet-views (\d+) --examples (\d+) --epochs (\d+) "
+                          r"--lr ([0-9.e-]+)(?: --seed (\d+))?", readme, re.MULTILINE)  # the training block's lines
+    assert commands, "README lists the commands that fine-tuned the shipped sequence reader"
+    views, examples, epochs, lr, seed = commands[-1]
     assert (made["sheet_views"], made["examples"], made["epochs"], made["lr"], made["seed"]) == (
-        int(views), int(examples), int(epochs), float(lr), 1)
+        int(views), int(examples), int(epochs), float(lr), int(seed or 1))
 
 
 def test_a_tiny_training_run_writes_a_bundle_the_reader_can_load(tiny_idx_dir, tmp_path):
