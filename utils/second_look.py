@@ -403,8 +403,8 @@ def split_by_strings(labels, read, digit_height, darkness, classify, read_string
 
 
 def _joined_share(regions, not_one, h):
-    """Share of ``regions`` wider than ``WIDE`` digit heights among those
-    the checker says are not one digit (indices ``not_one``)."""
+    """The share of all ``regions`` that are wider than ``WIDE`` digit
+    heights and that the checker says are not one digit (indices ``not_one``)."""
     wide = [i for i in not_one if regions[i].box[2] > WIDE * max(h, regions[i].box[3])]
     return len(wide) / max(1, len(regions))
 
