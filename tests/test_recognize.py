@@ -199,10 +199,15 @@ def test_help_has_an_example():
 def test_the_second_opinion_pairs_with_the_shipped_cnn_only():
     from utils.reader import SheetReader
 
-    assert SheetReader().second is not None
-    assert SheetReader(ROOT / "output" / "mnist_mlp.model").second is None  # the MLP reads on its own
+    assert SheetReader().second is not None and SheetReader().skipping is not None
+    mlp = SheetReader(ROOT / "output" / "mnist_mlp.model")
+    assert mlp.second is None and mlp.skipping is None  # the MLP reads on its own
+    assert SheetReader(second=None).skipping is None  # no second opinion, on no page
+    assert SheetReader(skipping=None).skipping is None and SheetReader(skipping=None).second is not None
     with pytest.raises(ModelError, match="labels"):
         SheetReader(second=ROOT / "output" / "digit_check.model")  # not a digit recogniser
+    with pytest.raises(ModelError, match="labels"):
+        SheetReader(skipping=ROOT / "output" / "digit_check.model")
 
 
 def test_a_seven_whose_bar_came_apart_is_read_whole_and_its_bar_not_rejected():

@@ -463,6 +463,10 @@ def test_on_a_page_where_the_pen_skips_every_digit_gets_a_weightier_second_opini
     assert pen_skips(regions) == (joined == 2)
     again = second_opinion(None, read, H, None, leaning(3, 8, 0.4), leaning(8, 3, 0.6), [str(d) for d in range(10)])
     assert again.names == expected
+    # Where a recogniser for such pages ships, it is the one asked there, and only there.
+    special = second_opinion(None, read, H, None, leaning(3, 8, 0.4), leaning(8, 3, 0.6), [str(d) for d in range(10)],
+                             skipping=leaning(9, 3, 0.6))
+    assert special.names == ([str(9)] * 20 + ["3"] if joined == 2 else expected)
 
 
 def leaning(first, second, p):

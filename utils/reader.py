@@ -38,6 +38,10 @@ DEFAULT_STRINGS = DEFAULT_MODEL.parent / "digit_strings.model"
 # A CNN fine-tuned on broken strokes, asked with the shipped CNN about its
 # unsure digits; optional, and paired with the shipped CNN only.
 DEFAULT_SECOND = DEFAULT_MODEL.parent / "mnist_cnn_broken.model"
+# One fine-tuned longer, on more broken strokes: the second opinion on every
+# digit of a page where the pen skips (second_look.pen_skips). It misreads
+# more whole strokes than the one above, so it is asked nowhere else.
+DEFAULT_SKIPPING = DEFAULT_MODEL.parent / "mnist_cnn_skipping.model"
 # Digits this tall (px) keep every detail the 20x20 MNIST box can use;
 # pages whose digits are much larger are worked on scaled down to it.
 WORK_DIGIT_HEIGHT = 40
@@ -119,10 +123,14 @@ class SheetReader:
         A recogniser bundle averaged with the model on its unsure digits
         (default: the shipped broken-stroke CNN, if present and the model is
         the shipped CNN; None: no second opinion).
+    skipping : str or Path or None
+        The second opinion on pages where the pen skips, if there is a
+        second opinion (default: the shipped one, under the same terms;
+        None: ``second`` there too).
     """
 
     def __init__(self, model_path=DEFAULT_MODEL, runtime="auto", max_side=MAX_SIDE, num_threads=None,
-                 checker=DEFAULT_CHECKER, strings=DEFAULT_STRINGS, second=DEFAULT_SECOND):
+                 checker=DEFAULT_CHECKER, strings=DEFAULT_STRINGS, second=DEFAULT_SECOND, skipping=DEFAULT_SKIPPING):
         self.model_path = str(model_path)
         self.recogniser = load_recogniser(model_path, runtime, num_threads)
         self.max_side = max_side
@@ -133,12 +141,19 @@ class SheetReader:
         self.read_strings = None
         if strings is not None and (strings != DEFAULT_STRINGS or Path(strings).exists()):
             self.read_strings = load_recogniser(strings, runtime, num_threads).predict
-        self.second = None
         shipped = Path(model_path).resolve() == DEFAULT_MODEL.resolve()
-        if second is not None and (second != DEFAULT_SECOND or (shipped and Path(second).exists())):
-            self.second = load_recogniser(second, runtime, num_threads)
-            if self.second.labels != self.recogniser.labels:
-                raise ModelError(f"{second}: its labels {self.second.labels} are not the model's {self.recogniser.labels}")
+
+        def paired(path, default):
+            """The recogniser at ``path`` if asked for (the default one: if shipped with the shipped CNN)."""
+            if path is None or (path == default and not (shipped and Path(path).exists())):
+                return None
+            other = load_recogniser(path, runtime, num_threads)
+            if other.labels != self.recogniser.labels:
+                raise ModelError(f"{path}: its labels {other.labels} are not the model's {self.recogniser.labels}")
+            return other
+
+        self.second = paired(second, DEFAULT_SECOND)
+        self.skipping = paired(skipping, DEFAULT_SKIPPING) if self.second is not None else None
 
     def read(self, source, name=None):
         """Read one image (a path or a BGR/grey array) and return a :class:`Page`."""
@@ -197,7 +212,8 @@ class SheetReader:
             read = look(seg.labels, read, seg.digit_height, reading.darkness, self.recogniser.classify)
         if self.second is not None:
             read = second_opinion(seg.labels, read, seg.digit_height, reading.darkness, self.recogniser.predict,
-                                  self.second.predict, self.recogniser.labels)
+                                  self.second.predict, self.recogniser.labels,
+                                  self.skipping.predict if self.skipping is not None else None)
         return read
 
     def _upright(self, reading, rough, clock):
