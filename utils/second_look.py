@@ -362,7 +362,7 @@ def split_by_strings(labels, read, digit_height, darkness, classify, read_string
     """
     h = float(digit_height)
     candidates = [i for i, r in enumerate(read.regions)
-                  if r.mask is None and r.box[2] > STRING_NARROWEST * max(h, r.box[3])]
+                  if not r.piece and r.box[2] > STRING_NARROWEST * max(h, r.box[3])]
     # The sequence reader now and then sees a stroke of one digit as a 1
     # of its own (a 4 read "41"); where the checker ships, it must agree
     # that the region is not one digit. It is asked first, being about 9
@@ -465,7 +465,7 @@ def join_broken(labels, read, digit_height, darkness, classify, check=None):
     order = sorted(range(len(regions)), key=lambda i: regions[i].box[0])
     # Digit-sized pieces are tried too where both read unsurely (a 4 written
     # in two strokes, each as tall as the digit); the checker must agree.
-    unsure = read.confidences < UNSURE_PIECES if check is not None else np.zeros(len(regions), bool)
+    unsure = (read.confidences < UNSURE_PIECES) & (check is not None)
     pairs = [(i, j) for k, i in enumerate(order) for j in order[k + 1:k + 4]
              if _joinable(regions[i], regions[j], h, wide, whole=unsure[i] and unsure[j])]
     if not pairs:
@@ -516,7 +516,7 @@ def join_fragments(labels, read, digit_height, darkness, classify, fragments=(),
     h = float(digit_height)
     wide = JOIN_WIDE if check is not None else 1.0
     pairs = [(i, f) for f in fragments if max(f.box[2:]) >= FRAGMENT_LENGTH * h
-             for i, r in enumerate(read.regions) if r.mask is None and _joinable(r, f, h, wide)]
+             for i, r in enumerate(read.regions) if not r.piece and _joinable(r, f, h, wide)]
     if not pairs:
         return read
     unions = read_regions(labels, [read.regions[i].merged(f) for i, f in pairs], darkness, classify)
@@ -541,9 +541,11 @@ def second_opinion(labels, read, digit_height, darkness, predict, other, classes
     labelled by two recognisers together, the second weighing
     ``SECOND_WEIGHT`` (``OVERRULE_WEIGHT`` where it is sure of another
     digit and closing the gaps in the strokes makes the recogniser itself
-    find that digit far likelier). The pieces of split regions keep their
-    labels: those of touching digits come from the sequence reader or were
-    validated as a split.
+    find that digit far likelier). On a page where the pen skips
+    (:func:`pen_skips`) every digit is asked, the second one (``skipping``
+    if given) weighing ``SKIPPING_WEIGHT``. The pieces of split regions keep
+    their labels: those of touching digits come from the sequence reader or
+    were validated as a split.
 
     Parameters
     ----------
@@ -557,7 +559,7 @@ def second_opinion(labels, read, digit_height, darkness, predict, other, classes
     if skips and skipping is not None:
         other = skipping
     asked = np.array([i for i, (r, c) in enumerate(zip(read.regions, read.confidences))
-                      if (skips or c < SECOND_UNSURE) and r.mask is None], int)
+                      if (skips or c < SECOND_UNSURE) and not r.piece], int)
     if not len(asked):
         return read
     mine, theirs = predict(read.crops[asked]), other(read.crops[asked])
@@ -580,7 +582,7 @@ def second_opinion(labels, read, digit_height, darkness, predict, other, classes
 def pen_skips(regions):
     """True where at least ``SKIPPING_SHARE`` of the whole (not split)
     regions were joined from several pieces of ink."""
-    whole = [r for r in regions if r.mask is None]
+    whole = [r for r in regions if not r.piece]
     return bool(whole) and float(np.mean([len(r.ids) > 1 for r in whole])) >= SKIPPING_SHARE
 
 
@@ -592,7 +594,7 @@ def reread_bridged(labels, read, digit_height, darkness, classify, unsure=0.9):
     into a loop (touching/0001's 0 read as a 3). All tiers: development
     sheets +1 -1, the second draw of touching and broken sheets (seed 11)
     +1, fresh sheets (seed 7) +1."""
-    doubtful = [i for i, (r, c) in enumerate(zip(read.regions, read.confidences)) if c < unsure and r.mask is None]
+    doubtful = [i for i, (r, c) in enumerate(zip(read.regions, read.confidences)) if c < unsure and not r.piece]
     if not doubtful:
         return read
     again = read_regions(labels, [read.regions[i] for i in doubtful], darkness, classify,

@@ -40,6 +40,12 @@ class Region:
     # (bool, box-sized); otherwise every pixel of its components is.
     mask: object = None
 
+    @property
+    def piece(self):
+        """True for a piece of a split region: its digit came from the
+        split (the sequence reader or a validated cut), not from reading it alone."""
+        return self.mask is not None
+
     def pixels(self, labels):
         """Bool array over the box: the region's own ink."""
         x, y, w, h = self.box
