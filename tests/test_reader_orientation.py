@@ -67,6 +67,19 @@ def _tilted_30(image):
     return cv2.warpAffine(image, matrix, size, borderValue=(245, 245, 248))
 
 
+def test_a_page_written_joined_is_judged_upright_by_the_sequence_reader(reader):
+    # The recogniser reads each joined group as one digit, unsurely whichever
+    # way up; the sequence reader is far surer of the upright view.
+    from utils.orient import turn
+    from utils.reader import TURN_MARGIN, _Clock, load_image, working_view
+
+    view, rough = working_view(load_image(ROOT / "tests" / "golden" / "touching_pairs.jpg").image)
+    upright = reader._find(view, rough, _Clock())
+    flipped = reader._find(turn(upright.view, 180), rough, _Clock())
+    assert upright.score > flipped.score + 5 * TURN_MARGIN
+    assert upright.score != pytest.approx(np.mean(upright.read.confidences))  # not the recogniser's
+
+
 def test_upright_clean_page_takes_no_second_look_at_orientation(reader, upright, monkeypatch):
     passes = []
     original = SheetReader._find

@@ -365,6 +365,27 @@ def test_a_sure_sequence_reading_is_taken_over_the_recogniser_but_a_disputed_one
     assert read.names == (list(text) if kept else first.names)
 
 
+def test_the_sequence_reader_says_how_surely_a_view_reads_where_there_is_one(classify):
+    # Which way up a page is, is judged by how surely its regions read. The
+    # recogniser reads a joined pair as one digit; the sequence reader reads
+    # it as it is, so where there is one, it judges, on the largest regions.
+    from utils import second_look
+
+    segmentation, darkness = page([glyph("3", 1), glyph("8", 1), glyph("7", 3)], overlap=0.1)
+    read = first_look(segmentation, darkness, classify)
+    assert second_look.view_confidence(segmentation.labels, read, darkness) == pytest.approx(np.mean(read.confidences))
+    batches, sure = [], fake_strings("38", [(6, 8), (12, 14)], confidence=0.97)
+    confidence = second_look.view_confidence(segmentation.labels, read, darkness,
+                                             lambda canvases: batches.append(len(canvases)) or sure(canvases))
+    assert batches == [len(read.regions)] and confidence == pytest.approx(0.97)
+    assert np.mean(read.confidences) != pytest.approx(0.97)
+    n = second_look.VIEW_SAMPLE + 4
+    many = Read(read.regions * n, read.names * n, np.tile(read.confidences, n), np.tile(read.crops, (n, 1, 1)))
+    batches.clear()
+    second_look.view_confidence(segmentation.labels, many, darkness, lambda c: batches.append(len(c)) or sure(c))
+    assert batches == [second_look.VIEW_SAMPLE]  # a sample, not every region
+
+
 def test_cuts_fall_between_the_frames_the_digits_were_seen_in(classify):
     segmentation, darkness = page([glyph("0", 1, width=H), glyph("0", 1, width=H)], overlap=0.15)
     first = first_look(segmentation, darkness, classify)

@@ -28,7 +28,7 @@ from utils.result import Digit, Line, Page, Rejected
 from utils.runtime import load_recogniser
 from utils.segment import find_regions
 from utils.second_look import (join_broken, join_fragments, read_regions, reread_bridged, second_opinion,
-                               split_by_strings, split_touching)
+                               split_by_strings, split_touching, view_confidence)
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "output" / "mnist_cnn.model"
 # The one-digit checker (utils/checker.py) that judges splits; optional.
@@ -66,15 +66,16 @@ class Reading:
     segmentation: object
     binary: object  # utils.preprocess.Binarised
     read: object  # utils.second_look.Read
+    read_strings: object = None  # the sequence reader's predict, if there is one
 
     @property
     def darkness(self):
         return self.binary.darkness
 
-    @property
+    @cached_property
     def score(self):
         """Mean confidence: how readable the view is, the way up it is turned."""
-        return float(np.mean(self.read.confidences)) if len(self.read.confidences) else 0.0
+        return view_confidence(self.segmentation.labels, self.read, self.darkness, self.read_strings)
 
     @cached_property
     def boxes(self):
@@ -195,7 +196,7 @@ class SheetReader:
         clock.lap("segment")
         read = read_regions(segmentation.labels, segmentation.regions, binary.darkness, self.recogniser.classify)
         clock.lap("recognise")
-        return Reading(view, segmentation, binary, read)
+        return Reading(view, segmentation, binary, read, self.read_strings)
 
     def _second_looks(self, reading):
         """Join broken digits, split touching ones, re-read unsure ones with

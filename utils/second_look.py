@@ -46,6 +46,8 @@ from utils.normalise import crop_to_ink, normalise_all, region_ink
 from utils.segment import Region
 from utils.strings import decode, string_style
 
+# Which way up a view is, is judged on at most this many of its regions.
+VIEW_SAMPLE = 16
 # Narrower than this (in digit heights) is never split.
 WIDE = 0.85
 # Each piece must be read at least this sure.
@@ -292,9 +294,7 @@ def split_touching(labels, read, digit_height, darkness, classify, check=None):
         digits is judged from its width alone.
     """
     h = float(digit_height)
-    # Only one connected component can be digits touching; regions that
-    # segmentation merged from fragments were merged on purpose.
-    wide = [i for i, r in enumerate(read.regions) if len(r.ids) == 1 and r.box[2] > WIDE * max(h, r.box[3])]
+    wide = _maybe_joined(read.regions, h)
     several = {i: _width_prior(read.regions[i].box, h) for i in wide}
     checked = dict(zip(wide, check(read.crops[wide]))) if check is not None and wide else {}
     if checked:  # the checker's view, tempered by the width's
@@ -403,6 +403,31 @@ def split_by_strings(labels, read, digit_height, darkness, classify, read_string
     for i, rows in sorted(kept, reverse=True):  # from the end, so earlier indices stay valid
         read = read.replace(i, tried, rows)
     return read
+
+
+def _maybe_joined(regions, h):
+    """Indices of the regions that may be digits touching: wider than
+    ``WIDE`` digit heights, and one connected component (regions that
+    segmentation merged from fragments were merged on purpose)."""
+    return [i for i, r in enumerate(regions) if len(r.ids) == 1 and r.box[2] > WIDE * max(h, r.box[3])]
+
+
+def view_confidence(labels, read, darkness, read_strings=None):
+    """How surely a view reads, the way up it is seen: the mean confidence
+    over its regions, the sequence reader's where there is one (on the
+    ``VIEW_SAMPLE`` largest regions: the same ink whichever way up), else
+    the recogniser's.
+
+    The sequence reader judges which way up better: the recogniser reads
+    digits written joined as one digit, unsurely whichever way up (a page
+    written joined can even look surer upside down), while the sequence
+    reader reads them, and single digits, as they are.
+    """
+    if read_strings is None or not read.regions:
+        return float(np.mean(read.confidences)) if len(read.confidences) else 0.0
+    largest = sorted(read.regions, key=lambda r: r.box[2] * r.box[3], reverse=True)[:VIEW_SAMPLE]
+    views = np.stack([string_view(labels, region, darkness)[0] for region in largest])
+    return float(np.mean([reading.confidence for reading in decode(read_strings(views))]))
 
 
 def _joined_share(regions, not_one, h):
