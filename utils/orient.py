@@ -14,7 +14,8 @@ turned view are still reported in the original photo's pixels.
   is cut off.
 
 Which way up a page is (0 or 180 deg; 90 or 270) is not geometry: the
-reader decides it by asking the recogniser (see :mod:`utils.reader`).
+reader decides it by asking the sequence reader (or the recogniser)
+how surely each way up reads (see :mod:`utils.reader`).
 """
 
 from dataclasses import dataclass

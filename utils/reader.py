@@ -226,11 +226,13 @@ class SheetReader:
         the recogniser was.
         Lines far from horizontal are read again from a view turned to
         level them; steeper than 45 deg they may run either way, so both
-        ways are read and the recogniser's confidence decides (and the
-        view as it was stays a candidate: a column of single digits also
-        lines up vertically). A page read unsurely, or whose digits hang
-        from a common top line, is also read upside down, and turned only
-        if that view is more confident and sits on a baseline.
+        ways are read and the view read more surely wins (and the view as
+        it was stays a candidate: a column of single digits also lines up
+        vertically). A page read unsurely, or whose digits hang from a
+        common top line, is also read upside down, and turned only if that
+        view reads more surely and sits on a baseline. How surely a view
+        reads is :attr:`Reading.score`: the sequence reader's judgement
+        where there is one (:func:`utils.second_look.view_confidence`).
         """
         angle = reading.binary.steep_rules  # their regions are line-long blobs: nothing to fit
         if not angle:
