@@ -51,8 +51,9 @@ from utils.segment import Region
 from utils.strings import decode, string_style
 
 # Which way up a view is, is judged on at most this many of its regions,
-# the largest (the same ink whichever way up). Every region, 32 or 16 gave
-# the same texts on the development, second-draw and fresh sheets.
+# the largest (the same ink whichever way up). 16 gave the same texts as
+# every region on the development, second-draw and fresh sheets (32 too,
+# on the development and fresh sheets).
 VIEW_SAMPLE = 16
 # Narrower than this (in digit heights) is never split.
 WIDE = 0.85
@@ -308,7 +309,7 @@ def split_touching(labels, read, digit_height, darkness, classify, check=None):
     h = float(digit_height)
     # Only one connected component can be digits touching; regions that
     # segmentation merged from fragments were merged on purpose.
-    wide = [i for i, r in enumerate(read.regions) if len(r.ids) == 1 and r.box[2] > WIDE * max(h, r.box[3])]
+    wide = [i for i, r in enumerate(read.regions) if len(r.ids) == 1 and _width(r.box, h) > WIDE]
     several = {i: _width_prior(read.regions[i].box, h) for i in wide}
     checked = dict(zip(wide, check(read.crops[wide]))) if check is not None and wide else {}
     if checked:  # the checker's view, tempered by the width's
@@ -316,7 +317,7 @@ def split_touching(labels, read, digit_height, darkness, classify, check=None):
     # A region read surely as one digit, of a plausible width, stays whole
     # unless the checker is just as sure it is not one.
     wide = [i for i in wide if not (read.confidences[i] >= SURE_WHOLE and checked.get(i, 0.0) < SURE_WHOLE
-                                    and read.regions[i].box[2] <= PLAUSIBLE_WIDTH * max(h, read.regions[i].box[3]))]
+                                    and _width(read.regions[i].box, h) <= PLAUSIBLE_WIDTH)]
     # A split wins only if score * p > whole * (1 - p) with score <= 1: no
     # need to cut regions where even perfect pieces could not win.
     whole = read.confidences
@@ -376,7 +377,7 @@ def split_by_strings(labels, read, digit_height, darkness, classify, read_string
     """
     h = float(digit_height)
     candidates = [i for i, r in enumerate(read.regions)
-                  if not r.piece and r.box[2] > STRING_NARROWEST * max(h, r.box[3])]
+                  if not r.piece and _width(r.box, h) > STRING_NARROWEST]
     # The sequence reader now and then sees a stroke of one digit as a 1
     # of its own (a 4 read "41"); where the checker ships, it must agree
     # that the region is not one digit. It is asked first, being about 9
@@ -398,7 +399,7 @@ def split_by_strings(labels, read, digit_height, darkness, classify, read_string
     cuts = []  # (region index, reading, pieces, wide)
     for i, (_, to_region), reading in zip(candidates, views, readings):
         box = read.regions[i].box
-        wide = check is not None and box[2] >= STRING_WIDE * max(h, box[3])
+        wide = check is not None and _width(box, h) >= STRING_WIDE
         doubted = check is not None and read.confidences[i] < WHOLE_DOUBTED
         sure = STRING_WIDE_SURE if wide else (DOUBTED_SURE if doubted else string_sure)
         if len(reading.text) >= 2 and reading.confidence >= sure:
@@ -445,7 +446,7 @@ def view_confidence(labels, read, darkness, read_strings=None):
 def _joined_share(regions, not_one, h):
     """The share of all ``regions`` that are wider than ``WIDE`` digit
     heights and that the checker says are not one digit (indices ``not_one``)."""
-    wide = [i for i in not_one if regions[i].box[2] > WIDE * max(h, regions[i].box[3])]
+    wide = [i for i in not_one if _width(regions[i].box, h) > WIDE]
     return len(wide) / max(1, len(regions))
 
 
@@ -468,9 +469,15 @@ def string_view(labels, region, darkness):
     return canvas, lambda c: left + (c - x0) / factor
 
 
+def _width(box, h):
+    """A box's width in digit heights: its own height or the page's
+    digit height ``h``, whichever is larger."""
+    return box[2] / max(h, box[3])
+
+
 def _width_prior(box, h):
     """How likely a region this wide holds several digits (without a checker)."""
-    return 1.0 / (1.0 + np.exp(-(box[2] / max(h, box[3]) - TWO_WIDTH) / TWO_SPREAD))
+    return 1.0 / (1.0 + np.exp(-(_width(box, h) - TWO_WIDTH) / TWO_SPREAD))
 
 
 def _joinable(a, b, h, wide=1.0, whole=False):
@@ -532,7 +539,7 @@ def _wide_and_doubted(unions, one, h):
     checker) and not taken for one digit by the checker. Narrower ones are
     not doubted: the checker takes many a broken digit for pieces (a 7
     whose bar came apart: 0.83 "not one")."""
-    return [r.box[2] > max(h, r.box[3]) and o < 0.5 * c for r, o, c in zip(unions.regions, one, unions.confidences)]
+    return [_width(r.box, h) > 1.0 and o < 0.5 * c for r, o, c in zip(unions.regions, one, unions.confidences)]
 
 
 def _one_digit_evidence(unions, read, pieces, check):
