@@ -487,6 +487,43 @@ def test_a_second_opinion_relabels_unsure_whole_digits_only():
     assert read.names == ["3", "3", "3"]  # the first reading is left as it was
 
 
+def test_the_sequence_reader_has_a_say_on_unsure_digits_of_one_piece_of_ink():
+    # Both recognisers lean to a 3 (0.5 against 0.3 for an 8); the sequence reader sees one 8.
+    # The product of the experts reads the unsure digit of one piece of ink as an 8. A region
+    # joined from two pieces of ink (a broken stroke), a sure digit (asked here all the same:
+    # with one region in three joined, the pen skips), and recognisers whose classes are not
+    # the ten digits are left to the recognisers.
+    from utils.second_look import SECOND_UNSURE, second_opinion
+
+    gap = np.zeros((H, H // 2), np.uint8)
+    segmentation, darkness = page([glyph("3", 0), gap, glyph("3", 1), gap, glyph("3", 2)], overlap=0)
+    assert len(segmentation.regions) == 3
+    first, joined, sure = segmentation.regions
+    joined = Region(joined.box, joined.ids + [99])  # as join_broken makes them
+    read = Read([first, joined, sure], ["3"] * 3, np.array([0.5, 0.5, 0.999]), np.zeros((3, 28, 28), np.uint8))
+    assert 0.5 < SECOND_UNSURE < 0.999
+    seen = []
+
+    def read_strings(canvases):
+        seen.append(len(canvases))
+        probs = np.full((len(canvases), 24, 11), 0.001)
+        probs[:, :, 0] = 0.99
+        probs[:, 10:13, 9], probs[:, 10:13, 0] = 0.98, 0.011  # an 8 in three frames
+        return probs
+
+    digits = [str(d) for d in range(10)]
+    again = second_opinion(segmentation.labels, read, H, darkness, leaning(3, 8, 0.5), leaning(3, 8, 0.5), digits,
+                           read_strings=read_strings)
+    assert again.names == ["8", "3", "3"] and again.confidences[0] > 0.9
+    assert seen == [1]  # one batch, of the one region it may judge
+    without = second_opinion(segmentation.labels, read, H, darkness, leaning(3, 8, 0.5), leaning(3, 8, 0.5), digits)
+    assert without.names == ["3", "3", "3"]
+    letters = list("abcdefghij")
+    other = second_opinion(segmentation.labels, read, H, darkness, leaning(3, 8, 0.5), leaning(3, 8, 0.5), letters,
+                           read_strings=read_strings)
+    assert other.names == ["d"] * 3 and seen == [1]  # one region in three joined: the pen skips, all are asked
+
+
 @pytest.mark.parametrize("joined, expected", [(1, ["3"] * 20 + ["3"]), (2, ["8"] * 20 + ["3"])])
 def test_on_a_page_where_the_pen_skips_every_digit_gets_a_weightier_second_opinion(joined, expected):
     # Twenty whole digits read 0.999 surely as 3s, and a piece of a split region. Where one in

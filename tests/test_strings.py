@@ -66,6 +66,32 @@ def test_greedy_decoding_merges_repeats_but_not_across_a_blank():
     assert reading.confidence == pytest.approx(0.6)
 
 
+def test_one_digit_odds_sum_every_path_that_reads_as_that_digit():
+    # Every frame labelling of 5 frames over blank, 3 and 7, collapsed as CTC does (repeats
+    # merged, blanks dropped): the paths that read "3" must add up to the odds given for 3.
+    from itertools import product
+
+    rng = np.random.default_rng(0)
+    probs = np.zeros((1, 5, 11))
+    probs[0][:, [0, 4, 8]] = rng.dirichlet(np.ones(3), size=5)
+    expected = np.zeros(10)
+    for path in product([0, 4, 8], repeat=5):
+        merged = [c for t, c in enumerate(path) if c and (t == 0 or path[t - 1] != c)]
+        if len(merged) == 1:
+            expected[merged[0] - 1] += np.prod([probs[0, t, c] for t, c in enumerate(path)])
+    odds = strings.one_digit_odds(probs)[0]
+    np.testing.assert_allclose(odds, expected, atol=1e-12)
+    assert expected[3] > 0 and expected[7] > 0 and odds.sum() < 1  # the rest: no digit, or two
+
+
+def test_one_digit_odds_of_the_shipped_reader_name_the_digit_of_a_lone_digit(read_strings, mnist_val):
+    images, labels = mnist_val
+    canvases = np.stack([strings.string_style(crop_to_ink(img))[0] for img in images[:200]])
+    odds = strings.one_digit_odds(read_strings(canvases))
+    assert np.mean(odds.argmax(axis=1) == labels[:200]) >= 0.97
+    assert np.median(odds.max(axis=1)) > 0.9
+
+
 @pytest.mark.parametrize("frames", [24, 48])
 def test_gaps_between_digits_are_canvas_columns_whatever_the_frame_count(frames):
     per = frames // 24  # frames per 4 canvas columns

@@ -214,7 +214,7 @@ class SheetReader:
         if self.second is not None:
             read = second_opinion(seg.labels, read, seg.digit_height, reading.darkness, self.recogniser.predict,
                                   self.second.predict, self.recogniser.labels,
-                                  self.skipping.predict if self.skipping is not None else None)
+                                  self.skipping.predict if self.skipping is not None else None, self.read_strings)
         return read
 
     def _upright(self, reading, rough, clock):

@@ -48,7 +48,7 @@ import numpy as np
 
 from utils.normalise import crop_to_ink, normalise_all, region_ink
 from utils.segment import Region
-from utils.strings import decode, string_style
+from utils.strings import LABELS, decode, one_digit_odds, string_style
 
 # Which way up a view is, is judged on at most this many of its regions,
 # the largest (the same ink whichever way up). 16 gave the same texts as
@@ -580,7 +580,7 @@ def join_fragments(labels, read, digit_height, darkness, classify, fragments=(),
     return read
 
 
-def second_opinion(labels, read, digit_height, darkness, predict, other, classes, skipping=None):
+def second_opinion(labels, read, digit_height, darkness, predict, other, classes, skipping=None, read_strings=None):
     """``read`` with its digits read less than ``SECOND_UNSURE`` surely
     labelled by two recognisers together, the second weighing
     ``SECOND_WEIGHT`` (``OVERRULE_WEIGHT`` where it is sure of another
@@ -617,10 +617,34 @@ def second_opinion(labels, read, digit_height, darkness, predict, other, classes
         overruled = doubted[likelier >= OVERRULE_GAIN]
         weights[overruled] = np.maximum(weights[overruled], OVERRULE_WEIGHT)
     probs = (1 - weights[:, None]) * mine + weights[:, None] * theirs
+    if read_strings is not None and list(classes) == list(LABELS[1:]):  # its classes are the digits
+        probs = _with_string_odds(labels, read, darkness, asked, probs, read_strings)
     names, confidences = list(read.names), read.confidences.copy()
     for i, p in zip(asked, probs):
         names[i], confidences[i] = classes[int(p.argmax())], float(p.max())
     return Read(read.regions, names, confidences, read.crops)
+
+
+def _with_string_odds(labels, read, darkness, asked, probs, read_strings):
+    """``probs`` (of regions ``asked``) times the sequence reader's odds
+    that each holds that one digit, renormalised, for the unsure regions
+    of one piece of ink; the others' as they were.
+
+    The sequence reader learnt from regions found on sheets, not from
+    MNIST's centred digits alone, and errs differently from the
+    recognisers: a product of the experts. Regions joined from several
+    pieces of ink are left to the recognisers: the sequence reader never
+    saw them (:func:`utils.sheet_crops.harvest_strings`), and on the broken
+    tier it read their pieces as separate digits.
+    """
+    own = [k for k, i in enumerate(asked) if len(read.regions[i].ids) == 1 and read.confidences[i] < SECOND_UNSURE]
+    if not own:
+        return probs
+    views = np.stack([string_view(labels, read.regions[asked[k]], darkness)[0] for k in own])
+    probs = probs.copy()
+    probs[own] *= one_digit_odds(read_strings(views))
+    probs[own] /= np.maximum(probs[own].sum(axis=1, keepdims=True), 1e-12)
+    return probs
 
 
 def pen_skips(regions):

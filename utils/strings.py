@@ -137,6 +137,32 @@ def decode(probs):
     return readings
 
 
+def one_digit_odds(probs):
+    """(N, frames, 11) probabilities -> (N, 10): how likely the sequence
+    reader finds each region to hold exactly one digit, digit by digit.
+
+    CTC's own probability of the one-digit string, summed over every way
+    of placing it (blanks, then the digit over one or more frames, then
+    blanks): the forward recursion with three states. A region read as
+    ``"7"`` at 0.6 and ``"17"`` at 0.4 gives 7 less than 0.6, not 1.0 as
+    the frames' best class alone would.
+
+    >>> probs = np.full((1, 3, 11), 0.0); probs[0, :, 0] = 0.5
+    >>> probs[0, :, 8] = 0.5                       # blank or 7, frame by frame
+    >>> round(float(one_digit_odds(probs)[0, 7]), 3)  # 6 of 8 paths: not all blank, not 7-blank-7
+    0.75
+    """
+    probs = np.asarray(probs, np.float64)
+    blank, digits = probs[:, :, :1], probs[:, :, 1:]
+    before = blank[:, 0]  # only blanks so far
+    inside = digits[:, 0]  # the digit seen in the latest frame
+    after = np.zeros_like(inside)  # the digit seen, blanks since
+    for t in range(1, probs.shape[1]):
+        before, inside, after = (before * blank[:, t], (before + inside) * digits[:, t],
+                                 (inside + after) * blank[:, t])
+    return inside + after
+
+
 def build_string_reader():
     """A small fully convolutional sequence model: (28, 96, 1) -> 24 frames
     of 11 logits. No recurrent layer, so it exports to LiteRT as it is."""
