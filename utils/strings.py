@@ -143,9 +143,10 @@ def one_digit_odds(probs):
 
     CTC's own probability of the one-digit string, summed over every way
     of placing it (blanks, then the digit over one or more frames, then
-    blanks): the forward recursion with three states. A region read as
-    ``"7"`` at 0.6 and ``"17"`` at 0.4 gives 7 less than 0.6, not 1.0 as
-    the frames' best class alone would.
+    blanks): the forward recursion with three states. Unlike greedy
+    decoding's confidence (the digit's best frame), it counts the paths
+    that read something else: a region whose frames might read ``"7"`` or
+    ``"17"`` gives 7 only the share of the paths that read ``"7"``.
 
     >>> probs = np.full((1, 3, 11), 0.0); probs[0, :, 0] = 0.5
     >>> probs[0, :, 8] = 0.5                       # blank or 7, frame by frame
