@@ -103,6 +103,7 @@ class StringReading:
     confidences: list
     spans: list
     frame: float = FRAME
+    shift: int = 0  # the canvas was read moved this many columns right
 
     @property
     def confidence(self):
@@ -110,7 +111,7 @@ class StringReading:
 
     def gaps(self):
         """Canvas columns midway between one digit's last frame and the next one's first."""
-        return [(end + 1 + start) * self.frame / 2.0 for (_, end), (start, _) in zip(self.spans, self.spans[1:])]
+        return [(end + 1 + start) * self.frame / 2.0 - self.shift for (_, end), (start, _) in zip(self.spans, self.spans[1:])]
 
 
 def decode(probs):
@@ -135,6 +136,102 @@ def decode(probs):
             spans.append((t, t))
         readings.append(StringReading(text, confidences, spans, frame))
     return readings
+
+
+def string_log_odds(frames, text):
+    """log P(``text`` | ``frames``): CTC's probability of a digit string,
+    summed over every way of placing it (the forward recursion over the
+    string with a blank before, between and after its digits); frames is
+    one region's (frames, 11) probabilities."""
+    labels = np.zeros(2 * len(text) + 1, int)
+    labels[1::2] = [int(c) + 1 for c in text]
+    # A path may skip the blank between two different digits, not between equal ones.
+    skip = np.zeros(len(labels), bool)
+    skip[3::2] = labels[3::2] != labels[1:-2:2]
+    frames = np.asarray(frames, np.float64)
+    alpha = np.zeros(len(labels))
+    alpha[:2] = frames[0, labels[:2]]
+    for t in range(1, len(frames)):
+        came = alpha.copy()
+        came[1:] += alpha[:-1]
+        came[2:] += np.where(skip[2:], alpha[:-2], 0.0)
+        alpha = came * frames[t, labels]
+    return float(np.log(max(alpha[-1] + (alpha[-2] if text else 0.0), 1e-300)))
+
+
+def _moved(canvases, shift):
+    """(N, 28, 96) canvases moved ``shift`` columns right (left if negative)."""
+    moved = np.zeros_like(canvases)
+    if shift >= 0:
+        moved[:, :, shift:] = canvases[:, :, :canvases.shape[2] - shift]
+    else:
+        moved[:, :, :shift] = canvases[:, :, -shift:]
+    return moved
+
+
+def read_moved(read_strings, canvases, shifts=(0,)):
+    """Read each canvas as it is and moved a few columns sideways, and keep
+    the string that all the readings together find likeliest.
+
+    A frame is 4 columns wide, so a canvas moved 1-3 columns shows the
+    reader its ink at another phase, and max-pooling nets do not read
+    every phase alike: two equal digits that overlap may leave room for
+    the blank CTC needs between them at one phase and not at another.
+    Each phase's greedy string is a candidate, scored by its summed log
+    :func:`string_log_odds` over the phases (test-time augmentation).
+
+    Parameters
+    ----------
+    read_strings : callable
+        ``read_strings(canvases) -> (N, frames, 11)`` probabilities.
+    canvases : ndarray
+        (N, 28, 96) views as :func:`string_style` makes them.
+    shifts : sequence of int
+        Columns to move the canvases by; the first phase that found the
+        chosen string gives its spans (:meth:`StringReading.gaps` maps
+        them back) and confidences; where it overrules the first phase,
+        none above the string's share of the candidates' odds.
+
+    Returns
+    -------
+    list of StringReading
+
+    Examples
+    --------
+    >>> def bars(canvases):  # a stand-in reader: a 1 wherever a frame has ink
+    ...     inked = canvases.reshape(len(canvases), 28, 24, 4).max(axis=(1, 3)) > 0
+    ...     return np.where(inked[..., None], np.eye(11)[2], np.eye(11)[0])
+    >>> canvas = np.zeros((1, 28, 96), np.uint8); canvas[0, 4:24, [30, 40]] = 255
+    >>> [(r.text, r.gaps()) for r in read_moved(bars, canvas, (0, 2))]
+    [('11', [36.0])]
+    """
+    count = len(canvases)
+    probs = np.asarray(read_strings(np.concatenate([_moved(canvases, s) for s in shifts])))
+    probs = probs.reshape(len(shifts), count, *probs.shape[1:])  # one batch: phase, canvas
+    phases = [decode(p) for p in probs]
+    for shift, readings in zip(shifts, phases):
+        for reading in readings:
+            reading.shift = int(shift)
+    chosen = []
+    for i in range(count):
+        found = {readings[i].text: readings[i] for readings in reversed(phases)}  # the first phase's, per string
+        found = [found.pop(phases[0][i].text)] + list(found.values())
+        # Most regions read alike at every phase.
+        chosen.append(_likeliest(found, probs[:, i]) if len(found) > 1 else found[0])
+    return chosen
+
+
+def _likeliest(readings, frames):
+    """The reading whose string the frames of every phase together find
+    likeliest. One that overrules the first phase's reading (``readings[0]``)
+    is no surer of any digit than of its string against the others."""
+    log_odds = np.array([sum(string_log_odds(f, r.text) for f in frames) for r in readings])
+    best = int(np.argmax(log_odds))
+    reading = readings[best]
+    if best > 0:
+        share = np.exp(log_odds - log_odds.max())
+        reading.confidences = [min(c, float(share[best] / share.sum())) for c in reading.confidences]
+    return reading
 
 
 def one_digit_odds(probs):
