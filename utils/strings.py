@@ -141,22 +141,24 @@ def decode(probs):
 def string_log_odds(frames, text):
     """log P(``text`` | ``frames``): CTC's probability of a digit string,
     summed over every way of placing it (the forward recursion over the
-    string with a blank before, between and after its digits); frames is
-    one region's (frames, 11) probabilities."""
+    string with a blank before, between and after its digits). ``frames``
+    is one region's (frames, 11) probabilities, or a stack of them
+    (..., frames, 11), which gives one log probability each."""
     labels = np.zeros(2 * len(text) + 1, int)
     labels[1::2] = [int(c) + 1 for c in text]
     # A path may skip the blank between two different digits, not between equal ones.
     skip = np.zeros(len(labels), bool)
     skip[3::2] = labels[3::2] != labels[1:-2:2]
-    frames = np.asarray(frames, np.float64)
-    alpha = np.zeros(len(labels))
-    alpha[:2] = frames[0, labels[:2]]
-    for t in range(1, len(frames)):
+    frames = np.asarray(frames, np.float64)[..., labels]  # (..., frames, states)
+    alpha = np.zeros(frames.shape[:-2] + (len(labels),))
+    alpha[..., :2] = frames[..., 0, :2]
+    for t in range(1, frames.shape[-2]):
         came = alpha.copy()
-        came[1:] += alpha[:-1]
-        came[2:] += np.where(skip[2:], alpha[:-2], 0.0)
-        alpha = came * frames[t, labels]
-    return float(np.log(max(alpha[-1] + (alpha[-2] if text else 0.0), 1e-300)))
+        came[..., 1:] += alpha[..., :-1]
+        came[..., 2:] += np.where(skip[2:], alpha[..., :-2], 0.0)
+        alpha = came * frames[..., t, :]
+    odds = alpha[..., -1] + (alpha[..., -2] if text else 0.0)
+    return np.log(np.maximum(odds, 1e-300))
 
 
 def _moved(canvases, shift):
@@ -225,7 +227,7 @@ def _likeliest(readings, frames):
     """The reading whose string the frames of every phase together find
     likeliest. One that overrules the first phase's reading (``readings[0]``)
     is no surer of any digit than of its string against the others."""
-    log_odds = np.array([sum(string_log_odds(f, r.text) for f in frames) for r in readings])
+    log_odds = np.array([string_log_odds(frames, r.text).sum() for r in readings])
     best = int(np.argmax(log_odds))
     reading = readings[best]
     if best > 0:
