@@ -124,6 +124,24 @@ def test_a_canvas_read_moved_gives_its_gaps_in_the_canvas_as_it_was(shift):
     assert (as_is.text, as_is.spans) == ("33", strings.decode(bar_reader(canvas))[0].spans)
 
 
+def shading_reader(canvases):
+    """A stand-in sequence reader: a 3 as likely as the share of a frame's columns with ink."""
+    share = (canvases.reshape(len(canvases), 28, 24, 4).max(axis=1) > 0).mean(axis=2)
+    probs = np.full((len(canvases), 24, 11), 0.001)
+    probs[:, :, 4] = 0.1 + 0.85 * share
+    probs[:, :, 0] = 0.99 - probs[:, :, 4]
+    return probs
+
+
+def test_a_string_every_phase_reads_is_as_sure_as_the_surest_phase():
+    canvas = np.zeros((1, 28, 96), np.uint8)
+    canvas[0, 4:24, 22:26] = 255  # a bar straddling frames 5 and 6: half of each
+    [as_is] = strings.read_moved(shading_reader, canvas)
+    assert as_is.text == "3" and as_is.confidence == pytest.approx(0.525)
+    [agreed] = strings.read_moved(shading_reader, canvas, (0, -2, 2, -1, 1))
+    assert agreed.text == "3" and agreed.confidence == pytest.approx(0.95)  # moved 2 columns, it fills one frame
+
+
 def test_the_likeliest_string_of_several_phases_overrules_the_first_no_surer_than_its_share():
     # Two phases read a 3 over frames 5-7 and disagree about frame 6: a 3 (one long 3)
     # or a blank (two 3s).

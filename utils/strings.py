@@ -191,8 +191,9 @@ def read_moved(read_strings, canvases, shifts=(0,)):
     shifts : sequence of int
         Columns to move the canvases by; the first phase that found the
         chosen string gives its spans (:meth:`StringReading.gaps` maps
-        them back) and confidences; where it overrules the first phase,
-        none above the string's share of the candidates' odds.
+        them back) and confidences: where every phase read it, each digit's
+        from the surest phase; where it overrules the first phase, none
+        above the string's share of the candidates' odds.
 
     Returns
     -------
@@ -218,9 +219,17 @@ def read_moved(read_strings, canvases, shifts=(0,)):
     for i in range(count):
         found = {readings[i].text: readings[i] for readings in reversed(phases)}  # the first phase's, per string
         found = [found.pop(phases[0][i].text)] + list(found.values())
-        # Most regions read alike at every phase.
-        chosen.append(_likeliest(found, probs[:, i]) if len(found) > 1 else found[0])
+        chosen.append(_likeliest(found, probs[:, i]) if len(found) > 1 else _agreed([r[i] for r in phases]))
     return chosen
+
+
+def _agreed(readings):
+    """The first of readings of the same string at every phase (most regions
+    read alike), each digit as sure as the surest phase saw it: where a
+    digit straddles two frames at one phase, it fills one at another."""
+    reading = readings[0]
+    reading.confidences = [float(c) for c in np.max([r.confidences for r in readings], axis=0)]
+    return reading
 
 
 def _likeliest(readings, frames):
