@@ -133,7 +133,7 @@ def shading_reader(canvases):
     return probs
 
 
-def test_a_string_every_phase_reads_is_as_sure_as_the_surest_phase():
+def test_a_string_is_as_sure_as_the_surest_phase_that_read_it():
     canvas = np.zeros((1, 28, 96), np.uint8)
     canvas[0, 4:24, 22:26] = 255  # a bar straddling frames 5 and 6: half of each
     [as_is] = strings.read_moved(shading_reader, canvas)
@@ -155,10 +155,10 @@ def test_the_likeliest_string_of_several_phases_overrules_the_first_no_surer_tha
     overruled = strings._likeliest([threes, three], [two, one])  # the first phase read "33"
     share = 0.6 * 0.44 / (0.6 * 0.44 + 0.39 * 0.55)  # frame 6 decides (less sure paths count a little)
     assert overruled.text == "3"
-    assert overruled.confidence == pytest.approx(share, rel=0.03)  # not 0.99
-    three.confidences = [0.99]
+    assert strings._agreed(overruled, [overruled]).confidence == pytest.approx(share, rel=0.03)  # not 0.99
+    three.ceiling, three.confidences = None, [0.99]
     upheld = strings._likeliest([three, threes], [one, two])  # the first phase read "3": as it was
-    assert (upheld.text, upheld.confidence) == ("3", 0.99)
+    assert (upheld.text, strings._agreed(upheld, [upheld]).confidence) == ("3", 0.99)
 
 
 def test_one_digit_odds_of_the_shipped_reader_name_the_digit_of_a_lone_digit(read_strings, mnist_val):

@@ -104,6 +104,7 @@ class StringReading:
     spans: list
     frame: float = FRAME
     shift: int = 0  # the canvas was read moved this many columns right
+    ceiling: float = None  # no digit surer than this (a string chosen over the unmoved reading's)
 
     @property
     def confidence(self):
@@ -191,9 +192,9 @@ def read_moved(read_strings, canvases, shifts=(0,)):
     shifts : sequence of int
         Columns to move the canvases by; the first phase that found the
         chosen string gives its spans (:meth:`StringReading.gaps` maps
-        them back) and confidences: where every phase read it, each digit's
-        from the surest phase; where it overrules the first phase, none
-        above the string's share of the candidates' odds.
+        them back); each digit is as sure as the surest phase that read
+        the string saw it, and where the string overrules the first
+        phase's, no surer than its share of the candidates' odds.
 
     Returns
     -------
@@ -219,29 +220,31 @@ def read_moved(read_strings, canvases, shifts=(0,)):
     for i in range(count):
         found = {readings[i].text: readings[i] for readings in reversed(phases)}  # the first phase's, per string
         found = [found.pop(phases[0][i].text)] + list(found.values())
-        chosen.append(_likeliest(found, probs[:, i]) if len(found) > 1 else _agreed([r[i] for r in phases]))
+        best = _likeliest(found, probs[:, i]) if len(found) > 1 else found[0]
+        chosen.append(_agreed(best, [r[i] for r in phases if r[i].text == best.text]))
     return chosen
 
 
-def _agreed(readings):
-    """The first of readings of the same string at every phase (most regions
-    read alike), each digit as sure as the surest phase saw it: where a
-    digit straddles two frames at one phase, it fills one at another."""
-    reading = readings[0]
-    reading.confidences = [float(c) for c in np.max([r.confidences for r in readings], axis=0)]
-    return reading
+def _agreed(best, readings):
+    """``best`` with each digit as sure as the surest of the ``readings`` of
+    its string (every phase that read it) saw it, but no surer than ``best``
+    was allowed to be: a digit straddling two frames at one phase fills one
+    at another."""
+    ceiling = best.ceiling if best.ceiling is not None else 1.0
+    best.confidences = [min(ceiling, float(c)) for c in np.max([r.confidences for r in readings], axis=0)]
+    return best
 
 
 def _likeliest(readings, frames):
     """The reading whose string the frames of every phase together find
     likeliest. One that overrules the first phase's reading (``readings[0]``)
-    is no surer of any digit than of its string against the others."""
+    gets a ceiling: no digit surer than its string's share of the odds."""
     log_odds = np.array([string_log_odds(frames, r.text).sum() for r in readings])
     best = int(np.argmax(log_odds))
     reading = readings[best]
     if best > 0:
         share = np.exp(log_odds - log_odds.max())
-        reading.confidences = [min(c, float(share[best] / share.sum())) for c in reading.confidences]
+        reading.ceiling = float(share[best] / share.sum())
     return reading
 
 
