@@ -146,7 +146,8 @@ JOINED_CHECK = 0.2
 # -1 and 1 columns; utils.strings.read_moved): held-out sheet regions read
 # exactly 96.6 -> 97.0 %. Touching sheets: development 0.58 -> 0.64, second
 # draw 0.65 -> 0.72, fresh 0.54 -> 0.56; all tiers +3 -1, +8 -1, +5 -3 sheets
-# (0, -2, 2: +1 -2, +7 -1, +5 -3; seven phases: +3 -1, +9 -2, +5 -3).
+# (0, -2, 2: +1 -2, +7 -1, +5 -3; seven phases: +3 -1, +9 -2, +5 -3). With each
+# digit as sure as the surest phase that read its string: 0.66, 0.75, 0.62.
 STRING_SHIFTS = (0, -2, 2, -1, 1)
 # Digits read less surely than this get a second opinion (where one ships),
 # which weighs SECOND_WEIGHT in the average. Measured on the development
