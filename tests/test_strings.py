@@ -152,13 +152,12 @@ def test_the_likeliest_string_of_several_phases_overrules_the_first_no_surer_tha
     two[6, [0, 4]] = 0.55, 0.44
     three, threes = (strings.decode(frames[None])[0] for frames in (one, two))
     assert [(r.text, r.confidence) for r in (three, threes)] == [("3", 0.99), ("33", 0.99)]
-    overruled = strings._likeliest([threes, three], [two, one])  # the first phase read "33"
+    overruled, ceiling = strings._likeliest([threes, three], [two, one])  # the first phase read "33"
     share = 0.6 * 0.44 / (0.6 * 0.44 + 0.39 * 0.55)  # frame 6 decides (less sure paths count a little)
-    assert overruled.text == "3"
-    assert strings._agreed(overruled, [overruled]).confidence == pytest.approx(share, rel=0.03)  # not 0.99
-    three.ceiling, three.confidences = None, [0.99]
-    upheld = strings._likeliest([three, threes], [one, two])  # the first phase read "3": as it was
-    assert (upheld.text, strings._agreed(upheld, [upheld]).confidence) == ("3", 0.99)
+    assert overruled.text == "3" and ceiling == pytest.approx(share, rel=0.03)
+    assert strings._agreed(overruled, [overruled], ceiling).confidence == pytest.approx(ceiling)  # not 0.99
+    upheld, ceiling = strings._likeliest([three, threes], [one, two])  # the first phase read "3": as it was
+    assert (upheld.text, ceiling) == ("3", 1.0)
 
 
 def test_one_digit_odds_of_the_shipped_reader_name_the_digit_of_a_lone_digit(read_strings, mnist_val):

@@ -104,7 +104,6 @@ class StringReading:
     spans: list
     frame: float = FRAME
     shift: int = 0  # the canvas was read moved this many columns right
-    ceiling: float = None  # no digit surer than this (a string chosen over the unmoved reading's)
 
     @property
     def confidence(self):
@@ -220,32 +219,29 @@ def read_moved(read_strings, canvases, shifts=(0,)):
     for i in range(count):
         found = {readings[i].text: readings[i] for readings in reversed(phases)}  # the first phase's, per string
         found = [found.pop(phases[0][i].text)] + list(found.values())
-        best = _likeliest(found, probs[:, i]) if len(found) > 1 else found[0]
-        chosen.append(_agreed(best, [r[i] for r in phases if r[i].text == best.text]))
+        best, ceiling = _likeliest(found, probs[:, i]) if len(found) > 1 else (found[0], 1.0)
+        chosen.append(_agreed(best, [r[i] for r in phases if r[i].text == best.text], ceiling))
     return chosen
 
 
-def _agreed(best, readings):
+def _agreed(best, readings, ceiling=1.0):
     """``best`` with each digit as sure as the surest of the ``readings`` of
-    its string (every phase that read it) saw it, but no surer than ``best``
-    was allowed to be: a digit straddling two frames at one phase fills one
-    at another."""
-    ceiling = best.ceiling if best.ceiling is not None else 1.0
+    its string (every phase that read it) saw it, and no surer than
+    ``ceiling``: a digit straddling two frames at one phase fills one at
+    another."""
     best.confidences = [min(ceiling, float(c)) for c in np.max([r.confidences for r in readings], axis=0)]
     return best
 
 
 def _likeliest(readings, frames):
-    """The reading whose string the frames of every phase together find
-    likeliest. One that overrules the first phase's reading (``readings[0]``)
-    gets a ceiling: no digit surer than its string's share of the odds."""
+    """(reading, ceiling): the reading whose string the frames of every phase
+    together find likeliest, and how sure its digits may be: where it
+    overrules the first phase's reading (``readings[0]``), no surer than
+    its string's share of the candidates' odds."""
     log_odds = np.array([string_log_odds(frames, r.text).sum() for r in readings])
     best = int(np.argmax(log_odds))
-    reading = readings[best]
-    if best > 0:
-        share = np.exp(log_odds - log_odds.max())
-        reading.ceiling = float(share[best] / share.sum())
-    return reading
+    share = np.exp(log_odds - log_odds.max())
+    return readings[best], (float(share[best] / share.sum()) if best > 0 else 1.0)
 
 
 def one_digit_odds(probs):
@@ -254,8 +250,9 @@ def one_digit_odds(probs):
 
     CTC's own probability of the one-digit string, summed over every way
     of placing it (blanks, then the digit over one or more frames, then
-    blanks): the forward recursion with three states. Unlike greedy
-    decoding's confidence (the digit's best frame), it counts the paths
+    blanks): the forward recursion with three states, :func:`string_log_odds`
+    for every one-digit string at once. Unlike greedy decoding's confidence
+    (the digit's best frame), it counts the paths
     that read something else: a region whose frames might read ``"7"`` or
     ``"17"`` gives 7 only the share of the paths that read ``"7"``.
 
