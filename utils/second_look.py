@@ -139,9 +139,12 @@ JOINED_SHARE, JOINED_SURE, JOINED_ALONE = 0.15, 0.5, 0.8
 # There, too, a region is read as a sequence where the checker gives it
 # JOINED_CHECK odds of holding several digits (0.5 elsewhere): on such a
 # page joined groups are common, and the checker takes some for one digit
-# (a 1 leaning on a 9, 0.40). Second draw 0.61 -> 0.63, fresh touching
-# 0.48 -> 0.50, development unchanged; no sheet worse anywhere (0.1: the same).
-JOINED_CHECK = 0.2
+# (a 1 leaning on a 9, 0.40; `66` at 0.00). At 0.2: second draw 0.61 ->
+# 0.63, fresh touching 0.48 -> 0.50, development unchanged. At 0, every
+# region is read, the five phases below deciding: development, second draw
+# and fresh +1 sheet each, 7 lines right, none worse (0.05: +0, +1, +1); a
+# touching sheet costs ~15 ms more (median 119 -> 134 ms in process).
+JOINED_CHECK = 0.0
 # The sequence reader reads each wide region at five phases (moved 0, -2, 2,
 # -1 and 1 columns; utils.strings.read_moved): held-out sheet regions read
 # exactly 96.6 -> 97.0 %. Touching sheets: development 0.58 -> 0.64, second
