@@ -472,11 +472,14 @@ def longest_lines_angle(mask, min_length):
     >>> _ = cv2.line(mask, (0, 250), (399, 19), 1, 2)     # rising 30 degrees
     >>> round(longest_lines_angle(mask, 200))
     30
+    >>> longest_lines_angle(np.zeros((300, 400), np.uint8), 200)  # no line at all
+    0.0
     """
     thumb, factor = _rule_thumbnail(mask)
     lines = cv2.HoughLines(thumb, 1, np.pi / 180, max(10, int(min_length / factor)))
-    if lines is None:
+    # None when nothing is found in OpenCV 4, an empty array in OpenCV 5.
+    if lines is None or len(lines) == 0:
         return 0.0
-    theta = float(np.degrees(lines[0, 0, 1]))  # the normal's angle, image y down; strongest first
+    theta = float(np.degrees(lines.reshape(-1, 2)[0, 1]))  # the normal's angle, image y down; strongest first
     angle = 90.0 - theta
     return angle - 180.0 if angle > 90 else angle

@@ -43,9 +43,11 @@ PENS = {"black": (30, 30, 35), "blue": (150, 50, 20), "red": (40, 40, 190), "pen
 def _choose(style, key, random_default):
     """The caller's forced choice for ``key``, else the tier's random one.
 
-    The random default is always drawn, so forcing one choice leaves every
-    other draw of the generator unchanged. Every choice is recorded in
-    ``style["chosen"]`` for the ground truth.
+    The random default is always drawn, so forcing one choice leaves the
+    text, the layout and every choice made before it unchanged; draws that
+    only the forced choice makes (a desk's border and texture) may move
+    the choices after it. Every choice is recorded in ``style["chosen"]``,
+    in the order made, for the ground truth.
     """
     value = style.get(key, random_default)
     value = value.item() if isinstance(value, np.generic) else value
