@@ -29,6 +29,8 @@ def main(argv=None):
     parser.add_argument("--runtime", default="auto", choices=["auto", "litert", "keras"])
     parser.add_argument("--failures", help="write annotated images of misread sheets here")
     parser.add_argument("--json", help="also write the summary as JSON here")
+    parser.add_argument("--texts", help="also write each sheet's true and read text as JSON here "
+                        "(compare two runs with benchmarks/compare_texts.py)")
     parser.add_argument("--by-condition", action="store_true",
                         help="also break the scores down by the generator's conditions (grid, desk, shadow ...)")
     args = parser.parse_args(argv)
@@ -37,7 +39,7 @@ def main(argv=None):
     from utils.reader import SheetReader
 
     reader = SheetReader(args.model, args.runtime)
-    tallies, conditions, overall = {}, {}, Tally()
+    tallies, conditions, overall, texts = {}, {}, Tally(), {}
     truths = sorted(Path(args.folder).rglob("*.json"))
     for truth_path in tqdm(truths, file=sys.stderr):
         image_path = next(p for p in truth_path.parent.glob(truth_path.stem + ".*") if p.suffix != ".json")
@@ -46,6 +48,7 @@ def main(argv=None):
         page = reader.read(image_path)
         seconds = time.perf_counter() - started
         name = str(image_path.relative_to(args.folder))
+        texts[name] = {"truth": "\n".join(line["text"] for line in truth["lines"]), "read": page.text}
         groups = [tallies.setdefault(truth["tier"], Tally()), overall]
         if args.by_condition:
             groups += [conditions.setdefault(key, Tally()) for key, on in truth.get("conditions", {}).items()
@@ -68,6 +71,8 @@ def main(argv=None):
             print(f"misread {tier}: {' '.join(tally.failures[:12])}{' ...' if len(tally.failures) > 12 else ''}")
     if args.json:
         Path(args.json).write_text(json.dumps(summaries, indent=2))
+    if args.texts:
+        Path(args.texts).write_text(json.dumps(texts, indent=1))
     return 0
 
 

@@ -1,0 +1,63 @@
+#!/usr/bin/env python
+"""Compare two runs of the reader sheet by sheet.
+
+    python benchmarks/score_sheets.py runs/sheets --texts runs/a.json      # one reader
+    python benchmarks/score_sheets.py runs/sheets --texts runs/b.json      # another
+    python benchmarks/compare_texts.py runs/a.json runs/b.json
+
+Prints, per tier, how many sheets the second run reads exactly that the
+first does not (+) and the other way round (-), and each sheet that
+changed with its truth and both readings: one sheet is 0.02 of a tier of
+50, so a change is judged by the sheets it wins and loses, not by the net.
+"""
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from utils.errors import DataError, run_cli  # noqa: E402
+
+
+def compare(before, after):
+    """{tier: (gained, lost)} lists of sheet names, over the sheets both runs read."""
+    changes = defaultdict(lambda: ([], []))
+    for name in sorted(before.keys() & after.keys()):
+        was, now = (run[name]["read"] == run[name]["truth"] for run in (before, after))
+        if was != now:
+            changes[name.split("/")[0]][0 if now else 1].append(name)
+    return dict(changes)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("before", help="--texts file of the first run")
+    parser.add_argument("after", help="--texts file of the second run")
+    parser.add_argument("--quiet", action="store_true", help="only the counts, not each sheet")
+    args = parser.parse_args(argv)
+    runs = []
+    for path in (args.before, args.after):
+        try:
+            runs.append(json.loads(Path(path).read_text()))
+        except (OSError, ValueError) as error:
+            raise DataError(f"{path}: not a --texts file of benchmarks/score_sheets.py ({error})") from None
+    before, after = runs
+    changes = compare(before, after)
+    for tier, (gained, lost) in sorted(changes.items()):
+        print(f"{tier}: +{len(gained)} -{len(lost)}")
+        if not args.quiet:
+            for sign, names in (("+", gained), ("-", lost)):
+                for name in names:
+                    print(f"  {sign} {name}: truth {before[name]['truth']!r}")
+                    print(f"      was {before[name]['read']!r}\n      now {after[name]['read']!r}")
+    gained = sum(len(g) for g, _ in changes.values())
+    lost = sum(len(lost) for _, lost in changes.values())
+    print(f"all: +{gained} -{lost} of {len(before.keys() & after.keys())} sheets")
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)
