@@ -14,22 +14,12 @@ changed with its truth and both readings: one sheet is 0.02 of a tier of
 import argparse
 import json
 import sys
-from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from utils.errors import DataError, run_cli  # noqa: E402
-
-
-def compare(before, after):
-    """{tier: (gained, lost)} lists of sheet names, over the sheets both runs read."""
-    changes = defaultdict(lambda: ([], []))
-    for name in sorted(before.keys() & after.keys()):
-        was, now = (run[name]["read"] == run[name]["truth"] for run in (before, after))
-        if was != now:
-            changes[name.split("/")[0]][0 if now else 1].append(name)
-    return dict(changes)
+from utils.scoring import compare_runs  # noqa: E402
 
 
 def main(argv=None):
@@ -45,7 +35,7 @@ def main(argv=None):
         except (OSError, ValueError) as error:
             raise DataError(f"{path}: not a --texts file of benchmarks/score_sheets.py ({error})") from None
     before, after = runs
-    changes = compare(before, after)
+    changes = compare_runs(before, after)
     for tier, (gained, lost) in sorted(changes.items()):
         print(f"{tier}: +{len(gained)} -{len(lost)}")
         if not args.quiet:

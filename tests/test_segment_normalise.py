@@ -47,6 +47,26 @@ def test_a_wide_digit_broken_across_its_middle_is_merged_side_by_side_halves_are
     assert two.box[2] > 1.15 * 80 and two.box[1] <= 62 and two.box[1] + two.box[3] >= 135
 
 
+def test_digits_joined_by_a_stretch_of_rule_are_found_and_a_bare_long_line_is_not():
+    mask = blank(200, 700)
+    cv2.line(mask, (20, 150), (680, 150), 1, 3)  # a rule the digits stand on, 8 digit heights long
+    for x in (100, 250, 400):
+        cv2.line(mask, (x, 70), (x, 152), 1, 6)   # 1s standing on it
+    cv2.ellipse(mask, (560, 110), (25, 40), 0, 0, 360, 1, 6)  # a 0 touching it
+    cv2.line(mask, (20, 30), (680, 30), 1, 3)    # a line alone
+    seg = find_regions(mask, 80)
+    assert sorted(r.box[0] for r in seg.regions) == [97, 247, 397, 532]
+    assert all(r.box[3] < 1.15 * 80 for r in seg.regions)  # the rule is not part of them
+    assert [reason for _, reason in seg.rejected] == ["line"]
+
+
+def test_a_blob_too_large_without_a_straight_line_in_it_stays_rejected():
+    mask = blank(200, 700)
+    cv2.ellipse(mask, (350, 100), (300, 50), 0, 0, 360, 1, 6)  # an oval drawn around a number, 7 digit heights wide
+    seg = find_regions(mask, 80)
+    assert seg.regions == [] and [reason for _, reason in seg.rejected] == ["too large"]
+
+
 def test_dots_and_dashes_are_dropped():
     mask = blank()
     cv2.line(mask, (60, 60), (60, 140), 1, 6)

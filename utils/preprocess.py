@@ -325,13 +325,21 @@ def remove_rules(mask, rough_height=0.0, darkness=None):
     page fractions apply.
     """
     height, width = mask.shape
-    # Bridge across a band (thumbnail pixel + 2) with a margin for its tilt.
-    bridge = 2 * int(np.ceil(max(height, width) / RULE_THUMB_SIDE)) + 7
-    h_bands = find_rules(mask, True, _rule_length(width, rough_height))
-    mask = remove_band(mask, h_bands, True, bridge, darkness)
-    v_bands = find_rules(mask, False, max(height / 3, 3 * rough_height))
-    mask = remove_band(mask, v_bands, False, bridge, darkness)
+    mask = remove_straight_lines(mask, True, _rule_length(width, rough_height), darkness)
+    mask = remove_straight_lines(mask, False, max(height / 3, 3 * rough_height), darkness)
     return mask, estimate_digit_height(mask, rough=rough_height)
+
+
+def remove_straight_lines(mask, horizontal, min_length, darkness=None):
+    """``mask`` without the straight lines at least ``min_length`` px long
+    (:func:`find_rules`), strokes that crossed them bridged (:func:`remove_band`)."""
+    return remove_band(mask, find_rules(mask, horizontal, min_length), horizontal, rule_bridge(mask.shape), darkness)
+
+
+def rule_bridge(shape):
+    """How far strokes are bridged across a removed band of a mask of this
+    shape: the band (a thumbnail pixel + 2) with a margin for its tilt."""
+    return 2 * int(np.ceil(max(shape) / RULE_THUMB_SIDE)) + 7
 
 
 def _rule_length(width, rough_height):

@@ -12,6 +12,7 @@ Metrics, summed over a set of sheets:
 - sheet exact: pages whose whole text is right.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from rapidfuzz.distance import Levenshtein
@@ -116,3 +117,21 @@ def format_table(summaries):
         cells = "".join(f"{s[c]:>18d}" if isinstance(s[c], int) else f"{s[c]:>18.3f}" for c in columns)
         rows.append(f"{name:<{width}}{cells}")
     return "\n".join(rows)
+
+
+def compare_runs(before, after):
+    """Two runs sheet by sheet: ``{tier: (gained, lost)}``, the names of the
+    sheets ``after`` reads exactly and ``before`` does not, and the other
+    way round, over the sheets both read. Runs are ``{name: {"truth",
+    "read"}}`` with names ``tier/file`` (``score_sheets.py --texts``).
+
+    >>> before = {"clean/1": {"truth": "12", "read": "12"}, "clean/2": {"truth": "3", "read": "8"}}
+    >>> compare_runs(before, {"clean/1": {"truth": "12", "read": "17"}, "clean/2": {"truth": "3", "read": "3"}})
+    {'clean': (['clean/2'], ['clean/1'])}
+    """
+    changes = defaultdict(lambda: ([], []))
+    for name in sorted(before.keys() & after.keys()):
+        was, now = (run[name]["read"] == run[name]["truth"] for run in (before, after))
+        if was != now:
+            changes[name.split("/")[0]][0 if now else 1].append(name)
+    return dict(changes)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from utils.preprocess import longer_than_digits
+from utils.preprocess import find_rules, longer_than_digits, remove_band, rule_bridge
 
 # A fragment stacked on a neighbour (above or below it) joins it up to this
 # wide (in digit heights): a wide 2 or 5 broken across its middle; pieces
@@ -27,6 +27,14 @@ STACKED_WIDTH = 1.3
 # A fragment joins only a neighbour at least this long (in digit heights):
 # the two dots of a colon are not the pieces of a digit.
 DOT = 0.25
+# A blob too long for digits may be digits joined by a stretch of ruled line
+# that the page-wide search missed (faint, broken where the light falls off,
+# or shorter than a quarter of the page): straight lines at least this long
+# (in digit heights) are looked for within it, and removed where they lie
+# on one line spanning RULE_SPAN of its width (a rule runs from end to end
+# of the blob it joins; the flat top and bottom of an oval drawn around a
+# number are two lines).
+RULE_IN_BLOB, RULE_SPAN = 2.0, 0.8
 
 
 @dataclass
@@ -132,6 +140,45 @@ def merge_fragments(regions, h):
     return regions
 
 
+def _without_rule(labels, index, box, h, last_id):
+    """The pieces of blob ``index`` once the straight horizontal lines through
+    it (``RULE_IN_BLOB`` digit heights long at least, spanning ``RULE_SPAN``
+    of its width) are removed, labelled
+    in ``labels`` in place from ``last_id + 1`` on, as
+    ``(id, x, y, w, h, area, whole)`` rows; [] where it holds no such line.
+
+    >>> mask = np.zeros((60, 400), np.uint8)
+    >>> mask[40:42, 10:390] = 1                          # a rule ...
+    >>> mask[15:45, 50:54] = mask[15:45, 300:304] = 1    # ... two 1s stand on
+    >>> _, labels = cv2.connectedComponents(mask)
+    >>> [row[1:5] for row in _without_rule(labels, 1, (10, 15, 380, 30), 30, 1)]
+    [(50, 15, 4, 30), (300, 15, 4, 30)]
+    """
+    x, y, w, hh = box
+    crop = labels[y:y + hh, x:x + w]
+    own = (crop == index).astype(np.uint8)
+    bands = find_rules(own, True, RULE_IN_BLOB * h)
+    if _span_of_one_line(bands, h) < RULE_SPAN:
+        return []
+    left = remove_band(own, bands, True, rule_bridge(own.shape))
+    count, sub, stats, _ = cv2.connectedComponentsWithStats(left, connectivity=8)
+    crop[own > 0] = 0
+    crop[sub > 0] = sub[sub > 0] + last_id
+    return [(last_id + j, x + int(sx), y + int(sy), int(sw), int(sh), int(area), False)
+            for j, (sx, sy, sw, sh, area) in enumerate(stats[1:], start=1)]
+
+
+def _span_of_one_line(bands, h):
+    """Share of the columns of ``bands`` where it lies on the one straight
+    line fitted through it (within 0.15 digit heights ``h``)."""
+    ys, xs = np.nonzero(bands)
+    if len(xs) < 2 or xs.min() == xs.max():
+        return 0.0
+    slope, intercept = np.polyfit(xs, ys, 1)
+    on_line = np.abs(ys - (slope * xs + intercept)) <= 0.15 * h
+    return np.unique(xs[on_line]).size / bands.shape[1]
+
+
 def find_regions(mask, digit_height):
     """Regions of ``mask`` that may be digits, judged against ``digit_height``.
 
@@ -144,13 +191,18 @@ def find_regions(mask, digit_height):
     if count <= 1 or h <= 0:
         return Segmentation([], labels, h)
     regions, rejected = [], []
-    for i in range(1, count):
-        x, y, w, hh, area = (int(v) for v in stats[i])
+    components = [(i, *(int(v) for v in stats[i]), True) for i in range(1, count)]
+    for i, x, y, w, hh, area, whole in components:  # grows while it runs: a blob's pieces join it
         box = (x, y, w, hh)
         if area < max(4, 0.004 * h * h):
             continue  # speck of noise (a thin-pen 1 still has ~0.012 h^2): not worth listing
         if longer_than_digits(w, hh, h):
-            rejected.append((box, "line" if min(w, hh) < 0.3 * h else "too large"))  # underline, border, drawing
+            line = min(w, hh) < 0.3 * h
+            pieces = _without_rule(labels, i, box, h, len(components)) if whole and not line else []  # ids 1..len taken
+            if pieces:
+                components += pieces
+                continue
+            rejected.append((box, "line" if line else "too large"))  # underline, border, drawing
         elif _touches_frame(box, labels.shape) and min(w, hh) < 0.3 * h:
             rejected.append((box, "edge"))  # a sliver along the photo's edge: paper edge or a cut-off stroke
         else:
