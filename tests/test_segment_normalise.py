@@ -67,6 +67,21 @@ def test_a_blob_too_large_without_a_straight_line_in_it_stays_rejected():
     assert seg.regions == [] and [reason for _, reason in seg.rejected] == ["too large"]
 
 
+def test_a_sliver_much_thinner_than_the_pen_is_no_digit_a_thin_pen_1_is():
+    mask = blank()
+    cv2.line(mask, (40, 60), (40, 140), 1, 1)    # what a removed frame left of its side: 1 px
+    cv2.line(mask, (100, 60), (100, 140), 1, 6)  # 1s of a 6 px pen
+    cv2.ellipse(mask, (200, 100), (25, 40), 0, 0, 360, 1, 6)
+    seg = find_regions(mask, 80)
+    assert sorted(r.box[0] for r in seg.regions) == [97, 172]
+    assert [(box[0], reason) for box, reason in seg.rejected] == [(40, "line")]
+    thin = blank()  # a page written with a fine pen: its 1s are 1 px wide too
+    for x in (40, 100):
+        cv2.line(thin, (x, 60), (x, 140), 1, 1)
+    cv2.ellipse(thin, (200, 100), (25, 40), 0, 0, 360, 1, 1)
+    assert len(find_regions(thin, 80).regions) == 3
+
+
 def test_dots_and_dashes_are_dropped():
     mask = blank()
     cv2.line(mask, (60, 60), (60, 140), 1, 6)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from utils.normalise import stroke_width
 from utils.preprocess import find_rules, longer_than_digits, remove_band, rule_bridge
 
 # A fragment stacked on a neighbour (above or below it) joins it up to this
@@ -35,6 +36,10 @@ DOT = 0.25
 # of the blob it joins; the flat top and bottom of an oval drawn around a
 # number are two lines).
 RULE_IN_BLOB, RULE_SPAN = 2.0, 0.8
+# A region narrower than this share of the page's mean stroke width is a
+# sliver that a removed frame or rule left of its edge (1 px wide, read as
+# a 1), not a pen stroke: no pen draws a line half as thick as its others.
+SLIVER = 0.5
 
 
 @dataclass
@@ -214,4 +219,17 @@ def find_regions(mask, digit_height):
         elif max(r.box[2], r.box[3]) >= 0.1 * h:
             rejected.append((r.box, "dash" if r.box[2] > 1.5 * r.box[3] else "dot"))  # also commas, dirt
             fragments.append(r)
-    return Segmentation(kept, labels, h, rejected, fragments)
+    kept, slivers = _without_slivers(kept, mask, h)
+    return Segmentation(kept, labels, h, rejected + [(r.box, "line") for r in slivers], fragments)
+
+
+def _without_slivers(regions, mask, h):
+    """(regions, slivers): those narrower than ``SLIVER`` times the stroke
+    width of the page's ink ``mask`` set apart. The stroke width is measured
+    only where some region is narrow enough to be one (a few pages)."""
+    narrow = [r for r in regions if r.box[2] <= max(2, 0.08 * h)]
+    if not narrow:
+        return regions, []
+    thinnest = SLIVER * stroke_width(mask)
+    slivers = [r for r in narrow if r.box[2] < thinnest]
+    return [r for r in regions if all(r is not s for s in slivers)], slivers
