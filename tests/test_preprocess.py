@@ -228,3 +228,24 @@ def test_a_grid_blob_does_not_count_beside_digits_whatever_the_rough_estimate():
         cv2.line(mask, (k, 0), (k, 199), 1, 1)
     cv2.line(mask, (0, 100), (299, 100), 1, 1)  # a network over the whole image
     assert estimate_digit_height(mask, rough=40) == ink_height(one)
+
+
+def test_a_row_of_digits_joined_along_a_short_rule_keeps_the_rough_height_and_its_digits():
+    # A rule too short for the page-wide search (under a quarter of the page)
+    # joins a row of digits into one blob that looks like no digit: the
+    # thumbnail's rough height stands in, and the rule is taken out of the blob.
+    image = np.full((200, 1200, 3), 240, np.uint8)
+    rng = np.random.default_rng(0)
+    lefts = []
+    for k, digit in enumerate("358"):
+        glyph = render_glyph(digit, rng, height=60, stroke=0.08, slant=0.0).astype(np.float32) / 255
+        y, x = 60, 60 + 85 * k
+        region = image[y:y + glyph.shape[0], x:x + glyph.shape[1]].astype(np.float32)
+        image[y:y + glyph.shape[0], x:x + glyph.shape[1]] = (region * (1 - glyph[..., None]) + 30 * glyph[..., None]).astype(np.uint8)
+        lefts.append(x)
+    cv2.line(image, (40, 118), (290, 118), (150, 150, 150), 2)  # the digits stand on it
+    result = binarise(image, rough=60.0)
+    assert result.digit_height == 60.0
+    regions = find_regions(result.mask, result.digit_height).regions
+    assert sorted(abs(r.box[0] - x) <= 2 for r, x in zip(sorted(regions, key=lambda r: r.box[0]), lefts)) == [True] * 3
+    assert all(r.box[3] < 60 for r in regions)  # the rule is not part of them

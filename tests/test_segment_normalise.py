@@ -60,6 +60,19 @@ def test_digits_joined_by_a_stretch_of_rule_are_found_and_a_bare_long_line_is_no
     assert [reason for _, reason in seg.rejected] == ["line"]
 
 
+def test_a_digit_with_a_stretch_of_thin_rule_beside_it_loses_the_rule_pen_bars_are_kept():
+    mask = blank(200, 700)
+    cv2.line(mask, (20, 150), (250, 150), 1, 2)     # a fine rule running into a 1 ...
+    cv2.line(mask, (240, 70), (240, 152), 1, 6)     # ... 2.9 digit heights with it
+    for x in (400, 480, 560):                       # 7s whose 6 px bars join: no rule
+        cv2.line(mask, (x, 70), (x + 80, 70), 1, 6)
+        cv2.line(mask, (x + 80, 70), (x + 40, 150), 1, 6)
+    boxes = sorted(r.box for r in find_regions(mask, 80).regions)
+    assert [b[0] for b in boxes] == [237, 397]
+    assert boxes[0][2] < 10                          # the 1 alone
+    assert boxes[1][2] > 2.5 * 80                    # the 7s still one region, for the splitters
+
+
 def test_a_blob_too_large_without_a_straight_line_in_it_stays_rejected():
     mask = blank(200, 700)
     cv2.ellipse(mask, (350, 100), (300, 50), 0, 0, 360, 1, 6)  # an oval drawn around a number, 7 digit heights wide

@@ -413,8 +413,10 @@ def binarise(image, rough=None, all_paper=False):
             retry, retry_height = _without_lines(above, rough, darkness)
             if not _lines_left(retry, retry_height, rough):
                 mask, height = retry, retry_height
-    if rough > 0 and height > 2 * rough:
-        height = rough  # the thumbnail's estimate, where such lines break up
+    if rough > 0 and (height > 2 * rough or height == 0 and mask.any()):
+        # The thumbnail's estimate, where such lines break up, or where no
+        # blob looks like a digit (a row of digits joined along a rule).
+        height = rough
     return Binarised(darkness, mask, height, steep)
 
 

@@ -13,6 +13,7 @@ Dropped marks of a visible size are kept in ``Segmentation.rejected``
 with the reason, for the JSON's ``"rejected"`` list.
 """
 
+import functools
 from dataclasses import dataclass, field
 
 import cv2
@@ -36,6 +37,10 @@ DOT = 0.25
 # of the blob it joins; the flat top and bottom of an oval drawn around a
 # number are two lines).
 RULE_IN_BLOB, RULE_SPAN = 2.0, 0.8
+# In a blob not too long for digits (a 7 with a stretch of rule beside it),
+# only a line thinner than this share of the page's stroke width is taken
+# for a rule: printed rules are finer than pen strokes.
+RULE_THICKNESS = 0.7
 # A region narrower than this share of the page's mean stroke width is a
 # sliver that a removed frame or rule left of its edge (1 px wide, read as
 # a 1), not a pen stroke: no pen draws a line half as thick as its others.
@@ -145,11 +150,11 @@ def merge_fragments(regions, h):
     return regions
 
 
-def _without_rule(labels, index, box, h, last_id):
+def _without_rule(labels, index, box, h, last_id, thinner_than=None):
     """The pieces of blob ``index`` once the straight horizontal lines through
     it (``RULE_IN_BLOB`` digit heights long at least, spanning ``RULE_SPAN``
-    of its width) are removed, labelled
-    in ``labels`` in place from ``last_id + 1`` on, as
+    of its width and, if given, thinner than ``thinner_than`` px) are removed,
+    labelled in ``labels`` in place from ``last_id + 1`` on, as
     ``(id, x, y, w, h, area, whole)`` rows; [] where it holds no such line.
 
     >>> mask = np.zeros((60, 400), np.uint8)
@@ -165,12 +170,29 @@ def _without_rule(labels, index, box, h, last_id):
     bands = find_rules(own, True, RULE_IN_BLOB * h)
     if _span_of_one_line(bands, h) < RULE_SPAN:
         return []
+    if thinner_than is not None and _line_thickness(own, bands) >= thinner_than:
+        return []
     left = remove_band(own, bands, True, rule_bridge(own.shape))
     count, sub, stats, _ = cv2.connectedComponentsWithStats(left, connectivity=8)
     crop[own > 0] = 0
     crop[sub > 0] = sub[sub > 0] + last_id
     return [(last_id + j, x + int(sx), y + int(sy), int(sw), int(sh), int(area), False)
             for j, (sx, sy, sw, sh, area) in enumerate(stats[1:], start=1)]
+
+
+def _line_thickness(own, bands):
+    """Median thickness of the ink of ``own`` where ``bands`` cross it: the
+    run of ink through the band's centre, column by column (strokes that
+    cross the line or stand on it lengthen a minority of the runs)."""
+    columns = np.flatnonzero(bands.any(axis=0))
+    rows = np.arange(own.shape[0])[:, None]
+    centres = np.rint((bands[:, columns] * rows).sum(axis=0) / bands[:, columns].sum(axis=0)).astype(int)
+    runs = []
+    for column, centre in zip(columns, centres):
+        ink = own[:, column] > 0
+        above, below = np.flatnonzero(~ink[:centre + 1][::-1]), np.flatnonzero(~ink[centre:])
+        runs.append((above[0] if len(above) else centre + 1) + (below[0] if len(below) else len(ink) - centre) - 1)
+    return float(np.median(runs)) if runs else 0.0
 
 
 def _span_of_one_line(bands, h):
@@ -196,17 +218,23 @@ def find_regions(mask, digit_height):
     if count <= 1 or h <= 0:
         return Segmentation([], labels, h)
     regions, rejected = [], []
+    page_stroke = functools.cache(lambda: stroke_width(mask))  # measured only where needed
     components = [(i, *(int(v) for v in stats[i]), True) for i in range(1, count)]
     for i, x, y, w, hh, area, whole in components:  # grows while it runs: a blob's pieces join it
         box = (x, y, w, hh)
         if area < max(4, 0.004 * h * h):
             continue  # speck of noise (a thin-pen 1 still has ~0.012 h^2): not worth listing
-        if longer_than_digits(w, hh, h):
-            line = min(w, hh) < 0.3 * h
-            pieces = _without_rule(labels, i, box, h, len(components)) if whole and not line else []  # ids 1..len taken
+        line, too_long = min(w, hh) < 0.3 * h, longer_than_digits(w, hh, h)
+        if whole and not line and w > RULE_IN_BLOB * h:
+            # A blob too long for digits loses nothing if a line is taken out
+            # of it; a narrower one only a line thinner than the pen's strokes
+            # (a row of 7s joined by their bars is no rule).
+            thinner = None if too_long else RULE_THICKNESS * page_stroke()
+            pieces = _without_rule(labels, i, box, h, len(components), thinner)  # ids 1..len are taken
             if pieces:
                 components += pieces
                 continue
+        if too_long:
             rejected.append((box, "line" if line else "too large"))  # underline, border, drawing
         elif _touches_frame(box, labels.shape) and min(w, hh) < 0.3 * h:
             rejected.append((box, "edge"))  # a sliver along the photo's edge: paper edge or a cut-off stroke
@@ -219,17 +247,17 @@ def find_regions(mask, digit_height):
         elif max(r.box[2], r.box[3]) >= 0.1 * h:
             rejected.append((r.box, "dash" if r.box[2] > 1.5 * r.box[3] else "dot"))  # also commas, dirt
             fragments.append(r)
-    kept, slivers = _without_slivers(kept, mask, h)
+    kept, slivers = _without_slivers(kept, page_stroke, h)
     return Segmentation(kept, labels, h, rejected + [(r.box, "line") for r in slivers], fragments)
 
 
-def _without_slivers(regions, mask, h):
-    """(regions, slivers): those narrower than ``SLIVER`` times the stroke
-    width of the page's ink ``mask`` set apart. The stroke width is measured
-    only where some region is narrow enough to be one (a few pages)."""
+def _without_slivers(regions, page_stroke, h):
+    """(regions, slivers): those narrower than ``SLIVER`` times the page's
+    stroke width ``page_stroke()`` set apart (asked only where some region
+    is narrow enough to be one: a few pages)."""
     narrow = [r for r in regions if r.box[2] <= max(2, 0.08 * h)]
     if not narrow:
         return regions, []
-    thinnest = SLIVER * stroke_width(mask)
+    thinnest = SLIVER * page_stroke()
     slivers = [r for r in narrow if r.box[2] < thinnest]
     return [r for r in regions if all(r is not s for s in slivers)], slivers
