@@ -73,6 +73,17 @@ def test_a_digit_with_a_stretch_of_thin_rule_beside_it_loses_the_rule_pen_bars_a
     assert boxes[1][2] > 2.5 * 80                    # the 7s still one region, for the splitters
 
 
+def test_digits_joined_by_the_dashes_of_a_broken_rule_are_cut_apart():
+    mask = blank(200, 500)
+    for k in range(4):  # 0s of a 6 px pen, 14 px apart ...
+        cv2.ellipse(mask, (60 + 100 * k, 110), (40, 40), 0, 0, 360, 1, 6)
+    for k in range(3):  # ... joined by 1 px dashes of a rule where they meet it
+        mask[148, 103 + 100 * k:118 + 100 * k] = 1
+    seg = find_regions(mask, 80)
+    assert [r.box[0] for r in sorted(seg.regions, key=lambda r: r.box[0])] == [17, 117, 217, 317]
+    assert seg.rejected == []
+
+
 def test_a_blob_too_large_without_a_straight_line_in_it_stays_rejected():
     mask = blank(200, 700)
     cv2.ellipse(mask, (350, 100), (300, 50), 0, 0, 360, 1, 6)  # an oval drawn around a number, 7 digit heights wide

@@ -150,34 +150,50 @@ def merge_fragments(regions, h):
     return regions
 
 
-def _without_rule(labels, index, box, h, last_id, thinner_than=None):
-    """The pieces of blob ``index`` once the straight horizontal lines through
-    it (``RULE_IN_BLOB`` digit heights long at least, spanning ``RULE_SPAN``
-    of its width and, if given, thinner than ``thinner_than`` px) are removed,
-    labelled in ``labels`` in place from ``last_id + 1`` on, as
+def _without_rule(labels, index, box, h, last_id, pen, too_long=True):
+    """The pieces of blob ``index`` once a ruled line through it is taken
+    out, labelled in ``labels`` in place from ``last_id + 1`` on, as
     ``(id, x, y, w, h, area, whole)`` rows; [] where it holds no such line.
+
+    The rule: a straight horizontal line ``RULE_IN_BLOB`` digit heights long
+    at least, on which the blob lies end to end (``RULE_SPAN``), and, unless
+    the blob is ``too_long`` for digits anyway, finer than the ``pen``'s
+    strokes (``RULE_THICKNESS``). In a blob too long for digits with no
+    such line, the columns holding less ink than that from top to bottom
+    are cut: the dashes of a broken rule between the digits on it.
 
     >>> mask = np.zeros((60, 400), np.uint8)
     >>> mask[40:42, 10:390] = 1                          # a rule ...
     >>> mask[15:45, 50:54] = mask[15:45, 300:304] = 1    # ... two 1s stand on
     >>> _, labels = cv2.connectedComponents(mask)
-    >>> [row[1:5] for row in _without_rule(labels, 1, (10, 15, 380, 30), 30, 1)]
+    >>> [row[1:5] for row in _without_rule(labels, 1, (10, 15, 380, 30), 30, 1, pen=4)]
     [(50, 15, 4, 30), (300, 15, 4, 30)]
     """
     x, y, w, hh = box
     crop = labels[y:y + hh, x:x + w]
     own = (crop == index).astype(np.uint8)
-    bands = find_rules(own, True, RULE_IN_BLOB * h)
-    if _span_of_one_line(bands, h) < RULE_SPAN:
+    finest = RULE_THICKNESS * pen
+    left = _rule_taken_out(own, h, None if too_long else finest)
+    if left is None and too_long:
+        left = own * (own.sum(axis=0) >= finest).astype(np.uint8)
+    if left is None or left.sum() == own.sum():
         return []
-    if thinner_than is not None and _line_thickness(own, bands) >= thinner_than:
-        return []
-    left = remove_band(own, bands, True, rule_bridge(own.shape))
     count, sub, stats, _ = cv2.connectedComponentsWithStats(left, connectivity=8)
     crop[own > 0] = 0
     crop[sub > 0] = sub[sub > 0] + last_id
     return [(last_id + j, x + int(sx), y + int(sy), int(sw), int(sh), int(area), False)
             for j, (sx, sy, sw, sh, area) in enumerate(stats[1:], start=1)]
+
+
+def _rule_taken_out(own, h, thinner_than=None):
+    """``own`` without the straight line through it (:func:`_without_rule`),
+    or None where it holds none (or none thinner than ``thinner_than`` px)."""
+    bands = find_rules(own, True, RULE_IN_BLOB * h)
+    if _span_of_one_line(bands, h) < RULE_SPAN:
+        return None
+    if thinner_than is not None and _line_thickness(own, bands) >= thinner_than:
+        return None
+    return remove_band(own, bands, True, rule_bridge(own.shape))
 
 
 def _line_thickness(own, bands):
@@ -227,10 +243,9 @@ def find_regions(mask, digit_height):
         line, too_long = min(w, hh) < 0.3 * h, longer_than_digits(w, hh, h)
         if whole and not line and w > RULE_IN_BLOB * h:
             # A blob too long for digits loses nothing if a line is taken out
-            # of it; a narrower one only a line thinner than the pen's strokes
+            # of it; a narrower one only a line finer than the pen's strokes
             # (a row of 7s joined by their bars is no rule).
-            thinner = None if too_long else RULE_THICKNESS * page_stroke()
-            pieces = _without_rule(labels, i, box, h, len(components), thinner)  # ids 1..len are taken
+            pieces = _without_rule(labels, i, box, h, len(components), page_stroke(), too_long)  # ids 1..len taken
             if pieces:
                 components += pieces
                 continue
