@@ -77,8 +77,9 @@ def test_digits_joined_by_the_dashes_of_a_broken_rule_are_cut_apart():
     mask = blank(200, 500)
     for k in range(4):  # 0s of a 6 px pen, 14 px apart ...
         cv2.ellipse(mask, (60 + 100 * k, 110), (40, 40), 0, 0, 360, 1, 6)
-    for k in range(3):  # ... joined by 1 px dashes of a rule where they meet it
-        mask[148, 103 + 100 * k:118 + 100 * k] = 1
+    for k in range(3):  # ... joined by 1 px dashes of a rule across their middles
+        mask[110, 100 + 100 * k:121 + 100 * k] = 1
+    assert cv2.connectedComponents(mask)[0] == 2  # one blob, 5 digit heights long
     seg = find_regions(mask, 80)
     assert [r.box[0] for r in sorted(seg.regions, key=lambda r: r.box[0])] == [17, 117, 217, 317]
     assert seg.rejected == []
