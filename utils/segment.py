@@ -4,7 +4,13 @@ Connected components (8-connected, so a 0's hole belongs to its ring) are
 judged against the page's own typical digit height ``h``, never fixed
 pixels:
 
-- specks (tiny area) and blobs far too large for a digit are dropped;
+- specks (tiny area) and blobs far too large for a digit are dropped,
+  unless a stretch of ruled line joins them: a blob wider than two digit
+  heights that lies along a straight line (in a blob not too long for
+  digits, one finer than the pen) loses the line, and its pieces are
+  judged as regions;
+- slivers far thinner than the page's pen (what a removed frame left of
+  its side) are lines, not 1s;
 - fragments of one digit (a 5's floating bar, a broken stroke) are merged
   into the neighbour they overlap, when the union still has a digit's size;
 - what stays too small after merging (dots, commas, dashes) is dropped.
@@ -29,17 +35,21 @@ STACKED_WIDTH = 1.3
 # A fragment joins only a neighbour at least this long (in digit heights):
 # the two dots of a colon are not the pieces of a digit.
 DOT = 0.25
-# A blob too long for digits may be digits joined by a stretch of ruled line
-# that the page-wide search missed (faint, broken where the light falls off,
-# or shorter than a quarter of the page): straight lines at least this long
-# (in digit heights) are looked for within it, and removed where they lie
-# on one line spanning RULE_SPAN of its width (a rule runs from end to end
-# of the blob it joins; the flat top and bottom of an oval drawn around a
-# number are two lines).
+# A blob wider than RULE_IN_BLOB digit heights may be digits joined by a
+# stretch of ruled line that the page-wide search missed (faint, broken where
+# the light falls off, or shorter than a quarter of the page): straight lines
+# at least that long are looked for within it, and removed where they lie on
+# one line spanning RULE_SPAN of its width (a rule runs from end to end of the
+# blob it joins; the flat top and bottom of an oval drawn around a number are
+# two lines). Measured on the development, second-draw and fresh sheets:
+# +0, +1, +2 sheets for blobs too long for digits, none lost.
 RULE_IN_BLOB, RULE_SPAN = 2.0, 0.8
 # In a blob not too long for digits (a 7 with a stretch of rule beside it),
 # only a line thinner than this share of the page's stroke width is taken
-# for a rule: printed rules are finer than pen strokes.
+# for a rule: printed rules are finer than pen strokes (development +2; any
+# line, however thick: +2 -8, the joined bars of 7s and 5s taken for rules).
+# In a blob too long for digits with no straight line, columns with less ink
+# than that are cut (the dashes of a broken rule; second draw +1).
 RULE_THICKNESS = 0.7
 # A region narrower than this share of the page's mean stroke width is a
 # sliver that a removed frame or rule left of its edge (1 px wide, read as
