@@ -43,8 +43,7 @@ def main(argv=None):
                 for name in names:
                     print(f"  {sign} {name}: truth {before[name]['truth']!r}")
                     print(f"      was {before[name]['read']!r}\n      now {after[name]['read']!r}")
-    gained = sum(len(g) for g, _ in changes.values())
-    lost = sum(len(lost) for _, lost in changes.values())
+    gained, lost = (sum(len(names[k]) for names in changes.values()) for k in (0, 1))
     print(f"all: +{gained} -{lost} of {len(before.keys() & after.keys())} sheets")
     return 0
 

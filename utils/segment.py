@@ -285,4 +285,5 @@ def _without_slivers(regions, page_stroke, h):
         return regions, []
     thinnest = SLIVER * page_stroke()
     slivers = [r for r in narrow if r.box[2] < thinnest]
-    return [r for r in regions if all(r is not s for s in slivers)], slivers
+    gone = {id(r) for r in slivers}  # by identity: a Region's pixel mask makes == ambiguous
+    return [r for r in regions if id(r) not in gone], slivers
