@@ -3,7 +3,7 @@
 import cv2
 import numpy as np
 
-from utils.normalise import mnist_style, normalise_all, stroke_width
+from utils.normalise import mnist_style, normalise, normalise_all, stroke_width
 from utils.segment import find_regions
 
 
@@ -134,6 +134,25 @@ def test_thin_pen_is_thickened_towards_mnist_stroke():
     crop = normalise_all(seg.labels, seg.regions)[0]
     # In MNIST a stroke is 2-3 px wide in the 20 px box; a plain resize would leave 0.25 px.
     assert 1.5 <= stroke_width((crop > 100).astype(np.uint8) * 255) <= 4.5
+
+
+def loops(crop):
+    """How many holes the crop's ink (half its brightest) encloses."""
+    ink = (crop >= crop.max() / 2).astype(np.uint8)
+    _, hierarchy = cv2.findContours(ink, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+    return 0 if hierarchy is None else int((hierarchy[0][:, 3] >= 0).sum())
+
+
+def test_bridging_gaps_keeps_the_loops_of_a_narrow_eight():
+    # A narrow 8 in a thick pen: at crop scale its loops are a pixel or two
+    # across, and closing the gaps of a skipping pen would fill them (a 1).
+    mask = blank()
+    cv2.ellipse(mask, (100, 72), (8, 14), 0, 0, 360, 1, 8)
+    cv2.ellipse(mask, (100, 104), (9, 16), 0, 0, 360, 1, 8)
+    seg = find_regions(mask, 70)
+    [eight] = seg.regions
+    assert loops(normalise(seg.labels, eight)) == 2
+    assert loops(normalise(seg.labels, eight, bridge=0.12 * 70)) == 2
 
 
 def test_marks_that_are_not_digits_are_listed_with_a_reason():

@@ -681,7 +681,9 @@ def reread_bridged(labels, read, digit_height, darkness, classify, unsure=0.9):
     alone, a piece often reads as the stub of its neighbour's stroke closed
     into a loop (touching/0001's 0 read as a 3). All tiers: development
     sheets +1 -1, the second draw of touching and broken sheets (seed 11)
-    +1, fresh sheets (seed 7) +1."""
+    +1, fresh sheets (seed 7) +1. Closing keeps the loops a digit already
+    has (:func:`utils.normalise.keep_loops`): it filled a narrow 8's, read
+    then as a 1 (development +2, second draw -1, fresh +1)."""
     doubtful = [i for i, (r, c) in enumerate(zip(read.regions, read.confidences)) if c < unsure and not r.piece]
     if not doubtful:
         return read
