@@ -77,3 +77,20 @@ def test_a_region_holds_the_digits_whose_centres_it_covers_left_to_right():
     assert _digits_inside(digits, (10, 0, 48, 30)) is None  # cuts 40 % off the digit at 50
     assert _digits_inside(digits, (190, 0, 120, 40)) is None  # far larger than the one digit it holds
     assert _digits_inside(digits, (100, 0, 30, 30)) is None  # holds none
+
+
+def test_harvested_regions_saved_to_a_file_load_back_and_a_wrong_file_is_a_clear_error(tmp_path):
+    from utils.errors import DataError
+    from utils.sheet_crops import load_views, save_views
+
+    views = np.random.default_rng(0).integers(0, 256, (3, 28, 96), dtype=np.uint8)
+    save_views(tmp_path / "views.npz", views, ["4", "07", "1119"])
+    loaded, texts = load_views(tmp_path / "views.npz")
+    np.testing.assert_array_equal(loaded, views)
+    assert texts == ["4", "07", "1119"]  # texts stay strings: "07" keeps its 0
+    (tmp_path / "not.npz").write_text("not a zip")
+    with pytest.raises(DataError, match="not a file of harvested sheet regions"):
+        load_views(tmp_path / "not.npz")
+    np.savez(tmp_path / "crops.npz", views=np.zeros((2, 28, 28)), texts=np.array(["1", "2"]))
+    with pytest.raises(DataError, match="not a file of harvested sheet regions"):
+        load_views(tmp_path / "crops.npz")

@@ -4,6 +4,7 @@ training run end to end."""
 
 import json
 import re
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -297,3 +298,61 @@ def test_a_hershey_pair_reads_as_two_digits(read_strings):
     np.maximum(right, glyphs[1][:, :right.shape[1]], out=right)
     [reading] = strings.decode(read_strings(strings.string_style(crop_to_ink(joined, 30))[0][None]))
     assert reading.text == "47"
+
+
+def test_misread_marks_the_views_a_reader_gets_wrong_at_its_five_phases():
+    def ones(canvases):  # a stand-in reader: a 1 wherever a frame has ink
+        inked = canvases.reshape(len(canvases), 28, 24, 4).max(axis=(1, 3)) > 0
+        return np.where(inked[..., None], np.eye(11)[2], np.eye(11)[0])
+
+    views = np.zeros((3, 28, 96), np.uint8)
+    views[:, 4:24, 30:33] = 255   # a bar: "1" to this reader
+    views[2, 4:24, 60:63] = 255   # and another: "11"
+    assert strings.misread(ones, views, strings.string_targets(["1", "7", "11"])).tolist() == [False, True, False]
+
+
+def test_readers_are_averaged_frame_by_frame_and_only_if_their_frames_agree(read_strings):
+    from utils.errors import ModelError
+
+    canvases, _ = strings.make_strings(bars(4), np.arange(4), 5, np.random.default_rng(5))
+    blank = lambda c: np.tile(np.eye(11)[0], (len(c), 24, 1))  # noqa: E731
+    both = strings.averaged_readers(read_strings, blank)(canvases)
+    np.testing.assert_allclose(both, (read_strings(canvases) + blank(canvases)) / 2, atol=1e-6)
+    with pytest.raises(ModelError, match="frames differ"):
+        strings.averaged_readers(read_strings, lambda c: np.zeros((len(c), 48, 11)))
+
+
+def test_fine_tuning_on_saved_views_adds_the_ones_the_reader_misreads(tiny_idx_dir, tmp_path):
+    from utils.errors import UsageError
+    from utils.sheet_crops import save_views
+
+    rng = np.random.default_rng(6)
+    views, targets = strings.make_strings(bars(10), rng.integers(0, 10, 10), 40, rng)
+    texts = ["".join(strings.LABELS[c] for c in row if c) for row in targets]  # bars, labelled as digits at random
+    save_views(tmp_path / "train.npz", views, texts)
+    save_views(tmp_path / "held.npz", views[:10], texts[:10])
+    out = tmp_path / "hard.model"
+    given = ["--views", str(tmp_path / "train.npz"), "--held-views", str(tmp_path / "held.npz")]
+    train_tiny_helper(strings.main, tiny_idx_dir, out, 50, "--init", str(SHIPPED), *given, "--hard-repeat", "2",
+                      "--lr", "1e-5")
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert (metrics["hyper_parameters"]["hard_repeat"], metrics["hyper_parameters"]["views"]) == (2, given[1:2])
+    assert "misreads repeated" in metrics["examples"]
+    assert 0.0 <= metrics["validation_sheet_view_accuracy_five_phases"] <= 1.0
+    with pytest.raises(UsageError, match="needs --init"):
+        strings.main(["--data", str(tiny_idx_dir), "--out", str(tmp_path / "x.model"), *given, "--hard-repeat", "2"])
+    with pytest.raises(UsageError, match="go together"):
+        strings.main(["--data", str(tiny_idx_dir), "--out", str(tmp_path / "x.model"), *given[:2]])
+
+
+def test_shipped_hard_reader_records_how_it_was_made():
+    hard = ROOT / "output" / "digit_strings_hard.model"
+    metrics = json.loads((hard / "metrics.json").read_text())
+    made = metrics["hyper_parameters"]
+    assert made["split_seed"] == 1 and Path(made["init"]).name == "digit_strings.model"
+    assert metrics["validation_sheet_view_accuracy_five_phases"] > 0.98
+    readme = re.sub(r"\\\n\s*", "", (ROOT / "README.md").read_text())  # continued lines joined
+    [command] = re.findall(r"^python -m utils\.strings --init \S+ --views .*?--hard-repeat (\d+) --examples (\d+) "
+                           r"--epochs (\d+) --lr ([0-9.e-]+) --seed (\d+)", readme, re.MULTILINE)
+    assert (made["hard_repeat"], made["examples"], made["epochs"], made["lr"], made["seed"]) == (
+        int(command[0]), int(command[1]), int(command[2]), float(command[3]), int(command[4]))

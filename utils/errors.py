@@ -28,6 +28,12 @@ class ReaderError(Exception):
     exit_code = 1
 
 
+class UsageError(ReaderError):
+    """Options that do not go together (argparse checks each one alone)."""
+
+    exit_code = 2
+
+
 class DataError(ReaderError):
     """A data set is missing, truncated, mis-shaped or mislabelled."""
 

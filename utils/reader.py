@@ -27,6 +27,7 @@ from utils.reject import border_strokes, faint_marks
 from utils.result import Digit, Line, Page, Rejected
 from utils.runtime import load_recogniser
 from utils.segment import find_regions
+from utils.strings import averaged_readers
 from utils.second_look import (join_broken, join_fragments, read_regions, reread_bridged, second_opinion,
                                split_by_strings, split_touching, view_confidence)
 
@@ -35,6 +36,10 @@ DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "output" / "mnist_cnn.m
 DEFAULT_CHECKER = DEFAULT_MODEL.parent / "digit_check.model"
 # The sequence reader (utils/strings.py) that reads joined digits; optional.
 DEFAULT_STRINGS = DEFAULT_MODEL.parent / "digit_strings.model"
+# It fine-tuned on the sheet regions it misreads: averaged with it where
+# regions are read as sequences of joined digits (not on single digits,
+# nor to judge which way up a page is: there it traded sheets); optional.
+DEFAULT_HARD_STRINGS = DEFAULT_MODEL.parent / "digit_strings_hard.model"
 # A CNN fine-tuned on broken strokes, asked with the shipped CNN about its
 # unsure digits; optional, and paired with the shipped CNN only.
 DEFAULT_SECOND = DEFAULT_MODEL.parent / "mnist_cnn_broken.model"
@@ -120,6 +125,10 @@ class SheetReader:
     strings : str or Path or None
         The sequence reader bundle that reads regions of joined digits
         (default: the shipped one if present; None: cut and validate only).
+    hard_strings : str or Path or None
+        A second sequence reader averaged with the first where regions are
+        read as joined digits (default: the shipped one if present; None:
+        the first alone).
     second : str or Path or None
         A recogniser bundle averaged with the model on its unsure digits
         (default: the shipped broken-stroke CNN, if present and the model is
@@ -131,7 +140,8 @@ class SheetReader:
     """
 
     def __init__(self, model_path=DEFAULT_MODEL, runtime="auto", max_side=MAX_SIDE, num_threads=None,
-                 checker=DEFAULT_CHECKER, strings=DEFAULT_STRINGS, second=DEFAULT_SECOND, skipping=DEFAULT_SKIPPING):
+                 checker=DEFAULT_CHECKER, strings=DEFAULT_STRINGS, second=DEFAULT_SECOND, skipping=DEFAULT_SKIPPING,
+                 hard_strings=DEFAULT_HARD_STRINGS):
         self.model_path = str(model_path)
         self.recogniser = load_recogniser(model_path, runtime, num_threads)
         self.max_side = max_side
@@ -139,9 +149,12 @@ class SheetReader:
         if checker is not None and (checker != DEFAULT_CHECKER or Path(checker).exists()):
             judge = load_recogniser(checker, runtime, num_threads)
             self.check = lambda crops: judge.predict(crops)[:, 1]  # P(not one digit)
-        self.read_strings = None
+        self.read_strings = self.read_joined = None
         if strings is not None and (strings != DEFAULT_STRINGS or Path(strings).exists()):
-            self.read_strings = load_recogniser(strings, runtime, num_threads).predict
+            self.read_strings = self.read_joined = load_recogniser(strings, runtime, num_threads).predict
+            if hard_strings is not None and (hard_strings != DEFAULT_HARD_STRINGS or Path(hard_strings).exists()):
+                hard = load_recogniser(hard_strings, runtime, num_threads).predict
+                self.read_joined = averaged_readers(self.read_strings, hard, f"{strings} and {hard_strings}")
         shipped = Path(model_path).resolve() == DEFAULT_MODEL.resolve()
 
         def paired(path, default):
@@ -207,7 +220,7 @@ class SheetReader:
         looks = [partial(join_broken, check=self.check),
                  partial(join_fragments, fragments=seg.fragments, check=self.check)]
         if self.read_strings is not None:
-            looks.append(partial(split_by_strings, read_strings=self.read_strings, check=self.check))
+            looks.append(partial(split_by_strings, read_strings=self.read_joined, check=self.check))
         looks += [partial(split_touching, check=self.check), reread_bridged]
         for look in looks:
             read = look(seg.labels, read, seg.digit_height, reading.darkness, self.recogniser.classify)

@@ -21,6 +21,13 @@ made from the held-out validation digits; the test set is not used::
 
     python -m utils.strings --out output/digit_strings.model
 
+``--init BUNDLE --sheet-views N`` fine-tunes a trained reader on regions the
+sheet reader finds on generated sheets (``--views``: harvested beforehand by
+``python -m utils.sheet_crops``), and ``--hard-repeat K`` adds the regions the
+starting reader misreads K more times (hard examples): so was
+``output/digit_strings_hard.model`` made, which the sheet reader averages
+with the first reader (:func:`averaged_readers`) on joined regions.
+
 Examples
 --------
 >>> rng = np.random.default_rng(0)
@@ -36,6 +43,7 @@ Examples
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -159,6 +167,24 @@ def string_log_odds(frames, text):
         alpha = came * frames[..., t, :]
     odds = alpha[..., -1] + (alpha[..., -2] if text else 0.0)
     return np.log(np.maximum(odds, 1e-300))
+
+
+def averaged_readers(first, second, names="the sequence readers"):
+    """One sequence reader from two ``predict`` functions: their frame
+    probabilities averaged (an ensemble, whose errors are fewer where the
+    two err differently). ModelError if their frames differ.
+
+    >>> one = lambda c: np.tile(np.eye(11)[1], (len(c), 24, 1))   # a 0 in every frame
+    >>> two = lambda c: np.tile(np.eye(11)[0], (len(c), 24, 1))   # blank everywhere
+    >>> averaged_readers(one, two)(np.zeros((2, 28, 96), np.uint8))[0, 0, :2]
+    array([0.5, 0.5])
+    """
+    from utils.errors import ModelError
+
+    blank = np.zeros((1, HEIGHT, WIDTH), np.uint8)
+    if np.shape(first(blank)) != np.shape(second(blank)):
+        raise ModelError(f"{names}: their frames differ ({np.shape(first(blank))} against {np.shape(second(blank))})")
+    return lambda canvases: (np.asarray(first(canvases)) + np.asarray(second(canvases))) / 2.0
 
 
 def _moved(canvases, shift):
@@ -302,20 +328,40 @@ def _options(parser):
                         help="add this many regions found on generated sheets of the training digits "
                              "(utils/sheet_crops.py), and judge on a tenth as many from the validation digits "
                              "(default: 0)")
+    parser.add_argument("--views", nargs="+", metavar="NPZ",
+                        help="instead of harvesting --sheet-views: regions harvested beforehand from sheets of the "
+                             "training digits (python -m utils.sheet_crops --digits train ...)")
+    parser.add_argument("--held-views", metavar="NPZ",
+                        help="with --views: regions from sheets of the validation digits to judge on "
+                             "(python -m utils.sheet_crops --digits validation ...)")
+    parser.add_argument("--hard-repeat", type=int, default=0,
+                        help="with --init: add the sheet regions that reader misreads (at the reader's five phases) "
+                             "this many times more: hard examples (default: 0)")
 
 
 def main(argv=None):
     import keras
 
     from utils.bundle import bundle_metadata, save_bundle, write_json
+    from utils.errors import UsageError
 
     args, train, val, rng = helper_setup(argv, __doc__, DEFAULT_OUT, DEFAULT_EXAMPLES, DEFAULT_EPOCHS, _options)
+    if args.hard_repeat and not args.init:
+        raise UsageError("--hard-repeat needs --init: the hard examples are those the starting reader misreads")
+    if bool(args.views) != bool(args.held_views):
+        raise UsageError("--views and --held-views go together")
     x, y = make_strings(train.images, train.labels, args.examples, rng)
     vx, vy = make_strings(val.images, val.labels, max(1000, args.examples // 10), rng)
     sheet = None  # held-out sheet regions, as model input, and their targets
-    if args.sheet_views > 0:
-        (sx, sy), (held_x, held_y) = sheet_views(train, val, args.sheet_views, args.seed)
+    views = given_views(args) if args.views else (
+        sheet_views(train, val, args.sheet_views, args.seed) if args.sheet_views > 0 else None)
+    if views:
+        (sx, sy), (held_x, held_y) = views
         x, y = np.concatenate([x, sx]), np.concatenate([y, sy])
+        if args.hard_repeat > 0:
+            hard = misread(args.init, sx, sy)
+            print(f"{hard.sum()} of {len(sx)} sheet regions misread by {args.init}: repeated {args.hard_repeat} times more")
+            x, y = np.concatenate([x] + [sx[hard]] * args.hard_repeat), np.concatenate([y] + [sy[hard]] * args.hard_repeat)
         sheet = (_as_input(held_x), held_y)
     x, vx = _as_input(x), _as_input(vx)
     model = starting_model(args.init)
@@ -330,11 +376,14 @@ def main(argv=None):
     exact = {"validation_string_accuracy": string_accuracy(reader.predict(vx, verbose=0), vy)}
     if sheet:
         exact["validation_sheet_view_accuracy"] = string_accuracy(reader.predict(sheet[0], verbose=0), sheet[1])
+        exact["validation_sheet_view_accuracy_five_phases"] = float(np.mean(~misread(
+            lambda canvases: reader.predict(_as_input(canvases), verbose=0), held_x, held_y)))
     metrics = {**exact, "training_seconds": round(seconds, 1),
                "hyper_parameters": vars(args), "history": {k: [float(v) for v in vs] for k, vs in history.items()},
                "parameters": int(model.count_params()),
                "examples": "1-4 training digits joined, gaps -0.2..0.03 digit heights (see utils/strings.py)"
-                           + (", and regions found on sheets of training digits" if sheet else "")}
+                           + (", and regions found on sheets of training digits" if sheet else "")
+                           + (", those the starting reader misreads repeated" if sheet and args.hard_repeat else "")}
     meta = bundle_metadata(LABELS, "digit_strings", exact)
     meta["input"] = {"shape": [HEIGHT, WIDTH, 1], "dtype": "float32", "scale": 1.0 / 255.0,
                      "polarity": "white ink on black", "layout": f"ink 20 px high, centred in 28x96; {FRAME} px a frame"}
@@ -375,6 +424,31 @@ def sheet_views(train, val, count, seed):
     parts = [harvest_strings(reader, mnist_glyph_source(data), n, seed=seed + offset)
              for data, n, offset in ((train, count, 0), (val, max(1, count // 10), 1000))]
     return tuple((views, string_targets(texts)) for views, texts in parts)
+
+
+def given_views(args):
+    """((views, targets) for training, (views, targets) held out) from the
+    files of ``--views`` and ``--held-views``."""
+    from utils.sheet_crops import load_views
+
+    parts = [load_views(path) for path in args.views]
+    held, held_texts = load_views(args.held_views)
+    train = (np.concatenate([v for v, _ in parts]), string_targets([t for _, texts in parts for t in texts]))
+    return train, (held, string_targets(held_texts))
+
+
+def misread(reader, views, targets, batch=2048):
+    """Boolean mask of the ``views`` the sequence reader (a bundle's path,
+    or a ``predict`` function) reads
+    wrongly, as the reader uses it: at the five phases of
+    :data:`utils.second_look.STRING_SHIFTS`."""
+    from utils.runtime import load_recogniser
+    from utils.second_look import STRING_SHIFTS
+
+    read = load_recogniser(reader).predict if isinstance(reader, (str, Path)) else reader
+    truth = ["".join(LABELS[c] for c in row if c) for row in targets]
+    texts = [r.text for i in range(0, len(views), batch) for r in read_moved(read, views[i:i + batch], STRING_SHIFTS)]
+    return np.array([t != s for t, s in zip(texts, truth)], bool)
 
 
 def string_targets(texts):
