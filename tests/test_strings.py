@@ -283,7 +283,7 @@ def test_starting_model_is_the_trained_reader_without_its_softmax():
 
 def test_string_targets_are_the_training_targets():
     _, targets = strings.make_strings(bars(10), np.arange(10), 20, np.random.default_rng(4))
-    texts = ["".join(strings.LABELS[c] for c in row if c) for row in targets]
+    texts = strings.target_texts(targets)
     np.testing.assert_array_equal(strings.string_targets(texts), targets)
 
 
@@ -328,7 +328,7 @@ def test_fine_tuning_on_saved_views_adds_the_ones_the_reader_misreads(tiny_idx_d
 
     rng = np.random.default_rng(6)
     views, targets = strings.make_strings(bars(10), rng.integers(0, 10, 10), 40, rng)
-    texts = ["".join(strings.LABELS[c] for c in row if c) for row in targets]  # bars, labelled as digits at random
+    texts = strings.target_texts(targets)  # bars, labelled as digits at random
     save_views(tmp_path / "train.npz", views, texts)
     save_views(tmp_path / "held.npz", views[:10], texts[:10])
     out = tmp_path / "hard.model"

@@ -446,7 +446,7 @@ def misread(reader, views, targets, batch=2048):
     from utils.second_look import STRING_SHIFTS
 
     read = load_recogniser(reader).predict if isinstance(reader, (str, Path)) else reader
-    truth = ["".join(LABELS[c] for c in row if c) for row in targets]
+    truth = target_texts(targets)
     texts = [r.text for i in range(0, len(views), batch) for r in read_moved(read, views[i:i + batch], STRING_SHIFTS)]
     return np.array([t != s for t, s in zip(texts, truth)], bool)
 
@@ -459,9 +459,14 @@ def string_targets(texts):
     return targets
 
 
+def target_texts(targets):
+    """CTC targets (as :func:`make_strings` gives them) -> digit strings: :func:`string_targets` undone."""
+    return ["".join(LABELS[c] for c in row if c) for row in targets]
+
+
 def string_accuracy(probs, targets):
     """Share of strings decoded exactly (targets as :func:`make_strings` gives them)."""
-    truth = ["".join(LABELS[c] for c in row if c) for row in targets]
+    truth = target_texts(targets)
     return float(np.mean([r.text == t for r, t in zip(decode(probs), truth)]))
 
 
