@@ -319,7 +319,18 @@ def test_readers_are_averaged_frame_by_frame_and_only_if_their_frames_agree(read
     both = strings.averaged_readers(read_strings, blank)(canvases)
     np.testing.assert_allclose(both, (read_strings(canvases) + blank(canvases)) / 2, atol=1e-6)
     with pytest.raises(ModelError, match="frames differ"):
-        strings.averaged_readers(read_strings, lambda c: np.zeros((len(c), 48, 11)))
+        strings.averaged_readers(read_strings, lambda c: np.zeros((len(c), 48, 11)))(canvases)
+
+
+def test_the_sheet_reader_refuses_a_second_sequence_reader_that_is_not_one():
+    from utils.errors import ModelError
+    from utils.reader import SheetReader
+
+    with pytest.raises(ModelError, match="not a sequence reader like"):
+        SheetReader(hard_strings=ROOT / "output" / "digit_check.model")
+    alone, both = SheetReader(hard_strings=None), SheetReader()
+    assert alone.read_joined is alone.read_strings  # the first reader alone
+    assert both.read_joined is not both.read_strings  # the shipped pair, averaged
 
 
 def test_fine_tuning_on_saved_views_adds_the_ones_the_reader_misreads(tiny_idx_dir, tmp_path):

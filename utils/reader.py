@@ -151,10 +151,13 @@ class SheetReader:
             self.check = lambda crops: judge.predict(crops)[:, 1]  # P(not one digit)
         self.read_strings = self.read_joined = None
         if strings is not None and (strings != DEFAULT_STRINGS or Path(strings).exists()):
-            self.read_strings = self.read_joined = load_recogniser(strings, runtime, num_threads).predict
+            first = load_recogniser(strings, runtime, num_threads)
+            self.read_strings = self.read_joined = first.predict
             if hard_strings is not None and (hard_strings != DEFAULT_HARD_STRINGS or Path(hard_strings).exists()):
-                hard = load_recogniser(hard_strings, runtime, num_threads).predict
-                self.read_joined = averaged_readers(self.read_strings, hard, f"{strings} and {hard_strings}")
+                hard = load_recogniser(hard_strings, runtime, num_threads)
+                if (hard.labels, hard.input_shape) != (first.labels, first.input_shape):
+                    raise ModelError(f"{hard_strings}: not a sequence reader like {strings} (labels or input differ)")
+                self.read_joined = averaged_readers(first.predict, hard.predict, f"{strings} and {hard_strings}")
         shipped = Path(model_path).resolve() == DEFAULT_MODEL.resolve()
 
         def paired(path, default):

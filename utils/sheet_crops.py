@@ -194,6 +194,13 @@ def load_views(path):
     return views, texts
 
 
+def _positive(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def main(argv=None):
     from utils.bundle import check_writable_parent
     from utils.dataset import load_mnist, train_val_split
@@ -206,7 +213,7 @@ def main(argv=None):
     parser.add_argument("--data", help="MNIST location (default: dataset/, then $MNIST_DIR)")
     parser.add_argument("--digits", choices=("train", "validation"), default="train",
                         help="compose sheets of the training or the held-out validation digits (default: %(default)s)")
-    parser.add_argument("--count", type=int, default=75000, help="regions to harvest (default: %(default)s)")
+    parser.add_argument("--count", type=_positive, default=75000, help="regions to harvest (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=1, help="sheet i is composed with default_rng([seed, i]) (default: %(default)s)")
     parser.add_argument("--split-seed", type=int, default=1, help="as the recognisers (default: %(default)s)")
     args = parser.parse_args(argv)

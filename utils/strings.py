@@ -43,7 +43,6 @@ Examples
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -172,7 +171,7 @@ def string_log_odds(frames, text):
 def averaged_readers(first, second, names="the sequence readers"):
     """One sequence reader from two ``predict`` functions: their frame
     probabilities averaged (an ensemble, whose errors are fewer where the
-    two err differently). ModelError if their frames differ.
+    two err differently). ModelError, when asked, if their frames differ.
 
     >>> one = lambda c: np.tile(np.eye(11)[1], (len(c), 24, 1))   # a 0 in every frame
     >>> two = lambda c: np.tile(np.eye(11)[0], (len(c), 24, 1))   # blank everywhere
@@ -181,10 +180,13 @@ def averaged_readers(first, second, names="the sequence readers"):
     """
     from utils.errors import ModelError
 
-    blank = np.zeros((1, HEIGHT, WIDTH), np.uint8)
-    if np.shape(first(blank)) != np.shape(second(blank)):
-        raise ModelError(f"{names}: their frames differ ({np.shape(first(blank))} against {np.shape(second(blank))})")
-    return lambda canvases: (np.asarray(first(canvases)) + np.asarray(second(canvases))) / 2.0
+    def read(canvases):
+        one, two = np.asarray(first(canvases)), np.asarray(second(canvases))
+        if one.shape != two.shape:  # checked here, not by a trial read at start-up
+            raise ModelError(f"{names}: their frames differ ({one.shape[1:]} against {two.shape[1:]})")
+        return (one + two) / 2.0
+
+    return read
 
 
 def _moved(canvases, shift):
@@ -344,6 +346,7 @@ def main(argv=None):
 
     from utils.bundle import bundle_metadata, save_bundle, write_json
     from utils.errors import UsageError
+    from utils.runtime import load_recogniser
 
     args, train, val, rng = helper_setup(argv, __doc__, DEFAULT_OUT, DEFAULT_EXAMPLES, DEFAULT_EPOCHS, _options)
     if args.hard_repeat and not args.init:
@@ -359,7 +362,7 @@ def main(argv=None):
         (sx, sy), (held_x, held_y) = views
         x, y = np.concatenate([x, sx]), np.concatenate([y, sy])
         if args.hard_repeat > 0:
-            hard = misread(args.init, sx, sy)
+            hard = misread(load_recogniser(args.init).predict, sx, sy)
             print(f"{hard.sum()} of {len(sx)} sheet regions misread by {args.init}: repeated {args.hard_repeat} times more")
             x, y = np.concatenate([x] + [sx[hard]] * args.hard_repeat), np.concatenate([y] + [sy[hard]] * args.hard_repeat)
         sheet = (_as_input(held_x), held_y)
@@ -437,17 +440,15 @@ def given_views(args):
     return train, (held, string_targets(held_texts))
 
 
-def misread(reader, views, targets, batch=2048):
-    """Boolean mask of the ``views`` the sequence reader (a bundle's path,
-    or a ``predict`` function) reads
-    wrongly, as the reader uses it: at the five phases of
-    :data:`utils.second_look.STRING_SHIFTS`."""
-    from utils.runtime import load_recogniser
+def misread(read_strings, views, targets, batch=2048):
+    """Boolean mask of the ``views`` that ``read_strings`` (a sequence
+    reader's predict) reads wrongly, as the sheet reader uses it: at the
+    five phases of :data:`utils.second_look.STRING_SHIFTS`."""
     from utils.second_look import STRING_SHIFTS
 
-    read = load_recogniser(reader).predict if isinstance(reader, (str, Path)) else reader
     truth = target_texts(targets)
-    texts = [r.text for i in range(0, len(views), batch) for r in read_moved(read, views[i:i + batch], STRING_SHIFTS)]
+    texts = [r.text for i in range(0, len(views), batch)
+             for r in read_moved(read_strings, views[i:i + batch], STRING_SHIFTS)]
     return np.array([t != s for t, s in zip(texts, truth)], bool)
 
 
