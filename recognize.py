@@ -1,129 +1,16 @@
 #!/usr/bin/env python
-"""Read handwritten digits from a photo or scan of a paper sheet.
+"""Read handwritten digits from a photo or scan: ``python recognize.py -i photo.jpg``.
 
-Prints one line of text per line of digits, in reading order. The sheet
-may lie on a desk, be tilted or turned by 90/180/270 degrees: it is found,
-warped and turned upright first. With -o the photo is written back with a
-box, label and confidence colour per digit and a frame per line; without
--o nothing is written.
-
-With --out DIR, -i may be a folder (walked recursively), a glob pattern or
-a .txt list of paths: every image is read in parallel into DIR (per-image
-JSON and annotated PNG, results.jsonl, results.csv); re-running resumes.
-
-exit codes: 0 read (a blank page is not an error), 2 usage, 4 model problem,
-5 image problem, 6 cannot write the output, 7 batch done but some images
-failed (see DIR/results.csv).
+The same command as ``digit-sheet-reader`` (see ``--help``); the code lives
+in ``utils/cli.py``, installed as ``digit_sheet_reader``.
 """
 
-import argparse
-import json
-import os
 import sys
 
-from utils.errors import ImageError, run_cli
-
-EXAMPLE = """examples:
-  python recognize.py -i examples/sheet.jpg
-  python recognize.py -i photo.jpg -m output/mnist_mlp.model -o annotated.png
-  python recognize.py -i photo.jpg --json > result.json
-  python recognize.py -i scans/ --out results/ --workers 4
-  python recognize.py -i "scans/**/*.jpg" --out results/ --no-images --scheduler tcp://10.0.0.5:8786"""
-
-
-def build_parser():
-    parser = argparse.ArgumentParser(description=__doc__, epilog=EXAMPLE,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-i", "--image", required=True,
-                        help="photo or scan (JPEG, PNG, BMP, TIFF, WebP); with --out also a folder, glob or .txt list")
-    parser.add_argument("-m", "--model", default="output/mnist_cnn.model",
-                        help="model bundle (default: %(default)s; output/mnist_mlp.model also ships)")
-    parser.add_argument("-o", "--output", help="write the annotated image here (.png or .jpg)")
-    parser.add_argument("--json", action="store_true",
-                        help="print one JSON document (lines, digits, boxes, confidences, the page's rotation and skew, "
-                             "marks rejected as not digits, timings) instead of text")
-    parser.add_argument("--show", action="store_true", help="show the annotated image in a window, if a GUI is available")
-    parser.add_argument("--runtime", choices=["auto", "litert", "keras"], default="auto",
-                        help="inference runtime (default: LiteRT when available, else Keras)")
-    batch = parser.add_argument_group("batch mode (with --out)")
-    batch.add_argument("--out", help="read every image of -i into this folder (resumable)")
-    batch.add_argument("--workers", type=int, help="worker processes (default: number of cores)")
-    batch.add_argument("--no-images", action="store_true", help="skip the annotated PNGs (much faster)")
-    batch.add_argument("--force", action="store_true", help="read everything again, ignoring earlier results")
-    batch.add_argument("--quiet", action="store_true", help="no progress bar")
-    batch.add_argument("--scheduler", help="run on Dask: 'local' starts a LocalCluster, or tcp://HOST:8786")
-    return parser
-
-
-def show(image):
-    """Open a window where a GUI exists; otherwise say so in one line."""
-    import cv2
-
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or sys.platform in ("win32", "darwin")):
-        print("--show: no display available; use -o annotated.png instead", file=sys.stderr)
-        return
-    try:
-        cv2.imshow("Digit Sheet Reader", image)
-        cv2.waitKey(0)
-        cv2.destroyAllWindows()
-    except cv2.error:
-        print("--show: this OpenCV build has no GUI (headless); use -o annotated.png instead", file=sys.stderr)
-
-
-def resolve_model(model):
-    if model == "output/mnist_cnn.model" and not os.path.exists(model):
-        from utils.reader import DEFAULT_MODEL  # run from another folder: use the shipped one
-
-        return DEFAULT_MODEL
-    return model
-
-
-def main_batch(args, parser):
-    from utils.batch import run_batch
-    from utils.bundle import read_metadata
-    from utils.errors import BATCH_PARTIAL_FAILURE
-
-    if args.output or args.json or args.show:
-        parser.error("-o, --json and --show are for one image; batch mode writes into --out")
-    if args.workers is not None and args.workers < 1:
-        parser.error("--workers must be at least 1")
-    model = resolve_model(args.model)
-    read_metadata(model)  # a bad model fails once, here, not once per image
-    total, failed, skipped = run_batch(args.image, args.out, model, args.runtime, args.workers,
-                                       images=not args.no_images, force=args.force, quiet=args.quiet,
-                                       scheduler=args.scheduler, model_label=args.model)
-    print(f"{total} images: {total - failed} read, {failed} failed, {skipped} already done earlier; "
-          f"results in {os.path.join(args.out, 'results.csv')}", file=sys.stderr)
-    return BATCH_PARTIAL_FAILURE if failed else 0
-
-
-def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.out:
-        return main_batch(args, parser)
-    if os.path.isdir(args.image):
-        raise ImageError(f"{args.image}: is a directory; to read every image in it, add --out DIR")
-    from utils.draw import annotate
-    from utils.imageio import save_image
-    from utils.reader import SheetReader
-
-    page = SheetReader(resolve_model(args.model), args.runtime).read(args.image)
-    page.model = args.model
-    if args.output or args.show:
-        annotated = annotate(page.work_image, page, page.work_scale)
-        if args.output:
-            save_image(args.output, annotated)
-        if args.show:
-            show(annotated)
-    if args.json:
-        print(json.dumps(page.to_dict()))
-    elif page.lines:
-        print(page.text)
-    else:
-        print("(no digits found)", file=sys.stderr)
-    return 0
-
+try:
+    from digit_sheet_reader.cli import run
+except ImportError as exc:
+    sys.exit(f"error: digit_sheet_reader is not installed ({exc}): run  pip install -e .  in this folder first")
 
 if __name__ == "__main__":
-    run_cli(main)
+    run("recognize.py")

@@ -1,34 +1,53 @@
+"""Digit Sheet Reader's package: the ``utils/`` folder installed as ``digit_sheet_reader``.
+
+The folder keeps the project's layout name; installed under a unique import
+name it can neither shadow nor merge with a user's own ``utils`` package.
+The trained models in ``output/`` travel with it as ``digit_sheet_reader.shipped``.
+"""
+
+import re
+from pathlib import Path
+
 from setuptools import find_packages, setup
+
+HERE = Path(__file__).resolve().parent
+VERSION = re.search(r'__version__ = "([^"]+)"', (HERE / "utils" / "version.py").read_text()).group(1)
+TRAIN = [
+    "tensorflow>=2.18",  # brings Keras 3
+    "keras>=3.8",
+    "matplotlib>=3.8",  # training curves, confusion matrices, sample grids
+    "rapidfuzz>=3",  # edit distances when scoring synthetic sheets and harvesting regions
+]
+DASK = ["dask[distributed]>=2024.1"]
 
 setup(
     name="digit-sheet-reader",
-    version="0.1.0",
+    version=VERSION,
     description="Read handwritten digits from photos and scans of paper sheets.",
-    long_description=open("README.md", encoding="utf-8").read(),
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     license="MIT",
     python_requires=">=3.10",
-    packages=find_packages(include=["utils", "utils.*"]),
-    py_modules=["recognize", "train_mlp", "train_cnn"],
+    package_dir={"digit_sheet_reader": "utils", "digit_sheet_reader.shipped": "output"},
+    packages=["digit_sheet_reader"]
+    + [f"digit_sheet_reader.{name}" for name in find_packages(where="utils")]
+    + ["digit_sheet_reader.shipped"],
+    package_data={"digit_sheet_reader.shipped": ["*.model/*.json", "*.model/*.tflite", "*.model/*.h5"]},
+    py_modules=[],
     install_requires=[
         "numpy>=1.26",
-        "tensorflow>=2.18",          # brings Keras 3
-        "keras>=3.8",
         # Headless build: the GUI build needs libGL/X and its imshow aborts without a display.
-        # OpenCV 5: the golden images and the benchmark figures are measured on it (its
-        # Hershey text renders differently from 4.x's); the code runs on 4.10+ too.
+        # OpenCV 5: the golden images are drawn with it (Hershey text renders differently in 4.x).
         "opencv-python-headless>=5.0",
-        "imutils>=0.5.4",
-        "scikit-image>=0.24",
-        "ai-edge-litert>=1.2",       # fast inference without importing TensorFlow
-        "tqdm>=4.66",
-        "matplotlib>=3.8",
+        "ai-edge-litert>=1.2",  # inference without TensorFlow
+        "tqdm>=4.66",  # batch progress
     ],
     extras_require={
-        # rapidfuzz: edit distance for the benchmark's scorer; dask: the batch
-        # tests compare a LocalCluster run with a local one.
-        "test": ["pytest>=8", "rapidfuzz>=3", "dask[distributed]>=2024.1"],
-        # Scale-out of batch jobs on a Dask cluster (recognize.py --scheduler).
-        "dask": ["dask[distributed]>=2024.1"],
+        "train": TRAIN,
+        "dask": DASK,
+        # The tests train tiny models, run batches on a Dask LocalCluster, and check
+        # the reader's own hysteresis threshold against scikit-image's.
+        "test": ["pytest>=8", "scikit-image>=0.24", *TRAIN, *DASK],
     },
+    entry_points={"console_scripts": ["digit-sheet-reader = digit_sheet_reader.cli:run"]},
 )

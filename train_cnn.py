@@ -7,8 +7,8 @@ dropout (default), and "classic", the two-convolution Keras tutorial net.
 one model that averages their outputs.
 """
 
-from utils.errors import run_cli
-from utils.training import add_training_arguments, new_parser, train_and_save
+from digit_sheet_reader.errors import run_cli
+from digit_sheet_reader.training.recogniser import add_training_arguments, new_parser, train_and_save
 
 
 def main(argv=None):
@@ -21,7 +21,7 @@ def main(argv=None):
     if args.ensemble < 1:
         parser.error("--ensemble must be at least 1")
 
-    from utils.models import CNN_ARCHITECTURES
+    from digit_sheet_reader.training.architectures import CNN_ARCHITECTURES
 
     def build(name):
         return CNN_ARCHITECTURES[args.arch](num_classes=args.num_classes, name=name)

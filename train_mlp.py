@@ -5,8 +5,8 @@ Default: 784-256-256-10 with ReLU and softmax, as in the classic tutorial,
 with on-the-fly augmentation and a held-out validation split.
 """
 
-from utils.errors import run_cli
-from utils.training import add_training_arguments, new_parser, train_and_save
+from digit_sheet_reader.errors import run_cli
+from digit_sheet_reader.training.recogniser import add_training_arguments, new_parser, train_and_save
 
 
 def main(argv=None):
@@ -16,7 +16,7 @@ def main(argv=None):
     add_training_arguments(parser, {"out": "output/mnist_mlp.model", "epochs": 40, "batch_size": 100, "optimizer": "adam"})
     args = parser.parse_args(argv)
 
-    from utils.models import build_mlp
+    from digit_sheet_reader.training.architectures import build_mlp
 
     def build(name):
         return build_mlp(args.hidden, args.dropout, args.num_classes, name=name)

@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+from digit_sheet_reader.errors import command_parser  # noqa: E402
+
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_reader import make_photo  # noqa: E402
@@ -36,7 +38,7 @@ def make_photos(folder, count):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = command_parser(__doc__)
     parser.add_argument("--photos", type=int, default=200)
     parser.add_argument("--workers", type=int, default=None, help="(default: number of cores)")
     parser.add_argument("--images", action="store_true", help="also write annotated PNGs")

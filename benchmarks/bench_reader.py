@@ -10,7 +10,6 @@ the reader's own per-stage breakdown. ``--turn`` photographs the page
 turned, so the reader has to search for its orientation.
 """
 
-import argparse
 import json
 import statistics
 import subprocess
@@ -23,10 +22,14 @@ import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+from digit_sheet_reader.errors import command_parser  # noqa: E402
+
 sys.path.insert(0, str(ROOT))
 
-from utils.sheets import hershey_glyph_source  # noqa: E402
-from utils.sheets import compose_sheet  # noqa: E402
+from digit_sheet_reader.synth.sheets import (
+    compose_sheet,  # noqa: E402
+    hershey_glyph_source,  # noqa: E402
+)
 
 
 def make_photo(path, seed=5, digits_wanted=100, size=(4000, 3000), turn=0):
@@ -48,7 +51,7 @@ def make_photo(path, seed=5, digits_wanted=100, size=(4000, 3000), turn=0):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = command_parser(__doc__)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--runtime", default="litert", choices=["litert", "keras"])
     parser.add_argument("-m", "--model", default="output/mnist_cnn.model")

@@ -9,7 +9,6 @@ Inference: the shipped bundles, LiteRT and Keras, batches of 1, 100 and
 1000 digits (median of several calls after a warm-up).
 """
 
-import argparse
 import statistics
 import sys
 import time
@@ -18,16 +17,18 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+from digit_sheet_reader.errors import command_parser  # noqa: E402
+
 sys.path.insert(0, str(ROOT))
 
 
 def bench_training(samples):
     import keras
 
-    from utils.augment import build_augmenter
-    from utils.dataset import encode, load_mnist
-    from utils.models import build_bn_cnn, build_classic_cnn, build_mlp
-    from utils.training import as_inputs, seed_everything
+    from digit_sheet_reader.data.loaders import encode, load_mnist
+    from digit_sheet_reader.training.architectures import build_bn_cnn, build_classic_cnn, build_mlp
+    from digit_sheet_reader.training.augment import build_augmenter
+    from digit_sheet_reader.training.recogniser import as_inputs, seed_everything
 
     train = load_mnist().train
     x, y = as_inputs(train.images[:samples]), encode(train.labels[:samples])
@@ -44,7 +45,7 @@ def bench_training(samples):
 
 
 def bench_inference():
-    from utils.runtime import load_recogniser
+    from digit_sheet_reader.models.runtime import load_recogniser
 
     rng = np.random.default_rng(0)
     for bundle in ("mnist_cnn.model", "mnist_mlp.model"):
@@ -66,7 +67,7 @@ def bench_inference():
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = command_parser(__doc__)
     parser.add_argument("--train-samples", type=int, default=6000)
     parser.add_argument("--skip-training", action="store_true")
     args = parser.parse_args()

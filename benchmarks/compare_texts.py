@@ -11,19 +11,18 @@ changed with its truth and both readings: one sheet is 0.02 of a tier of
 50, so a change is judged by the sheets it wins and loses, not by the net.
 """
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from utils.errors import DataError, run_cli  # noqa: E402
-from utils.scoring import compare_runs  # noqa: E402
+from digit_sheet_reader.errors import DataError, command_parser, run_cli  # noqa: E402
+from digit_sheet_reader.synth.scoring import compare_runs  # noqa: E402
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = command_parser(__doc__)
     parser.add_argument("before", help="--texts file of the first run")
     parser.add_argument("after", help="--texts file of the second run")
     parser.add_argument("--quiet", action="store_true", help="only the counts, not each sheet")

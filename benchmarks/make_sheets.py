@@ -11,7 +11,6 @@ writes runs/sheets/<tier>/<nnnn>.jpg (clean: .png) and a .json ground truth
 beside each.
 """
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -22,13 +21,13 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from utils.dataset import load_mnist, train_val_split  # noqa: E402
-from utils.errors import run_cli  # noqa: E402
-from utils.sheets import ALL_TIERS, compose_sheet, hershey_glyph_source, mnist_glyph_source  # noqa: E402
+from digit_sheet_reader.data.loaders import load_mnist, train_val_split  # noqa: E402
+from digit_sheet_reader.errors import command_parser, run_cli  # noqa: E402
+from digit_sheet_reader.synth.sheets import ALL_TIERS, compose_sheet, hershey_glyph_source, mnist_glyph_source  # noqa: E402
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = command_parser(__doc__)
     parser.add_argument("--out", default="runs/sheets", help="(default: %(default)s)")
     parser.add_argument("--per-tier", type=int, default=50, help="sheets per tier (default: %(default)s)")
     parser.add_argument("--tiers", nargs="+", default=list(ALL_TIERS), choices=ALL_TIERS)

@@ -8,7 +8,6 @@ character error rate, line exact rate, sheet exact rate, seconds per sheet
 (reader only, model loaded once).
 """
 
-import argparse
 import json
 import sys
 import time
@@ -18,12 +17,12 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from utils.errors import run_cli  # noqa: E402
-from utils.scoring import Tally, format_table  # noqa: E402
+from digit_sheet_reader.errors import command_parser, run_cli  # noqa: E402
+from digit_sheet_reader.synth.scoring import Tally, format_table  # noqa: E402
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = command_parser(__doc__)
     parser.add_argument("folder", help="made by benchmarks/make_sheets.py")
     parser.add_argument("-m", "--model", default="output/mnist_cnn.model")
     parser.add_argument("--runtime", default="auto", choices=["auto", "litert", "keras"])
@@ -35,8 +34,8 @@ def main(argv=None):
                         help="also break the scores down by the generator's conditions (grid, desk, shadow ...)")
     args = parser.parse_args(argv)
 
-    from utils.draw import annotate
-    from utils.reader import SheetReader
+    from digit_sheet_reader.io.draw import annotate
+    from digit_sheet_reader.pipeline.reader import SheetReader
 
     reader = SheetReader(args.model, args.runtime)
     tallies, conditions, overall, texts = {}, {}, Tally(), {}

@@ -19,8 +19,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from utils import dataset as data_io  # noqa: E402
-from utils.synth import synthetic_digits  # noqa: E402
+from digit_sheet_reader.data import loaders as data_io  # noqa: E402
+from digit_sheet_reader.synth.glyphs import synthetic_digits  # noqa: E402
 
 
 def write_idx(path, array, gz=False):
@@ -93,7 +93,7 @@ def update_golden(request):
 def train_tiny_helper(main, data_dir, out, examples, *more):
     """One epoch of a helper model's trainer (checker, sequence reader) on
     the tiny data set, with options ``more``; the bundle it wrote, loaded."""
-    from utils.runtime import load_recogniser
+    from digit_sheet_reader.models.runtime import load_recogniser
 
     args = ["--data", str(data_dir), "--examples", str(examples), "--epochs", "1", "--out", str(out), *more]
     assert main(args) == 0

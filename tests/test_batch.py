@@ -9,10 +9,10 @@ import sys
 import time
 
 import pytest
-
 from conftest import ROOT
-from utils.batch import RESULTS_CSV, RESULTS_JSONL, ResultLog, collect_inputs, read_records, safe_relpath
-from utils.errors import BATCH_PARTIAL_FAILURE
+
+from digit_sheet_reader.batch import RESULTS_CSV, RESULTS_JSONL, ResultLog, collect_inputs, read_records, safe_relpath
+from digit_sheet_reader.errors import BATCH_PARTIAL_FAILURE
 
 SHEETS = sorted((ROOT / "tests" / "golden").glob("*.jpg"))
 

@@ -6,9 +6,9 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, write_idx, write_mnist_idx_dir
-from utils.errors import DataError, ModelError, OutputError
+
+from digit_sheet_reader.errors import DataError, ModelError, OutputError
 
 
 def run(*argv):
@@ -81,7 +81,7 @@ def test_unwritable_out(tmp_path, tiny_train, tiny_test):
 
 @pytest.mark.parametrize("model", ["README.md", "tests", "no/such.model"])
 def test_evaluate_rejects_what_is_not_a_model(model):
-    code, err = run("-m", "utils.evaluate", "-m", model)
+    code, err = run("-m", "digit_sheet_reader.training.evaluate", "-m", model)
     assert code == ModelError.exit_code
     assert_one_line_error(err, model)
 

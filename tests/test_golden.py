@@ -19,8 +19,8 @@ import cv2
 import numpy as np
 import pytest
 
-from utils.draw import annotate, fraction_differing
-from utils.reader import SheetReader
+from digit_sheet_reader.io.draw import annotate, fraction_differing
+from digit_sheet_reader.pipeline.reader import SheetReader
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 INPUTS = sorted(p for p in GOLDEN.iterdir() if p.suffix in (".png", ".jpg") and ".expected" not in p.name)

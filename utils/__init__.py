@@ -1,15 +1,39 @@
-"""Digit Sheet Reader: read handwritten digits from photos of paper sheets.
+"""Digit Sheet Reader: read handwritten digits from photos and scans of paper sheets.
 
-The package is split by concern, with data flowing one way:
+Installed as ``digit_sheet_reader`` (the folder is ``utils/`` in a clone).
+One subpackage per concern, data flowing one way::
 
-- :mod:`utils.errors`   -- exceptions that map to command-line exit codes
-- :mod:`utils.dataset`  -- loading MNIST-style data sets (CSV, IDX, npz, folders)
-- :mod:`utils.augment`  -- on-the-fly augmentation that makes MNIST look photographed
-- :mod:`utils.models`   -- the MLP and CNN architectures
-- :mod:`utils.training` -- the training loop shared by ``train_mlp.py`` / ``train_cnn.py``
-- :mod:`utils.bundle`   -- the ``*.model`` bundle format (Keras dir + LiteRT + metadata)
-- :mod:`utils.runtime`  -- one inference interface, LiteRT or Keras behind it
-- :mod:`utils.plots`    -- digit grids, training curves, confusion matrices
+    io        images in, files out, the annotated image
+    models    the bundle format, runtimes, sequence decoding, the shipped models
+    pipeline  the reading stages, the reader that runs them, the result tree
+    batch     jobs over folders (cli: the command line)
+    data      data-set loaders            } above the reading path,
+    synth     synthetic sheets, scoring   } never imported by it
+    training  recognisers and helpers     }
+
+Examples
+--------
+>>> from digit_sheet_reader import SheetReader      # doctest: +SKIP
+>>> print(SheetReader().read("examples/sheet.jpg").text)  # doctest: +SKIP
 """
 
-__version__ = "0.1.0"
+from .version import __version__
+
+__all__ = ["__version__", "SheetReader", "ModelSet", "Page"]
+
+
+def __getattr__(name):
+    # Lazy: ``import digit_sheet_reader`` stays cheap (no OpenCV) until the reader is asked for.
+    if name == "SheetReader":
+        from .pipeline.reader import SheetReader
+
+        return SheetReader
+    if name == "ModelSet":
+        from .models.shipped import ModelSet
+
+        return ModelSet
+    if name == "Page":
+        from .pipeline.result import Page
+
+        return Page
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -33,9 +33,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from utils.atomic import write_atomic
-from utils.dataset import IMAGE_EXTENSIONS
-from utils.errors import ImageError, OutputError, ReaderError
+from .errors import ImageError, OutputError, ReaderError
+from .io.atomic import write_atomic
+from .io.images import IMAGE_EXTENSIONS
 
 RESULTS_JSONL, RESULTS_CSV = "results.jsonl", "results.csv"
 CSV_COLUMNS = ["path", "text", "lines", "digits", "min_confidence", "status", "error", "ms"]
@@ -124,7 +124,7 @@ def get_reader(model, runtime):
     if key not in _READERS:
         import cv2
 
-        from utils.reader import SheetReader
+        from .pipeline.reader import SheetReader
 
         cv2.setNumThreads(1)  # parallelism comes from the workers, not inside each
         _READERS[key] = SheetReader(model, runtime, num_threads=1)
@@ -146,8 +146,8 @@ def process(task, out_dir, model, runtime="auto", images=True, model_label=None)
         out = Path(out_dir) / task.rel
         write_atomic(out.with_name(out.name + ".json"), json.dumps(document) + "\n")
         if images:
-            from utils.draw import annotate
-            from utils.imageio import save_image
+            from .io.draw import annotate
+            from .io.images import save_image
 
             save_image(out.with_name(out.name + ".annotated.png"), annotate(page.work_image, page, page.work_scale))
         record.update(document)

@@ -14,10 +14,13 @@ Exit codes
 5  input image problem (not an image, unreadable)
 6  output problem (cannot write where asked)
 7  batch finished, but some images could not be read (see results.csv)
+8  an optional package is not installed (the message names the extra)
 """
 
+import argparse
 import sys
 
+from .version import __version__
 
 BATCH_PARTIAL_FAILURE = 7
 
@@ -58,13 +61,40 @@ class OutputError(ReaderError):
     exit_code = 6
 
 
+class MissingPackageError(ReaderError):
+    """A package of an optional extra is needed and not installed."""
+
+    exit_code = 8
+
+
+# Packages that reading alone does without, and the extra that brings each.
+OPTIONAL_PACKAGES = {"keras": "train", "tensorflow": "train", "matplotlib": "train", "rapidfuzz": "train",
+                     "dask": "dask", "distributed": "dask"}
+
+
+def missing_package(exc):
+    """A :class:`MissingPackageError` for an ImportError of an optional package, else None."""
+    name = (getattr(exc, "name", None) or "").split(".")[0]
+    if name not in OPTIONAL_PACKAGES:
+        return None
+    extra = OPTIONAL_PACKAGES[name]
+    return MissingPackageError(f"this needs {name}, which is not installed: pip install -e '.[{extra}]' "
+                               f"in a clone, or pip install 'digit-sheet-reader[{extra}]'")
+
+
 def run_cli(main, argv=None):
     """Run ``main(argv)`` and exit with its code, mapping ReaderError to one line.
 
-    KeyboardInterrupt exits with 130 quietly, as shells expect.
+    An optional package that is not installed (TensorFlow for training or
+    ``--runtime keras``, Dask for ``--scheduler``) is one line too, naming
+    the extra to install. KeyboardInterrupt exits with 130 quietly, as
+    shells expect.
     """
     try:
-        code = main(argv)
+        try:
+            code = main(argv)
+        except ImportError as exc:
+            raise missing_package(exc) or exc
     except ReaderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         code = exc.exit_code
@@ -72,3 +102,12 @@ def run_cli(main, argv=None):
         print("interrupted", file=sys.stderr)
         code = 130
     sys.exit(code or 0)
+
+
+def command_parser(description, epilog=None, prog=None):
+    """The argument parser every command of the project starts from: its
+    docstring as help, examples kept as written, and ``--version``."""
+    parser = argparse.ArgumentParser(prog=prog, description=description, epilog=epilog,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser

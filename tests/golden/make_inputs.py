@@ -2,7 +2,7 @@
 """Regenerate the golden input sheets and examples/sheet.jpg.
 
 Every input is drawn by the project's own code: Hershey-font digits
-(utils/synth.py) composed onto photo-like paper (utils/sheets.py), with a
+(utils/synth/glyphs.py) composed onto photo-like paper (utils/synth/sheets.py), with a
 fixed seed and forced conditions, listed in CATALOGUE below and in
 tests/golden/README.md. No MNIST pixels, no third-party images.
 
@@ -22,7 +22,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
-from utils.sheets import compose_sheet, hershey_glyph_source  # noqa: E402
+from digit_sheet_reader.synth.sheets import compose_sheet, hershey_glyph_source  # noqa: E402
 
 # name: (seed, tier, forced conditions)
 CATALOGUE = {

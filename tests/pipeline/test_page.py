@@ -1,0 +1,119 @@
+"""Page finding, top-down warping, turning views and the writing direction."""
+
+import cv2
+import numpy as np
+import pytest
+
+from digit_sheet_reader.pipeline.page import (
+    View,
+    find_page,
+    fitted_angle,
+    hanging_from_tops,
+    order_corners,
+    top_down,
+    turn,
+    whole,
+    writing_angle,
+)
+
+CORNERS = np.float32([[120, 90], [520, 130], [500, 420], [90, 380]])
+
+
+def desk_photo(corners=CORNERS, size=(480, 640)):
+    photo = np.full((*size, 3), (40, 55, 75), np.uint8)
+    cv2.fillConvexPoly(photo, corners.astype(np.int32), (235, 238, 240))
+    return photo
+
+
+def test_finds_a_slanted_sheet_on_a_desk():
+    found = find_page(desk_photo())
+    assert found is not None
+    assert np.abs(found - CORNERS).max() < 6
+
+
+def test_finds_a_narrow_strip_of_paper_seen_at_a_slant():
+    strip = np.float32([[150, 200], [470, 230], [460, 290], [140, 250]])  # about 6 % of the photo
+    found = find_page(desk_photo(strip))
+    assert found is not None
+    assert np.abs(found - strip).max() < 8  # a sharp corner of a thin strip rounds off on the thumbnail
+
+
+@pytest.mark.parametrize("photo", [np.full((480, 640, 3), 235, np.uint8),  # only paper
+                                   np.full((480, 640, 3), 30, np.uint8)],  # only desk
+                         ids=["paper", "desk"])
+def test_no_page_where_there_is_no_edge_to_find(photo):
+    assert find_page(photo) is None
+
+
+def test_paper_in_shadow_is_not_taken_for_desk():
+    photo = np.full((480, 640, 3), 235, np.uint8)
+    photo[:, 400:] = 170  # a shadow: darker, but nowhere near a desk
+    assert find_page(photo) is None
+
+
+def test_corner_order_survives_a_page_turned_45_degrees():
+    diamond = np.float32([[300, 50], [550, 300], [300, 550], [50, 300]])
+    ordered = order_corners(diamond[[2, 0, 3, 1]])
+    assert cv2.contourArea(ordered) > 0  # clockwise in image coordinates, no crossing edges
+    assert ordered.tolist()[0] in ([300, 50], [50, 300])
+
+
+def test_top_down_view_maps_boxes_back_to_the_photo():
+    photo = desk_photo()
+    x, y = 300, 260  # a dot of ink in the photo
+    cv2.circle(photo, (x, y), 6, (20, 20, 20), -1)
+    view = top_down(whole(photo), find_page(photo))
+    ys, xs = np.nonzero(view.image.max(axis=2) < 80)
+    box = (xs.min(), ys.min(), xs.max() - xs.min() + 1, ys.max() - ys.min() + 1)
+    x0, y0, x1, y1 = view.box_to_photo(box)
+    assert abs((x0 + x1) / 2 - x) < 3 and abs((y0 + y1) / 2 - y) < 3
+
+
+@pytest.mark.parametrize("angle", [90, 180, 270, 30, -12.5])
+def test_turned_view_maps_boxes_back_and_reports_the_page_turn(angle):
+    image = np.full((300, 400, 3), 255, np.uint8)
+    cv2.rectangle(image, (50, 60), (80, 110), (0, 0, 0), -1)
+    view = turn(whole(image), angle)
+    ys, xs = np.nonzero(view.image.max(axis=2) < 128)
+    box = (xs.min(), ys.min(), xs.max() - xs.min() + 1, ys.max() - ys.min() + 1)
+    x0, y0, x1, y1 = view.box_to_photo(box)
+    assert abs((x0 + x1) / 2 - 65.5) < 3 and abs((y0 + y1) / 2 - 85.5) < 3
+    page_turn = (-angle) % 360  # turning the photo by +a reads a page turned by -a
+    assert (view.rotation + view.skew) % 360 == pytest.approx(page_turn, abs=1e-6)
+    assert view.rotation in (0, 90, 180, 270) and -45 <= view.skew <= 45
+
+
+@pytest.mark.parametrize("degrees", [0, 12, -30, 44, 88])
+def test_writing_angle_of_two_lines(degrees):
+    along = np.arange(10) * 30.0  # digits 30 px apart, lines 70 px apart
+    t = np.radians(degrees)
+    centres = [np.stack([along * np.cos(t) + 70 * k * np.sin(t), 300 - along * np.sin(t) + 70 * k * np.cos(t)], axis=1)
+               for k in range(2)]
+    angle = writing_angle(np.vstack(centres))
+    assert abs((angle - degrees + 90) % 180 - 90) < 1.0  # the same direction, modulo 180
+
+
+def test_fitted_angle_and_a_page_hanging_from_its_tops():
+    heights = np.array([30, 26, 34, 28, 31, 25, 33])
+    x = np.arange(7) * 25.0
+    upright = np.stack([x, 100 - heights - 0.1 * x, np.full(7, 20), heights], axis=1)
+    assert fitted_angle(upright, [list(range(7))]) == pytest.approx(np.degrees(np.arctan(0.1)), abs=1.5)
+    assert not hanging_from_tops(upright, [list(range(7))])
+    flipped = upright.copy()
+    flipped[:, 1] = 60 - 0.1 * x
+    assert hanging_from_tops(flipped, [list(range(7))])
+
+
+def test_whole_is_the_identity():
+    view = whole(np.zeros((10, 20, 3), np.uint8))
+    assert isinstance(view, View) and view.box_to_photo((2, 3, 4, 5)) == pytest.approx((2, 3, 6, 8))
+
+
+def test_a_soft_shadow_across_the_page_does_not_cut_it():
+    photo = desk_photo().astype(np.float32)
+    shade = np.ones(photo.shape[:2], np.float32)
+    shade[:, :260] = 0.35  # a hand's shadow over the left of the sheet and the desk
+    photo = np.clip(photo * cv2.GaussianBlur(shade, (0, 0), 16)[..., None], 0, 255).astype(np.uint8)  # a penumbra
+    found = find_page(photo)
+    # Either the whole sheet, or nothing (read as it is): never only its lit part.
+    assert found is None or np.abs(found - CORNERS).max() < 10

@@ -1,0 +1,97 @@
+"""The reader on pages turned, tilted, on a desk: the same text as upright,
+boxes on the original photo, and the turn reported."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+from conftest import ROOT
+
+from digit_sheet_reader.pipeline.reader import SheetReader
+from digit_sheet_reader.synth.scoring import match_boxes
+
+UPRIGHT = ROOT / "tests" / "golden" / "clean_lines.png"
+TURNS = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_CLOCKWISE}
+
+
+@pytest.fixture(scope="module")
+def reader(shipped_cnn):
+    return SheetReader(shipped_cnn)
+
+
+@pytest.fixture(scope="module")
+def upright(reader):
+    page = reader.read(UPRIGHT)
+    truth = json.loads(UPRIGHT.with_suffix(".truth.json").read_text())
+    assert page.text.splitlines() == [line["text"] for line in truth["lines"]]
+    assert (page.rotation, page.skew) == (0, 0.0)
+    return page
+
+
+@pytest.mark.parametrize("quarter", sorted(TURNS))
+def test_a_turned_page_reads_as_upright_with_its_turn_reported(reader, upright, quarter):
+    image = cv2.rotate(cv2.imread(str(UPRIGHT)), TURNS[quarter])
+    page = reader.read(image)
+    assert page.text == upright.text
+    assert page.rotation == quarter and abs(page.skew) < 2
+    # Boxes are in the turned photo's pixels: turn the upright boxes the same way and compare.
+    h, w = cv2.imread(str(UPRIGHT)).shape[:2]
+    expected = [_turn_box(d.box, quarter, w, h) for d in upright.digits]
+    assert len(match_boxes(expected, [d.box for d in page.digits], min_iou=0.7)) == len(expected)
+
+
+def test_a_page_tilted_30_degrees_reads_as_upright(reader, upright):
+    page = reader.read(_tilted_30(cv2.imread(str(UPRIGHT))))
+    assert page.text == upright.text
+    assert page.rotation == 0 and page.skew == pytest.approx(30, abs=3)
+
+
+def test_a_ruled_page_tilted_30_degrees_reads_as_upright(reader, upright):
+    # Rules this steep are not found as rules: they join each line's digits
+    # into one blob, so the tilt comes from the rules' own direction.
+    image = cv2.imread(str(UPRIGHT))
+    for line in upright.lines:
+        x, y, w, h = line.box
+        cv2.line(image, (0, y + h - 2), (image.shape[1], y + h - 2), (150, 120, 110), 2, cv2.LINE_AA)  # through their feet
+    page = reader.read(_tilted_30(image))
+    assert page.text == upright.text
+    assert page.skew == pytest.approx(30, abs=3)
+
+
+def _tilted_30(image):
+    h, w = image.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), 30, 1.0)
+    size = (int(w * 0.87 + h * 0.5) + 2, int(w * 0.5 + h * 0.87) + 2)
+    matrix[:, 2] += (np.array(size) - [w, h]) / 2
+    return cv2.warpAffine(image, matrix, size, borderValue=(245, 245, 248))
+
+
+def test_a_page_written_joined_is_judged_upright_by_the_sequence_reader(reader):
+    # The recogniser reads each joined group as one digit, unsurely whichever
+    # way up; the sequence reader is far surer of the upright view.
+    from digit_sheet_reader.pipeline.page import turn
+    from digit_sheet_reader.pipeline.reader import READER, _Clock, load_image, working_view
+
+    view, rough = working_view(load_image(ROOT / "tests" / "golden" / "touching_pairs.jpg").image)
+    upright = reader._find(view, rough, _Clock())
+    flipped = reader._find(turn(upright.view, 180), rough, _Clock())
+    assert upright.score > flipped.score + 5 * READER.turn_margin
+    assert upright.score != pytest.approx(np.mean(upright.read.confidences))  # not the recogniser's
+
+
+def test_upright_clean_page_takes_no_second_look_at_orientation(reader, upright, monkeypatch):
+    passes = []
+    original = SheetReader._find
+    monkeypatch.setattr(SheetReader, "_find", lambda self, *a: passes.append(1) or original(self, *a))
+    assert reader.read(UPRIGHT).text == upright.text
+    assert len(passes) == 1  # read once: no levelling, no turning
+
+
+def _turn_box(box, quarter, w, h):
+    x, y, bw, bh = box
+    if quarter == 90:   # counter-clockwise: (x, y) -> (y, w - x)
+        return [y, w - x - bw, bh, bw]
+    if quarter == 180:
+        return [w - x - bw, h - y - bh, bw, bh]
+    return [h - y - bh, x, bh, bw]

@@ -1,0 +1,83 @@
+"""The sheet generator behind the development benchmark and golden sheets."""
+
+import cv2
+import numpy as np
+import pytest
+
+from digit_sheet_reader.synth.hard_cases import break_strokes
+from digit_sheet_reader.synth.sheets import ALL_TIERS, compose_sheet, hershey_glyph_source
+
+SOURCE = hershey_glyph_source(height=48)
+
+
+@pytest.mark.parametrize("tier", ALL_TIERS)
+def test_deterministic_and_truth_boxes_sit_on_ink(tier):
+    a, truth = compose_sheet(SOURCE, np.random.default_rng(3), tier)
+    b, _ = compose_sheet(SOURCE, np.random.default_rng(3), tier)
+    np.testing.assert_array_equal(a, b)
+    assert truth["size"] == [a.shape[1], a.shape[0]]
+    grey = a.mean(axis=2)
+    for line in truth["lines"]:
+        assert len(line["text"]) == len(line["boxes"]) >= 1
+        for x, y, w, h in line["boxes"]:
+            assert 0 <= x and 0 <= y and x + w <= a.shape[1] and y + h <= a.shape[0]
+            inside = grey[y:y + h, x:x + w]
+            assert inside.max() - inside.min() > 40  # ink on paper inside every box
+
+
+@pytest.mark.parametrize("seed", [5, 6, 7])
+def test_forcing_a_condition_keeps_the_text_and_every_choice_made_before_it(seed):
+    _, free = compose_sheet(SOURCE, np.random.default_rng(seed), "hard")
+    _, forced = compose_sheet(SOURCE, np.random.default_rng(seed), "hard", desk=not free["conditions"]["desk"])
+    assert forced["conditions"]["desk"] != free["conditions"]["desk"]
+    # Conditions are recorded in the order they are chosen; the desk's own
+    # draws (its border and texture) may move the choices after it.
+    order = list(free["conditions"])
+    before = {k: free["conditions"][k] for k in order[:order.index("desk")]}
+    assert len(before) >= 8
+    assert {k: forced["conditions"][k] for k in before} == before
+    assert [line["text"] for line in forced["lines"]] == [line["text"] for line in free["lines"]]
+
+
+def test_two_columns_give_two_lines_per_row_in_reading_order():
+    _, truth = compose_sheet(SOURCE, np.random.default_rng(8), "photo", lines=2, two_columns=True, tilt=0.0)
+    tops = [min(b[1] for b in line["boxes"]) for line in truth["lines"]]
+    lefts = [min(b[0] for b in line["boxes"]) for line in truth["lines"]]
+    assert len(truth["lines"]) == 4
+    assert lefts[0] < lefts[1] and lefts[2] < lefts[3]  # left column first in each row
+    assert max(tops[:2]) < min(tops[2:])  # row by row
+
+
+@pytest.mark.parametrize("turn", [90, 180, 270])
+def test_turned_pages_keep_reading_order_in_their_truth(turn):
+    _, upright = compose_sheet(SOURCE, np.random.default_rng(9), "turned", turn=0, tilt=0.0)
+    image, turned = compose_sheet(SOURCE, np.random.default_rng(9), "turned", turn=turn, tilt=0.0)
+    assert [line["text"] for line in turned["lines"]] == [line["text"] for line in upright["lines"]]
+    first = turned["lines"][0]["boxes"]
+    if turn == 90:   # the first line now runs bottom to top
+        assert first[0][1] > first[-1][1]
+    elif turn == 180:
+        assert first[0][0] > first[-1][0]
+    else:
+        assert first[0][1] < first[-1][1]
+
+
+def test_strips_are_small_grey_scans_of_one_line():
+    image, truth = compose_sheet(SOURCE, np.random.default_rng(4), "strips")
+    assert image.shape[0] == 45 and image.shape[1] < 400
+    assert (image[..., 0] == image[..., 2]).all()  # grey
+    assert len(truth["lines"]) == 1 and 2 <= len(truth["lines"][0]["text"]) <= 7
+
+
+def test_broken_strokes_are_cut_across_not_along():
+    """A skipping pen leaves a short gap across a stroke; a cut along it
+    would erase the whole bar (a 7 without its bar is a 1, not a broken 7)."""
+    bar = np.zeros((60, 70), np.float32)
+    bar[26:34, 10:60] = 1.0  # a bar 8 px thick, 50 px long
+    for seed in range(20):
+        lost = ((bar > 0.5) & (break_strokes(bar, np.random.default_rng(seed)) <= 0.5)).astype(np.uint8)
+        count, _, stats, _ = cv2.connectedComponentsWithStats(lost)
+        assert count >= 2  # something was cut
+        for x, y, w, h, area in stats[1:]:
+            assert w <= 16  # a short gap along the bar (at most 0.1 h wide, slanted, anti-aliased) ...
+            assert h == 8 or x in (10, 60 - w)  # ... through its whole thickness, unless it nicked an end

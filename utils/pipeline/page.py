@@ -1,0 +1,296 @@
+"""Where the page is and which way is up: photo -> top-down, upright view.
+
+The reader works on a :class:`View`: an image plus the 3x3 matrix that
+maps its pixels back to the loaded photo's, so boxes found in a warped or
+turned view are still reported in the original photo's pixels.
+
+- :func:`find_page` finds a sheet lying on a darker desk (the largest
+  bright quadrilateral) and :func:`top_down` warps it to a rectangle,
+  undoing the perspective of a slanted camera.
+- :func:`writing_angle` estimates the direction the lines run from the
+  digit regions' centres: digits in a line are nearer to each other than
+  to the lines above and below.
+- :func:`turn` rotates a view by any angle, growing the canvas so nothing
+  is cut off.
+
+Which way up a page is (0 or 180 deg; 90 or 270) is not geometry: the
+reader decides it by asking the sequence reader (or the recogniser)
+how surely each way up reads (see :mod:`digit_sheet_reader.pipeline.reader`).
+"""
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .ink import INK, strongest_channel
+
+
+@dataclass(frozen=True)
+class PageSettings:
+    """How a page is found on a desk and warped top-down.
+
+    Lengths are in digit heights unless a field says px; confidences are probabilities.
+    """
+
+    page_min_area: float = 0.05  # least share of the photo a page must cover to be warped
+    page_max_area: float = 0.88  # most share of the photo a page may cover (else it is all paper)
+    page_thumb_side: int = 320  # longer side (px) of the thumbnail the page is looked for on
+    page_contrast: float = 0.7  # the desk is darker than this share of the paper
+    side_contrast: float = 0.4  # across each side, inside must be brighter than outside by this share
+
+
+PAGE = PageSettings()
+
+
+@dataclass
+class View:
+    """An image to read and the 3x3 map from its pixels to the photo's."""
+
+    image: np.ndarray
+    to_photo: np.ndarray
+    rotation: int = 0  # 0, 90, 180 or 270: the page's turn, counter-clockwise
+    skew: float = 0.0  # degrees, counter-clockwise, on top of the rotation
+    all_paper: bool = False  # the page was found and cut out: no desk in view
+
+    def box_to_photo(self, box):
+        """Axis-aligned (x0, y0, x1, y1) in photo pixels around a view box (x, y, w, h)."""
+        x, y, w, h = box
+        corners = np.float64([[[x, y], [x + w, y], [x + w, y + h], [x, y + h]]])
+        mapped = cv2.perspectiveTransform(corners, self.to_photo)[0]
+        return (*mapped.min(axis=0), *mapped.max(axis=0))
+
+
+def whole(image):
+    """The photo itself as a view."""
+    return View(image, np.eye(3))
+
+
+def find_page(image):
+    """Corners (4x2 float32, photo pixels) of a sheet on a darker desk, or None.
+
+    Paper is where the brightness, with strokes closed away, reaches
+    ``INK.desk_ratio`` of the paper level (the rule the preprocessing uses to
+    tell desk from page). The largest such region must be a convex
+    quadrilateral that covers part, not all, of the photo.
+
+    Examples
+    --------
+    >>> photo = np.full((300, 400, 3), 40, np.uint8)
+    >>> _ = cv2.fillConvexPoly(photo, np.int32([[60, 50], [330, 70], [350, 260], [40, 240]]), (235, 235, 235))
+    >>> corners = find_page(photo)
+    >>> bool(np.abs(corners - [[60, 50], [330, 70], [350, 260], [40, 240]]).max() < 6)
+    True
+    >>> find_page(np.full((300, 400, 3), 235, np.uint8)) is None
+    True
+    """
+    factor = max(1.0, max(image.shape[:2]) / PAGE.page_thumb_side)
+    thumb = cv2.resize(image, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA) if factor > 1 else image
+    bright = strongest_channel(thumb) if thumb.ndim == 3 else thumb
+    bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
+    # Otsu splits a light desk from the paper; the desk ratio keeps a
+    # paper-only photo in one piece.
+    otsu, _ = cv2.threshold(bright, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    paper = (bright >= max(otsu, INK.desk_ratio * np.percentile(bright, 90))).astype(np.uint8)
+    contours, _ = cv2.findContours(paper, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    outline = max(contours, key=cv2.contourArea)
+    area = cv2.contourArea(outline) / float(paper.size)
+    if not PAGE.page_min_area <= area <= PAGE.page_max_area:
+        return None
+    hull = cv2.convexHull(outline)
+    corners = cv2.approxPolyDP(hull, 0.03 * cv2.arcLength(hull, True), True).reshape(-1, 2)
+    if len(corners) != 4:
+        corners = cv2.boxPoints(cv2.minAreaRect(hull))
+    corners = order_corners(corners)
+    inside = np.zeros_like(paper)
+    cv2.fillConvexPoly(inside, corners.astype(np.int32), 1)
+    if cv2.contourArea(outline) < 0.9 * inside.sum():
+        return None  # not a sheet's outline (a shadow's edge, a torn page)
+    if np.median(bright[inside == 0]) > PAGE.page_contrast * np.median(bright[inside > 0]):
+        return None  # "outside" is paper in shadow, not a desk
+    if not _sharp_sides(bright, corners):
+        return None  # a side follows a soft shadow's edge: it would cut the page
+    return corners * factor
+
+
+def _sharp_sides(bright, corners, step=3):
+    """True if every side of the quadrilateral inside the image is a sharp
+    edge: a few pixels in, much brighter than a few pixels out. The edge of
+    a sheet on a desk is; the edge of a shadow across the page is soft."""
+    h, w = bright.shape
+    centre = corners.mean(axis=0)
+    for a, b in zip(corners, np.roll(corners, -1, axis=0)):
+        along = np.linspace(0.15, 0.85, 15)[:, None] * (b - a) + a
+        normal = np.array([a[1] - b[1], b[0] - a[0]], np.float32)
+        normal /= max(np.linalg.norm(normal), 1e-6)
+        if np.dot(centre - a, normal) < 0:
+            normal = -normal  # pointing into the page
+        inner, outer = along + step * normal, along - step * normal
+        ok = (outer[:, 0] >= 0) & (outer[:, 0] < w) & (outer[:, 1] >= 0) & (outer[:, 1] < h)
+        if ok.sum() < 5:
+            continue  # the side runs along the photo's edge: the page goes on beyond the frame
+        def level(points):
+            return bright[np.clip(points[ok, 1].astype(int), 0, h - 1), np.clip(points[ok, 0].astype(int), 0, w - 1)]
+        inside, outside = level(inner).astype(np.float32), level(outer).astype(np.float32)
+        if np.median(inside - outside) < PAGE.side_contrast * np.median(inside):
+            return False
+    return True
+
+
+def order_corners(corners):
+    """Four corners in order top-left, top-right, bottom-right, bottom-left.
+
+    Sorted by angle around their centre, then started at the corner nearest
+    the image's top-left (imutils' ``order_points`` sorts by x first and
+    crosses the corners of a page turned by about 30 deg or more).
+
+    Examples
+    --------
+    >>> order_corners(np.float32([[90, 10], [0, 0], [10, 80], [100, 90]])).tolist()
+    [[0.0, 0.0], [90.0, 10.0], [100.0, 90.0], [10.0, 80.0]]
+    """
+    corners = np.asarray(corners, np.float32).reshape(4, 2)
+    centre = corners.mean(axis=0)
+    clockwise = corners[np.argsort(np.arctan2(corners[:, 1] - centre[1], corners[:, 0] - centre[0]))]
+    start = int(np.argmin(clockwise.sum(axis=1)))
+    return np.roll(clockwise, -start, axis=0)
+
+
+def top_down(view, corners):
+    """Warp the quadrilateral ``corners`` of ``view`` to an upright rectangle."""
+    tl, tr, br, bl = corners
+    width = int(round(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))))
+    height = int(round(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))))
+    target = np.float32([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]])
+    matrix = cv2.getPerspectiveTransform(corners.astype(np.float32), target)
+    warped = cv2.warpPerspective(view.image, matrix, (width, height), flags=cv2.INTER_LINEAR,
+                                 borderMode=cv2.BORDER_REPLICATE)
+    # The page's top edge gives its tilt in the photo.
+    tilt = -np.degrees(np.arctan2(tr[1] - tl[1], tr[0] - tl[0]))
+    return View(warped, view.to_photo @ np.linalg.inv(matrix), *_split_turn(view.rotation + view.skew + tilt),
+                all_paper=True)
+
+
+def turn(view, angle):
+    """Rotate ``view`` by ``angle`` degrees counter-clockwise, canvas grown to fit.
+
+    Multiples of 90 are exact pixel moves (``cv2.rotate``).
+    """
+    h, w = view.image.shape[:2]
+    quarter = int(round(angle / 90.0)) % 4
+    if np.isclose(angle % 90, 0) or np.isclose(angle % 90, 90):
+        codes = [None, cv2.ROTATE_90_COUNTERCLOCKWISE, cv2.ROTATE_180, cv2.ROTATE_90_CLOCKWISE]
+        image = view.image if quarter == 0 else cv2.rotate(view.image, codes[quarter])
+        matrix = cv2.getRotationMatrix2D((0, 0), 90 * quarter, 1.0)
+        corners = np.float64([[0, 0, 1], [w - 1, 0, 1], [0, h - 1, 1], [w - 1, h - 1, 1]]) @ matrix.T
+        matrix[:, 2] -= corners.min(axis=0)
+    else:
+        matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+        corners = np.float64([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1]]) @ matrix.T
+        matrix[:, 2] -= corners.min(axis=0)
+        size = tuple(int(np.ceil(v)) for v in np.ptp(corners, axis=0))
+        image = cv2.warpAffine(view.image, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    forward = np.vstack([matrix, [0, 0, 1]])
+    # Turning the photo by +a undoes a page turn of -a.
+    return View(image, view.to_photo @ np.linalg.inv(forward), *_split_turn(view.rotation + view.skew - angle),
+                all_paper=view.all_paper)
+
+
+def _split_turn(total):
+    """A page turn in degrees -> (quarter turn in 0/90/180/270, rest in [-45, 45])."""
+    rotation = int(round(total / 90.0)) % 4 * 90
+    return rotation, float((total - rotation + 180) % 360 - 180)
+
+
+def writing_angle(centres, min_regions=3):
+    """Direction the lines run, in degrees counter-clockwise in (-90, 90].
+
+    Each region votes with the direction to its nearest neighbour; the
+    votes are averaged as doubled angles (a direction and its opposite are
+    the same line), twice, the second time without votes more than 20 deg
+    off the first estimate (a nearest neighbour in the next line).
+
+    Examples
+    --------
+    >>> xs = np.arange(8) * 30.0
+    >>> centres = np.stack([xs, 200 - xs * np.tan(np.radians(30))], axis=1)   # image y runs down
+    >>> round(writing_angle(centres))
+    30
+    """
+    centres = np.asarray(centres, np.float64).reshape(-1, 2)
+    if len(centres) < min_regions:
+        return 0.0
+    d = centres[:, None, :] - centres[None, :, :]
+    dist = np.hypot(d[..., 0], d[..., 1])
+    np.fill_diagonal(dist, np.inf)
+    nearest = dist.argmin(axis=1)
+    v = centres[nearest] - centres
+    votes = np.degrees(np.arctan2(-v[:, 1], v[:, 0]))  # counter-clockwise, y up
+    angle = _mean_direction(votes)
+    close = np.abs((votes - angle + 90) % 180 - 90) < 20
+    if close.sum() >= 2:
+        angle = _mean_direction(votes[close])
+    return float(angle if angle > -90 else angle + 180)
+
+
+def fitted_angle(boxes, lines):
+    """Tilt of grouped lines (degrees counter-clockwise): the median slope of
+    the lines of three or more digits, fitted through their centres. More
+    exact than :func:`writing_angle` where lines could already be grouped.
+
+    Examples
+    --------
+    >>> boxes = np.array([[x, 100 - 0.1 * x, 20, 30] for x in range(0, 200, 25)], float)
+    >>> round(fitted_angle(boxes, [list(range(8))]), 1)
+    5.7
+    """
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    angles = []
+    for line in lines:
+        if len(line) >= 3:
+            cx = boxes[line, 0] + boxes[line, 2] / 2
+            cy = boxes[line, 1] + boxes[line, 3] / 2
+            angles.append(-np.degrees(np.arctan(_slope(cx, cy))))
+    return float(np.median(angles)) if angles else 0.0
+
+
+def hanging_from_tops(boxes, lines):
+    """True if the digits' tops line up better than their bottoms.
+
+    Handwriting sits on a baseline, and digits vary in height above it; a
+    page upside down hangs from a common top line instead. A cheap hint
+    that the page may be upside down, for the recogniser to confirm.
+
+    Examples
+    --------
+    >>> heights = np.array([30, 26, 34, 28, 31, 25])
+    >>> upright = np.stack([np.arange(6) * 25, 100 - heights, np.full(6, 20), heights], axis=1)
+    >>> hanging_from_tops(upright, [list(range(6))])
+    False
+    >>> flipped = upright.copy(); flipped[:, 1] = 100 - 30
+    >>> hanging_from_tops(flipped, [list(range(6))])
+    True
+    """
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    spread_top = spread_bottom = 0.0
+    for line in lines:
+        if len(line) >= 3:
+            x = boxes[line, 0]
+            for edge, y in (("top", boxes[line, 1]), ("bottom", boxes[line, 1] + boxes[line, 3])):
+                residual = float(np.std(y - _slope(x, y) * (x - x.mean())))
+                spread_top, spread_bottom = ((spread_top + residual, spread_bottom) if edge == "top"
+                                             else (spread_top, spread_bottom + residual))
+    return spread_top < 0.8 * spread_bottom
+
+
+def _slope(x, y):
+    """Least-squares slope of y on x (np.polyfit's, without its overhead)."""
+    dx = x - x.mean()
+    return float((dx * (y - y.mean())).sum() / max((dx * dx).sum(), 1e-9))
+
+
+def _mean_direction(degrees):
+    doubled = np.radians(2 * np.asarray(degrees))
+    return np.degrees(np.arctan2(np.sin(doubled).mean(), np.cos(doubled).mean())) / 2

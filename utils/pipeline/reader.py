@@ -1,0 +1,371 @@
+"""The sheet reader: image -> binary -> regions -> 28x28 crops -> labels -> lines.
+
+Examples
+--------
+>>> reader = SheetReader("output/mnist_cnn.model")      # doctest: +SKIP
+>>> page = reader.read("examples/sheet.jpg")            # doctest: +SKIP
+>>> print(page.text)                                    # doctest: +SKIP
+0123456789
+>>> page.to_dict()["lines"][0]["digits"][0]["confidence"]  # doctest: +SKIP
+0.9987
+"""
+
+import sys
+import time
+from dataclasses import dataclass, replace
+from functools import cached_property, partial
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..errors import ModelError
+from ..io.images import MAX_SIDE, MIN_REDUCED_SIDE, load_image
+from ..models.runtime import load_recogniser
+from ..models.sequences import averaged_readers
+from ..models.shipped import ModelSet
+from .ink import binarise, rough_digit_height
+from .lines import group_lines
+from .page import find_page, fitted_angle, hanging_from_tops, top_down, turn, whole, writing_angle
+from .refine import (
+    join_broken,
+    join_fragments,
+    read_regions,
+    reread_bridged,
+    second_opinion,
+    split_by_strings,
+    split_touching,
+    view_confidence,
+)
+from .regions import find_regions
+from .reject import border_strokes, faint_marks
+from .result import Digit, Line, Page, Rejected
+
+
+@dataclass(frozen=True)
+class ReaderSettings:
+    """The working scale, and when a page is turned.
+
+    Lengths are in digit heights unless a field says px; confidences are probabilities.
+    """
+
+    work_digit_height: int = 40  # digit height (px) pages are scaled down to when their digits are taller
+    fast_side: int = 800  # longer side (px) a large JPEG is first decoded at
+    small_digit: int = 24  # digits shorter than this (px) at the fast decode: decode again larger
+    skew_min: float = 5.0  # lines tilted more than this (degrees) are read from a levelled view
+    unsure: float = 0.9  # a digit read less surely than this (probability) is unsure
+    unsure_share: float = 0.12  # share of unsure digits at which a page may be upside down
+    turn_margin: float = 0.02  # mean confidence another way up must gain to be taken
+
+
+READER = ReaderSettings()
+
+
+@dataclass
+class Reading:
+    """One view binarised, segmented and read region by region, as found."""
+
+    view: object
+    segmentation: object
+    binary: object  # digit_sheet_reader.pipeline.ink.Binarised
+    read: object  # digit_sheet_reader.pipeline.refine.Read
+    read_strings: object = None  # the sequence reader's predict, if there is one
+
+    @property
+    def darkness(self):
+        return self.binary.darkness
+
+    @cached_property
+    def score(self):
+        """Mean confidence: how readable the view is, the way up it is turned."""
+        return view_confidence(self.segmentation.labels, self.read, self.darkness, self.read_strings)
+
+    @cached_property
+    def boxes(self):
+        return np.array([r.box for r in self.segmentation.regions], np.float64).reshape(-1, 4)
+
+    @cached_property
+    def lines(self):
+        return group_lines(self.boxes, self.segmentation.digit_height)
+
+    def photo_box(self, box, loaded):
+        """A working-pixel box (x, y, w, h) of this view -> the axis-aligned
+        integer box around it in the original photo's pixels."""
+        return _to_original(self.view.box_to_photo(box), loaded.scale, loaded.original_size)
+
+    def hangs_from_tops(self):
+        return hanging_from_tops(self.boxes, self.lines)
+
+    def looks_upside_down(self):
+        """Cheap hints: many unsure digits, or digits hanging from a top line."""
+        c = self.read.confidences
+        if len(c) < 3:
+            return False
+        return self.hangs_from_tops() or float(np.mean(c < READER.unsure)) >= READER.unsure_share
+
+
+class SheetReader:
+    """Load a model once, read many images.
+
+    Parameters
+    ----------
+    model_path : str or Path
+        A model bundle (default: the shipped ``output/mnist_cnn.model``).
+    runtime : {"auto", "litert", "keras"}
+    max_side : int
+        Longer side of the working image; larger photos are read at reduced
+        size, boxes are still reported in the original's pixels.
+    num_threads : int, optional
+        Inference threads (default: all cores; batch workers use one each).
+    checker : str or Path or None
+        The one-digit checker bundle that judges where touching digits are
+        split (default: the shipped one if present; None: judge by width).
+    strings : str or Path or None
+        The sequence reader bundle that reads regions of joined digits
+        (default: the shipped one if present; None: cut and validate only).
+    hard_strings : str or Path or None
+        A second sequence reader averaged with the first where regions are
+        read as joined digits (default: the shipped one if present; None:
+        the first alone).
+    second : str or Path or None
+        A recogniser bundle averaged with the model on its unsure digits
+        (default: the shipped broken-stroke CNN, if present and the model is
+        the shipped CNN; None: no second opinion).
+    skipping : str or Path or None
+        The second opinion on pages where the pen skips, if there is a
+        second opinion (default: the shipped one, under the same terms;
+        None: ``second`` there too).
+    """
+
+    def __init__(self, model=None, runtime="auto", max_side=MAX_SIDE, num_threads=None, models=None):
+        if models is None:
+            models = ModelSet.shipped(model)
+        elif model is not None:
+            raise ValueError("give the recogniser either as model or in models, not both")
+        self.models = models
+        self.model_path = str(models.recogniser)
+        self.recogniser = load_recogniser(models.recogniser, runtime, num_threads)
+        self.max_side = max_side
+        self.warnings = []
+        helper = {name: self._load_helper(name, path, runtime, num_threads) for name, path in models.helpers()}
+        self.check = None
+        if helper.get("checker") is not None:
+            judge = helper["checker"]
+            self.check = lambda crops: judge.predict(crops)[:, 1]  # P(not one digit)
+        self.read_strings = self.read_joined = None
+        first, hard = helper.get("strings"), helper.get("hard_strings")
+        if first is not None:
+            self.read_strings = self.read_joined = first.predict
+            if hard is not None:
+                if (hard.labels, hard.input_shape) != (first.labels, first.input_shape):
+                    raise ModelError(f"{models.hard_strings}: not a sequence reader like {models.strings} "
+                                     "(labels or input differ)")
+                self.read_joined = averaged_readers(first.predict, hard.predict,
+                                                    f"{models.strings} and {models.hard_strings}")
+        for name in ("second", "skipping"):
+            other = helper.get(name)
+            if other is not None and other.labels != self.recogniser.labels:
+                raise ModelError(f"{getattr(models, name)}: its labels {other.labels} are not the model's "
+                                 f"{self.recogniser.labels}")
+        self.second = helper.get("second")
+        self.skipping = helper.get("skipping") if self.second is not None else None
+        used = {"checker": self.check, "strings": first, "hard_strings": first and hard, "second": self.second,
+                "skipping": self.skipping}
+        # The bundles read with, by role: None where a helper is not used (reported in every page's JSON).
+        self.used_models = {"recogniser": self.model_path, **{
+            name: str(getattr(models, name)) if used[name] is not None else None for name in used}}
+
+    def _load_helper(self, name, path, runtime, num_threads):
+        """The helper recogniser at ``path``, or None with a warning (on
+        stderr and in every page's JSON) if it is missing or unreadable."""
+        try:
+            if not Path(path).exists():
+                raise ModelError(f"{path}: no such model")
+            return load_recogniser(path, runtime, num_threads)
+        except ModelError as exc:
+            warning = f"helper model '{name}' not used ({exc}): digits it would help with are read less well"
+            self.warnings.append(warning)
+            print(f"warning: {warning}", file=sys.stderr)
+            return None
+
+    def read(self, source, name=None):
+        """Read one image (a path or a BGR/grey array) and return a :class:`Page`."""
+        clock = _Clock()
+        loaded, reading = self.first_reading(source, clock)
+        read = self._second_looks(reading)
+        clock.lap("recognise")
+        boxes, order, rejected = _lines_and_rejects(reading, read)
+        clock.lap("lines")
+
+        def original(box):
+            return reading.photo_box(box, loaded)
+
+        lines = [Line([Digit(read.names[i], float(read.confidences[i]), original(boxes[i]), read.crops[i]) for i in line])
+                 for line in order]
+        image_name = name or (str(source) if not isinstance(source, np.ndarray) else "<array>")
+        return Page(image_name, loaded.original_size, self.model_path, lines, clock.laps, loaded.image, loaded.scale,
+                    rotation=reading.view.rotation, skew=round(reading.view.skew, 1),
+                    rejected=[Rejected(original(box), reason) for box, reason in rejected],
+                    warnings=list(self.warnings), models=dict(self.used_models))
+
+    def first_reading(self, source, clock=None):
+        """(:class:`digit_sheet_reader.io.images.LoadedImage`, :class:`Reading`): the image loaded,
+        the page found and turned upright, its regions read as segmented,
+        before the second looks (joining, splitting) of :meth:`read`."""
+        clock = clock or _Clock()
+        loaded = load_image(source, self.max_side, min_side=READER.fast_side)
+        view, rough = working_view(loaded.image)
+        if rough < READER.small_digit and self._decoded_below_default(loaded):
+            loaded = load_image(source, self.max_side)  # small digits: decode with more pixels
+            view, rough = working_view(loaded.image)
+        clock.lap("load")
+        return loaded, self._upright(self._find(view, rough, clock), rough, clock)
+
+    def _find(self, view, rough, clock):
+        """Binarise and segment one view, and read its regions as found."""
+        binary = binarise(view.image, rough, view.all_paper)
+        clock.lap("preprocess")
+        segmentation = find_regions(binary.mask, binary.digit_height)
+        clock.lap("segment")
+        read = read_regions(segmentation.labels, segmentation.regions, binary.darkness, self.recogniser.classify)
+        clock.lap("recognise")
+        return Reading(view, segmentation, binary, read, self.read_strings)
+
+    def _second_looks(self, reading):
+        """Join broken digits, split touching ones, re-read unsure ones with
+        gaps bridged, and ask the second recogniser about those still
+        unsure: each asking about a few regions only, on the one view
+        finally read."""
+        read, seg = reading.read, reading.segmentation
+        looks = [partial(join_broken, check=self.check),
+                 partial(join_fragments, fragments=seg.fragments, check=self.check)]
+        if self.read_strings is not None:
+            looks.append(partial(split_by_strings, read_strings=self.read_joined, check=self.check))
+        looks += [partial(split_touching, check=self.check), reread_bridged]
+        for look in looks:
+            read = look(seg.labels, read, seg.digit_height, reading.darkness, self.recogniser.classify)
+        if self.second is not None:
+            read = second_opinion(seg.labels, read, seg.digit_height, reading.darkness, self.recogniser.predict,
+                                  self.second.predict, self.recogniser.labels,
+                                  self.skipping.predict if self.skipping is not None else None, self.read_strings)
+        return read
+
+    def _upright(self, reading, rough, clock):
+        """Turn the view until lines run left to right, the right way up.
+
+        Cheap signals first, so an upright page pays for nothing more: the
+        direction the regions line up in (or that of ruled lines too steep
+        to remove, which joined them into line-long blobs), and how sure
+        the recogniser was.
+        Lines far from horizontal are read again from a view turned to
+        level them; steeper than 45 deg they may run either way, so both
+        ways are read and the view read more surely wins (and the view as
+        it was stays a candidate: a column of single digits also lines up
+        vertically). A page read unsurely, or whose digits hang from a
+        common top line, is also read upside down, and turned only if that
+        view reads more surely and sits on a baseline. How surely a view
+        reads is :attr:`Reading.score`: the sequence reader's judgement
+        where there is one (:func:`digit_sheet_reader.pipeline.refine.view_confidence`).
+        """
+        angle = reading.binary.steep_rules  # their regions are line-long blobs: nothing to fit
+        if not angle:
+            angle = writing_angle([r.centre for r in reading.segmentation.regions])
+            if abs(angle) < 3 * READER.skew_min:  # lines can be grouped as they are: fit them
+                angle = fitted_angle(reading.boxes, reading.lines)
+        if abs(angle) > READER.skew_min:
+            levelled = self._find(turn(reading.view, -angle), rough, clock)
+            if abs(angle) <= 45:
+                reading = levelled if _no_worse(levelled, reading) else reading
+            else:
+                other = self._find(turn(reading.view, 180 - angle), rough, clock)
+                reading = max([reading, levelled, other], key=lambda r: r.score)
+        if reading.looks_upside_down():
+            flipped = self._find(turn(reading.view, 180), rough, clock)
+            # The digits of the right way up sit on a baseline: a turned view
+            # whose digits hang from their tops is kept only if the
+            # recogniser is far surer of it.
+            if not flipped.hangs_from_tops() or flipped.score > reading.score + 5 * READER.turn_margin:
+                reading = _most_confident([reading, flipped])
+        return reading
+
+    def _decoded_below_default(self, loaded):
+        """True if the fast decode gave fewer pixels than a default decode would."""
+        side = max(loaded.image.shape[:2])
+        return side < min(self.max_side, MIN_REDUCED_SIDE, max(loaded.original_size))
+
+
+def working_view(image):
+    """The view of ``image`` to read, and its rough digit height.
+
+    The page is found and warped top-down first, so that a desk around it
+    cannot sway the digit-height estimate. Then, when the digits are far
+    taller than needed, the view is scaled down to them: a 12 MP photo of a
+    few large numbers is read as fast as a small scan (preprocessing cost
+    falls with the square of the factor).
+    """
+    corners = find_page(image)
+    view = whole(image) if corners is None else top_down(whole(image), corners)
+    rough = rough_digit_height(view.image, view.all_paper)
+    if rough <= 1.25 * READER.work_digit_height:
+        return view, rough
+    factor = rough / READER.work_digit_height
+    small = cv2.resize(view.image, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)
+    f = view.image.shape[1] / small.shape[1]
+    return replace(view, image=small, to_photo=view.to_photo @ np.diag([f, f, 1.0])), rough / f
+
+
+def _lines_and_rejects(reading, read):
+    """Boxes of the regions finally read, their lines in reading order, and
+    the rejected marks (segmentation's, plus the sides of frames and
+    show-through)."""
+    unchanged = len(read.regions) == len(reading.segmentation.regions) and all(
+        a is b for a, b in zip(read.regions, reading.segmentation.regions))
+    boxes = reading.boxes if unchanged else np.array([r.box for r in read.regions], np.float64).reshape(-1, 4)
+    height = reading.segmentation.digit_height
+    order = reading.lines if unchanged else group_lines(boxes, height)
+    in_digits = {i for region in read.regions for i in region.ids}
+    joined = {f.box for f in reading.segmentation.fragments if f.ids[0] in in_digits}
+    rejected = [(box, reason) for box, reason in reading.segmentation.rejected if box not in joined]
+    reasons = {i: "border" for i in border_strokes(boxes, order)}
+    reasons.update({i: "faint" for i in faint_marks(reading.darkness, reading.segmentation.labels, read.regions)})
+    if reasons:
+        rejected += [(tuple(boxes[i]), reason) for i, reason in sorted(reasons.items())]
+        keep = [i for i in range(len(boxes)) if i not in reasons]
+        order = [[keep[k] for k in line] for line in group_lines(boxes[keep], height)]
+    return boxes, order, rejected
+
+
+def _no_worse(levelled, reading):
+    """A levelled reading is kept unless it lost regions or confidence:
+    the tilt estimate was then wrong (a grid's fragments, a lone line)."""
+    return (len(levelled.boxes) >= 0.8 * len(reading.boxes)
+            and levelled.score >= reading.score - 2 * READER.turn_margin)
+
+
+def _most_confident(readings):
+    """The first reading unless another is clearly more confident."""
+    best = max(readings[1:], key=lambda r: r.score)
+    return best if best.score > readings[0].score + READER.turn_margin else readings[0]
+
+
+def _to_original(corners, s, original_size):
+    """Working-resolution (x0, y0, x1, y1) -> integer box in the original image, clipped."""
+    width, height = original_size
+    x0, y0 = max(0, int(np.floor(corners[0] * s))), max(0, int(np.floor(corners[1] * s)))
+    x1 = min(width, int(np.ceil(corners[2] * s)))
+    y1 = min(height, int(np.ceil(corners[3] * s)))
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+class _Clock:
+    """Milliseconds per stage, plus the total."""
+
+    def __init__(self):
+        self.start = self.last = time.perf_counter()
+        self.laps = {}
+
+    def lap(self, name):
+        now = time.perf_counter()
+        self.laps[name] = self.laps.get(name, 0.0) + (now - self.last) * 1000.0
+        self.laps["total"] = (now - self.start) * 1000.0
+        self.last = now

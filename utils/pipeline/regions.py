@@ -1,0 +1,279 @@
+"""Find digit regions in a binary ink mask: binary -> regions.
+
+Connected components (8-connected, so a 0's hole belongs to its ring) are
+judged against the page's own typical digit height ``h``, never fixed
+pixels:
+
+- specks (tiny area) and blobs far too large for a digit are dropped,
+  unless a stretch of ruled line joins them: a blob wider than two digit
+  heights that lies along a straight line (in a blob not too long for
+  digits, one finer than the pen) loses the line, and its pieces are
+  judged as regions;
+- slivers far thinner than the page's pen (what a removed frame left of
+  its side) are lines, not 1s;
+- fragments of one digit (a 5's floating bar, a broken stroke) are merged
+  into the neighbour they overlap, when the union still has a digit's size;
+- what stays too small after merging (dots, commas, dashes) is dropped.
+
+Dropped marks of a visible size are kept in ``Segmentation.rejected``
+with the reason, for the JSON's ``"rejected"`` list.
+"""
+
+import functools
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from .crops import stroke_width
+from .ink import find_rules, longer_than_digits, remove_band, rule_bridge
+
+
+@dataclass(frozen=True)
+class RegionSettings:
+    """How the ink is cut into regions that may be digits.
+
+    Lengths are in digit heights unless a field says px; confidences are probabilities.
+    """
+
+    stacked_width: float = 1.3  # widest union (digit heights) of a fragment stacked on its neighbour
+    dot: float = 0.25  # shortest neighbour (digit heights) a fragment may join: dots of a colon do not
+    rule_in_blob: float = 2.0  # a blob wider than this (digit heights) is searched for a stretch of rule
+    rule_span: float = 0.8  # share of such a blob's width a straight line must span to be a rule
+    rule_thickness: float = 0.7  # a line thinner than this share of the pen's stroke width may be a rule
+    sliver: float = 0.5  # a region narrower than this share of the stroke width is a frame's sliver
+
+
+REGIONS = RegionSettings()
+
+
+@dataclass
+class Region:
+    """One digit candidate: a box in working pixels and its component ids."""
+
+    box: tuple  # x, y, w, h
+    ids: list = field(default_factory=list)
+    area: int = 0
+    # For a piece of a split region: which pixels of the box are its own
+    # (bool, box-sized); otherwise every pixel of its components is.
+    mask: object = None
+
+    @property
+    def piece(self):
+        """True for a piece of a split region: its digit came from the
+        split (the sequence reader or a validated cut), not from reading it alone."""
+        return self.mask is not None
+
+    def pixels(self, labels):
+        """Bool array over the box: the region's own ink."""
+        x, y, w, h = self.box
+        if self.mask is not None:
+            return self.mask
+        crop = labels[y:y + h, x:x + w]
+        return crop == self.ids[0] if len(self.ids) == 1 else np.isin(crop, self.ids)
+
+    @property
+    def centre(self):
+        x, y, w, h = self.box
+        return x + w / 2.0, y + h / 2.0
+
+    def gaps(self, other):
+        """Horizontal and vertical distance to ``other``'s box (0 where they overlap)."""
+        ax, ay, aw, ah = self.box
+        bx, by, bw, bh = other.box
+        return max(bx - (ax + aw), ax - (bx + bw), 0), max(by - (ay + ah), ay - (by + bh), 0)
+
+    def shared_columns(self, other):
+        """Share of the narrower box's columns that the other box spans too."""
+        ax, _, aw, _ = self.box
+        bx, _, bw, _ = other.box
+        return max(0, min(ax + aw, bx + bw) - max(ax, bx)) / max(1, min(aw, bw))
+
+    def merged(self, other):
+        x0, y0 = min(self.box[0], other.box[0]), min(self.box[1], other.box[1])
+        x1 = max(self.box[0] + self.box[2], other.box[0] + other.box[2])
+        y1 = max(self.box[1] + self.box[3], other.box[1] + other.box[3])
+        return Region((x0, y0, x1 - x0, y1 - y0), self.ids + other.ids, self.area + other.area)
+
+
+@dataclass
+class Segmentation:
+    """Regions plus the label image their ``ids`` refer to."""
+
+    regions: list
+    labels: np.ndarray
+    digit_height: float
+    # (box, reason) of marks that are not digits: dots, commas, dashes,
+    # lines, borders, the page's edge. Pixel noise is not listed.
+    rejected: list = field(default_factory=list)
+    # The dots and dashes among them as Regions: a stroke's piece that came
+    # apart from its digit (a 7's bar) may still be joined back to it.
+    fragments: list = field(default_factory=list)
+
+
+def _should_merge(small, big, h):
+    """A fragment joins a neighbour when they overlap in x (one stacked on the
+    other, like a 5's bar) or nearly touch, and the union is digit-sized."""
+    x_gap, y_gap = small.gaps(big)
+    stacked = small.shared_columns(big) > 0.5 and y_gap < 0.25 * h
+    near = stacked or (x_gap < 0.06 * h and y_gap < 0.06 * h)
+    union = small.merged(big).box
+    # Stacked pieces may make a wide digit (a 2 or 5 broken across its middle).
+    return near and union[3] <= 1.35 * h and union[2] <= (REGIONS.stacked_width if stacked else 1.1) * h
+
+
+def _touches_frame(box, shape):
+    x, y, w, h = box
+    return x <= 0 or y <= 0 or x + w >= shape[1] or y + h >= shape[0]
+
+
+def merge_fragments(regions, h):
+    """Merge fragments smaller than a digit into the neighbour they belong to."""
+    regions = sorted(regions, key=lambda r: -r.area)
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(regions) - 1, -1, -1):
+            small = regions[i]
+            if small.box[3] >= 0.75 * h and small.box[2] >= 0.3 * h:
+                continue  # whole digit (a tall narrow 1 counts as whole)
+            if max(small.box[2], small.box[3]) < 0.15 * h:
+                continue  # a dot (speck, full stop) is not a piece of a stroke
+            partners = [j for j in range(len(regions)) if j != i and max(regions[j].box[2:]) >= REGIONS.dot * h
+                        and _should_merge(small, regions[j], h)]
+            if partners:
+                j = max(partners, key=lambda k: regions[k].area)
+                regions[j] = regions[j].merged(small)
+                del regions[i]
+                merged = True
+                break
+    return regions
+
+
+def _without_rule(labels, index, box, h, last_id, pen, too_long=True):
+    """The pieces of blob ``index`` once a ruled line through it is taken
+    out, labelled in ``labels`` in place from ``last_id + 1`` on, as
+    ``(id, x, y, w, h, area, whole)`` rows; [] where it holds no such line.
+
+    The rule: a straight horizontal line ``REGIONS.rule_in_blob`` digit heights long
+    at least, on which the blob lies end to end (``REGIONS.rule_span``), and, unless
+    the blob is ``too_long`` for digits anyway, finer than the ``pen``'s
+    strokes (``REGIONS.rule_thickness``). In a blob too long for digits with no
+    such line, the columns holding less ink than that from top to bottom
+    are cut: the dashes of a broken rule between the digits on it.
+
+    >>> mask = np.zeros((60, 400), np.uint8)
+    >>> mask[40:42, 10:390] = 1                          # a rule ...
+    >>> mask[15:45, 50:54] = mask[15:45, 300:304] = 1    # ... two 1s stand on
+    >>> _, labels = cv2.connectedComponents(mask)
+    >>> [row[1:5] for row in _without_rule(labels, 1, (10, 15, 380, 30), 30, 1, pen=4)]
+    [(50, 15, 4, 30), (300, 15, 4, 30)]
+    """
+    x, y, w, hh = box
+    crop = labels[y:y + hh, x:x + w]
+    own = (crop == index).astype(np.uint8)
+    finest = REGIONS.rule_thickness * pen
+    left = _rule_taken_out(own, h, None if too_long else finest)
+    if left is None and too_long:
+        left = own * (own.sum(axis=0) >= finest).astype(np.uint8)
+    if left is None or left.sum() == own.sum():
+        return []
+    count, sub, stats, _ = cv2.connectedComponentsWithStats(left, connectivity=8)
+    crop[own > 0] = 0
+    crop[sub > 0] = sub[sub > 0] + last_id
+    return [(last_id + j, x + int(sx), y + int(sy), int(sw), int(sh), int(area), False)
+            for j, (sx, sy, sw, sh, area) in enumerate(stats[1:], start=1)]
+
+
+def _rule_taken_out(own, h, thinner_than=None):
+    """``own`` without the straight line through it (:func:`_without_rule`),
+    or None where it holds none (or none thinner than ``thinner_than`` px)."""
+    bands = find_rules(own, True, REGIONS.rule_in_blob * h)
+    if _span_of_one_line(bands, h) < REGIONS.rule_span:
+        return None
+    if thinner_than is not None and _line_thickness(own, bands) >= thinner_than:
+        return None
+    return remove_band(own, bands, True, rule_bridge(own.shape))
+
+
+def _line_thickness(own, bands):
+    """Median thickness of the ink of ``own`` where ``bands`` cross it: the
+    run of ink through the band's centre, column by column (strokes that
+    cross the line or stand on it lengthen a minority of the runs)."""
+    columns = np.flatnonzero(bands.any(axis=0))
+    rows = np.arange(own.shape[0])[:, None]
+    centres = np.rint((bands[:, columns] * rows).sum(axis=0) / bands[:, columns].sum(axis=0)).astype(int)
+    runs = []
+    for column, centre in zip(columns, centres):
+        ink = own[:, column] > 0
+        above, below = np.flatnonzero(~ink[:centre + 1][::-1]), np.flatnonzero(~ink[centre:])
+        runs.append((above[0] if len(above) else centre + 1) + (below[0] if len(below) else len(ink) - centre) - 1)
+    return float(np.median(runs)) if runs else 0.0
+
+
+def _span_of_one_line(bands, h):
+    """Share of the columns of ``bands`` where it lies on the one straight
+    line fitted through it (within 0.15 digit heights ``h``)."""
+    ys, xs = np.nonzero(bands)
+    if len(xs) < 2 or xs.min() == xs.max():
+        return 0.0
+    slope, intercept = np.polyfit(xs, ys, 1)
+    on_line = np.abs(ys - (slope * xs + intercept)) <= 0.15 * h
+    return np.unique(xs[on_line]).size / bands.shape[1]
+
+
+def find_regions(mask, digit_height):
+    """Regions of ``mask`` that may be digits, judged against ``digit_height``.
+
+    Returns
+    -------
+    Segmentation
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    h = float(digit_height)
+    if count <= 1 or h <= 0:
+        return Segmentation([], labels, h)
+    regions, rejected = [], []
+    page_stroke = functools.cache(lambda: stroke_width(mask))  # measured only where needed
+    components = [(i, *(int(v) for v in stats[i]), True) for i in range(1, count)]
+    for i, x, y, w, hh, area, whole in components:  # grows while it runs: a blob's pieces join it
+        box = (x, y, w, hh)
+        if area < max(4, 0.004 * h * h):
+            continue  # speck of noise (a thin-pen 1 still has ~0.012 h^2): not worth listing
+        line, too_long = min(w, hh) < 0.3 * h, longer_than_digits(w, hh, h)
+        if whole and not line and w > REGIONS.rule_in_blob * h:
+            # A blob too long for digits loses nothing if a line is taken out
+            # of it; a narrower one only a line finer than the pen's strokes
+            # (a row of 7s joined by their bars is no rule).
+            pieces = _without_rule(labels, i, box, h, len(components), page_stroke(), too_long)  # ids 1..len taken
+            if pieces:
+                components += pieces
+                continue
+        if too_long:
+            rejected.append((box, "line" if line else "too large"))  # underline, border, drawing
+        elif _touches_frame(box, labels.shape) and min(w, hh) < 0.3 * h:
+            rejected.append((box, "edge"))  # a sliver along the photo's edge: paper edge or a cut-off stroke
+        else:
+            regions.append(Region(box, [i], area))
+    kept, fragments = [], []
+    for r in merge_fragments(regions, h):
+        if r.box[3] >= 0.45 * h and r.area >= 0.008 * h * h:
+            kept.append(r)
+        elif max(r.box[2], r.box[3]) >= 0.1 * h:
+            rejected.append((r.box, "dash" if r.box[2] > 1.5 * r.box[3] else "dot"))  # also commas, dirt
+            fragments.append(r)
+    kept, slivers = _without_slivers(kept, page_stroke, h)
+    return Segmentation(kept, labels, h, rejected + [(r.box, "line") for r in slivers], fragments)
+
+
+def _without_slivers(regions, page_stroke, h):
+    """(regions, slivers): those narrower than ``REGIONS.sliver`` times the page's
+    stroke width ``page_stroke()`` set apart (asked only where some region
+    is narrow enough to be one: a few pages)."""
+    narrow = [r for r in regions if r.box[2] <= max(2, 0.08 * h)]
+    if not narrow:
+        return regions, []
+    thinnest = REGIONS.sliver * page_stroke()
+    slivers = [r for r in narrow if r.box[2] < thinnest]
+    gone = {id(r) for r in slivers}  # by identity: a Region's pixel mask makes == ambiguous
+    return [r for r in regions if id(r) not in gone], slivers

@@ -1,0 +1,86 @@
+"""Keep non-digits out of the text: lines -> lines without them.
+
+Most non-digits are dropped by :mod:`digit_sheet_reader.pipeline.regions` on their own shape
+(dots, commas, dashes, long lines). Some can only be told in context:
+
+- the upright sides of a box drawn around a number look like 1s on their
+  own, but they reach well above and below the digits of their line;
+- writing showing through from the back of the page is shaped like
+  digits, but far fainter than the ink on the front.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .crops import quantile
+
+
+@dataclass(frozen=True)
+class RejectSettings:
+    """Which read marks are not digits after all.
+
+    Lengths are in digit heights unless a field says px; confidences are probabilities.
+    """
+
+    border_height: float = 1.35  # a frame's side is this much taller than its line's digits
+    overhang: float = 0.12  # ... and reaches past them above and below by this share of their height
+    border_thin: float = 0.5  # ... and is narrower than this share of its own height
+    faint: float = 0.45  # ink this much fainter than the page's typical digit is show-through
+
+
+REJECT = RejectSettings()
+
+
+def border_strokes(boxes, lines):
+    """Indices of boxes that are the sides of a frame drawn around a line.
+
+    Examples
+    --------
+    >>> digits = [[10 + 25 * k, 100, 18, 30] for k in range(4)]
+    >>> sides = [[0, 88, 3, 54], [112, 88, 3, 54]]
+    >>> boxes = np.array(digits + sides, float)
+    >>> sorted(border_strokes(boxes, [[4, 0, 1, 2, 3, 5]]))
+    [4, 5]
+    """
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    found = set()
+    for line in lines:
+        if len(line) < 4:  # the sides are judged against at least three digits
+            continue
+        x, y, w, hh = (boxes[line, k] for k in range(4))
+        # The line's own median: two sides among many digits hardly move it.
+        height, top, bottom = np.median(hh), np.median(y), np.median(y + hh)
+        side = ((w < REJECT.border_thin * hh) & (hh > REJECT.border_height * height)
+                & (y < top - REJECT.overhang * height) & (y + hh > bottom + REJECT.overhang * height))
+        found.update(int(i) for i in np.asarray(line)[side])
+    return found
+
+
+def faint_marks(darkness, labels, regions):
+    """Indices of regions far fainter than the page's other digits.
+
+    Each region's ink strength is the 90th percentile of its darkness; the
+    page's is the median over its regions. Pages written all in pencil are
+    faint throughout, so this is relative, never an absolute level.
+
+    Examples
+    --------
+    >>> from digit_sheet_reader.pipeline.regions import Region
+    >>> darkness = np.zeros((10, 40), np.uint8); darkness[2:8, 2:6] = 220; darkness[2:8, 12:16] = 210
+    >>> darkness[2:8, 22:26] = 200; darkness[2:8, 32:36] = 60          # the last is a ghost
+    >>> labels = np.zeros((10, 40), np.int32)
+    >>> for k, x in enumerate((2, 12, 22, 32), start=1): labels[2:8, x:x + 4] = k
+    >>> regions = [Region((x, 2, 4, 6), [k]) for k, x in enumerate((2, 12, 22, 32), start=1)]
+    >>> faint_marks(darkness, labels, regions)
+    [3]
+    """
+    if len(regions) < 3:
+        return []
+    strength = np.array([_ink_strength(darkness, labels, r) for r in regions])
+    return [int(i) for i in np.flatnonzero(strength < REJECT.faint * np.median(strength))]
+
+
+def _ink_strength(darkness, labels, region):
+    x, y, w, h = region.box
+    return quantile(darkness[y:y + h, x:x + w][region.pixels(labels)], 0.9)

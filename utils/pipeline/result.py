@@ -1,0 +1,120 @@
+"""What the reader returns: a small tree Page -> Line -> Digit, plus the
+marks rejected as not digits (Page -> Rejected).
+
+Boxes are axis-aligned ``(x, y, width, height)`` in the original image's
+pixels, however the page lay in it (``Page.rotation`` and ``Page.skew``).
+:meth:`Page.to_dict` gives exactly the JSON that ``recognize.py --json``
+prints.
+
+Examples
+--------
+>>> page = Page("sheet.png", (640, 480), "output/mnist_cnn.model",
+...             [Line([Digit("4", 0.99, (10, 10, 20, 30)), Digit("2", 0.97, (35, 12, 18, 29))])])
+>>> page.text
+'42'
+>>> page.lines[0].box
+(10, 10, 43, 31)
+"""
+
+from dataclasses import dataclass, field
+
+
+def union_box(boxes):
+    """Smallest ``(x, y, w, h)`` that holds every box."""
+    x0 = min(b[0] for b in boxes)
+    y0 = min(b[1] for b in boxes)
+    x1 = max(b[0] + b[2] for b in boxes)
+    y1 = max(b[1] + b[3] for b in boxes)
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+@dataclass
+class Digit:
+    """One recognised digit."""
+
+    label: str
+    confidence: float
+    box: tuple
+    # The 28x28 crop the recogniser read (white ink on black), or None; not
+    # part of the JSON. Shows what a misread digit looked like, and lets
+    # training learn from crops cut the way the reader cuts them.
+    crop: object = field(default=None, repr=False, compare=False)
+
+    def to_dict(self):
+        return {"label": self.label, "confidence": round(float(self.confidence), 4), "box": [int(v) for v in self.box]}
+
+
+@dataclass
+class Rejected:
+    """A mark that is not a digit (dot, comma, dash, line, border, page edge)."""
+
+    box: tuple
+    reason: str
+
+    def to_dict(self):
+        return {"box": [int(v) for v in self.box], "reason": self.reason}
+
+
+@dataclass
+class Line:
+    """Digits of one line, left to right."""
+
+    digits: list
+
+    @property
+    def text(self):
+        return "".join(d.label for d in self.digits)
+
+    @property
+    def box(self):
+        return union_box([d.box for d in self.digits])
+
+    def to_dict(self):
+        return {"text": self.text, "box": [int(v) for v in self.box], "digits": [d.to_dict() for d in self.digits]}
+
+
+@dataclass
+class Page:
+    """Everything read from one image, lines in reading order."""
+
+    image: str
+    size: tuple
+    model: str
+    lines: list = field(default_factory=list)
+    timing_ms: dict = field(default_factory=dict)
+    # The working image the boxes were found in, and original pixels per
+    # working pixel: for drawing; not part of the exported result.
+    work_image: object = field(default=None, repr=False, compare=False)
+    work_scale: float = field(default=1.0, repr=False, compare=False)
+    # How the page lay in the photo, counter-clockwise: a quarter turn
+    # (0, 90, 180, 270) and a tilt in degrees on top of it.
+    rotation: int = 0
+    skew: float = 0.0
+    rejected: list = field(default_factory=list)
+    # What the reader could not do as it should (a helper model missing ...): also said on stderr.
+    warnings: list = field(default_factory=list)
+    # The model bundles read with, by role (see ModelSet); None where a helper was not asked.
+    models: dict = field(default_factory=dict)
+
+    @property
+    def text(self):
+        """Lines joined by newlines."""
+        return "\n".join(line.text for line in self.lines)
+
+    @property
+    def digits(self):
+        return [d for line in self.lines for d in line.digits]
+
+    def to_dict(self):
+        return {
+            "image": self.image,
+            "size": [int(v) for v in self.size],
+            "model": self.model,
+            "rotation": int(self.rotation),
+            "skew": float(self.skew),
+            "lines": [line.to_dict() for line in self.lines],
+            "rejected": [r.to_dict() for r in self.rejected],
+            "timing_ms": {k: round(float(v), 1) for k, v in self.timing_ms.items()},
+            "warnings": list(self.warnings),
+            "models": dict(self.models),
+        }

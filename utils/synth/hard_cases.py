@@ -1,0 +1,202 @@
+"""The hard cases of the development benchmark, one tier each.
+
+:func:`digit_sheet_reader.synth.sheets.compose_sheet` builds every tier on the ``photo``
+conditions; the tiers below each add one failure mode of MNIST-based
+readers on real photos:
+
+============  ================================================================
+desk          the sheet lies on a desk filling about half the frame, seen in
+              perspective and turned by up to 20 deg
+tilt          lines running diagonally: the page is turned by 5 to 45 deg
+turned        the page is turned by 90, 180 or 270 deg (and up to 2 deg more)
+touching      pairs and triples of digits joined by ink
+broken        strokes broken by gaps (a 5's floating bar, a 4 in two strokes)
+punctuation   dots, commas and dashes between digit groups, underlines and
+              box borders drawn around lines
+show_through  strong mirrored writing from the back of the page
+strips        small grey scans of one amount box (about 150x45 px) on a
+              patterned security background, digits often touching,
+              punctuation between groups
+============  ================================================================
+
+The helpers here draw those cases; the ground truth only ever lists
+digits, so anything else read as a digit counts against the reader.
+"""
+
+import cv2
+import numpy as np
+
+from ..pipeline.crops import crop_to_ink
+
+CASE_TIERS = ("desk", "tilt", "turned", "touching", "broken", "punctuation", "show_through", "strips")
+
+
+def glyph_alpha(glyph, height, thickness=0):
+    """White-on-black glyph -> float alpha in [0,1], cropped, ``height`` px tall."""
+    glyph = crop_to_ink(glyph, 20)
+    width = max(2, int(round(glyph.shape[1] * height / glyph.shape[0])))
+    alpha = cv2.resize(glyph, (width, height), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255.0
+    if thickness:
+        alpha = cv2.dilate(alpha, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (thickness, thickness)))
+    return np.clip(alpha * 1.15, 0, 1)
+
+
+def ink_box(alpha, x, y):
+    """Ground-truth box [x, y, w, h] of a glyph's ink stamped at (x, y)."""
+    ys, xs = np.nonzero(alpha > 0.25)
+    return [int(x + xs.min()), int(y + ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)]
+
+
+def break_strokes(alpha, rng):
+    """Cut one or two thin gaps across a glyph's strokes (alpha in [0, 1]),
+    as a skipping pen leaves them.
+
+    Each cut crosses the stroke at a random ink pixel the short way (the
+    direction in which the ink there is thinnest) and reaches just past its
+    edges: a cut along the stroke would erase a whole bar, which is a
+    different digit, not a broken one.
+    """
+    h, w = alpha.shape
+    out = alpha.copy()
+    ink = alpha > 0.5
+    ys, xs = np.nonzero(ink)
+    for _ in range(2 if rng.random() < 0.3 else 1):
+        k = int(rng.integers(len(ys)))
+        angle, run = _thinnest_direction(ink, xs[k], ys[k], 0.25 * h)
+        angle += rng.uniform(-0.25, 0.25)
+        reach = run / 2.0 + 0.08 * h
+        dx, dy = np.cos(angle) * reach, np.sin(angle) * reach
+        p0 = (int(round(xs[k] - dx)), int(round(ys[k] - dy)))
+        p1 = (int(round(xs[k] + dx)), int(round(ys[k] + dy)))
+        cv2.line(out, p0, p1, 0.0, max(2, int(round(h * rng.uniform(0.06, 0.1)))), cv2.LINE_AA)
+    return out
+
+
+def _thinnest_direction(ink, x, y, limit, directions=16):
+    """(angle, length) of the shortest run of ``ink`` through the ink pixel
+    (x, y), over ``directions`` angles in [0, pi); runs are followed at most
+    ``limit`` px each way."""
+    steps = np.arange(int(limit) + 1)
+    best = (0.0, np.inf)
+    for angle in np.arange(directions) * np.pi / directions:
+        run = -1  # (x, y) is counted on both sides
+        for sign in (1, -1):
+            cols = np.clip(np.round(x + sign * steps * np.cos(angle)).astype(int), 0, ink.shape[1] - 1)
+            rows = np.clip(np.round(y + sign * steps * np.sin(angle)).astype(int), 0, ink.shape[0] - 1)
+            run += int(np.cumprod(ink[rows, cols]).sum())  # ink pixels before the first paper one
+        if run < best[1]:
+            best = (float(angle), float(run))
+    return best
+
+
+def mark_alpha(kind, h):
+    """Alpha of a punctuation mark for digits ``h`` px tall, and its vertical
+    offset from the top of the digits."""
+    r = max(2, int(round(0.07 * h)))
+    if kind == "-":
+        w, t = max(4, int(0.35 * h)), max(2, int(round(0.08 * h)))
+        alpha = np.zeros((t + 2, w + 2), np.float32)
+        cv2.line(alpha, (1, t // 2 + 1), (w, t // 2 + 1), 1.0, t, cv2.LINE_AA)
+        return alpha, 0.5 * h
+    alpha = np.zeros((4 * r + 2, 3 * r + 2), np.float32)
+    cv2.circle(alpha, (2 * r, r + 1), r, 1.0, -1, cv2.LINE_AA)
+    if kind == ",":
+        cv2.line(alpha, (2 * r, r + 1), (r, 4 * r), 1.0, max(1, r // 2 + 1), cv2.LINE_AA)
+    return alpha, h - 2 * r
+
+
+def frame_lines(paper, lines, rng, h, pen):
+    """Underline some lines and draw a box border around others, in pen."""
+    canvas = np.zeros(paper.shape[:2], np.float32)
+    thickness = max(1, int(round(0.06 * h)))
+    extents = [_extent(line) for line in lines]
+    taken = list(extents)  # what a new mark must keep clear of
+    for k, (x0, y0, x1, y1) in enumerate(extents):
+        draw = rng.random()
+        if draw < 0.35:
+            y = int(y1 + 0.3 * h)
+            cv2.line(canvas, (int(x0 - 0.2 * h), y), (int(x1 + 0.2 * h), y), 1.0, thickness, cv2.LINE_AA)
+        elif draw < 0.6:
+            m = 0.35 * h
+            frame = (x0 - m, y0 - m, x1 + m, y1 + m)
+            if not any(_overlaps(frame, other, 0.1 * h) for j, other in enumerate(taken) if j != k):
+                taken.append(frame)
+                cv2.rectangle(canvas, (int(frame[0]), int(frame[1])), (int(frame[2]), int(frame[3])), 1.0,
+                              thickness, cv2.LINE_AA)
+    paper[:] = paper * (1 - canvas[..., None]) + np.array(pen, np.float32) * canvas[..., None]
+
+
+def _extent(line):
+    boxes = np.array(line["boxes"])
+    return boxes[:, 0].min(), boxes[:, 1].min(), (boxes[:, 0] + boxes[:, 2]).max(), (boxes[:, 1] + boxes[:, 3]).max()
+
+
+def _overlaps(a, b, clearance):
+    return not (a[2] + clearance < b[0] or b[2] + clearance < a[0] or a[3] + clearance < b[1] or b[3] + clearance < a[1])
+
+
+def page_matrix(width, height, rng, angle, turn, perspective):
+    """3x3 map from paper to photo: turn by ``angle + turn`` about the
+    centre and, with ``perspective``, pull the corners apart as a camera
+    held at a slant would. Returns the matrix and the photo size (the
+    paper's bounding box; the caller adds the border)."""
+    rotate = np.vstack([cv2.getRotationMatrix2D((width / 2, height / 2), angle + turn, 1.0), [0, 0, 1]])
+    corners = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+    moved = cv2.perspectiveTransform(corners[None], rotate)[0]
+    if perspective:
+        size = max(width, height)
+        moved = moved + rng.uniform(-0.08, 0.08, (4, 2)).astype(np.float32) * size
+        rotate = cv2.getPerspectiveTransform(corners, moved.astype(np.float32))
+    shift = np.array([[1, 0, -moved[:, 0].min()], [0, 1, -moved[:, 1].min()], [0, 0, 1]])
+    size = (int(np.ceil(np.ptp(moved[:, 0]))), int(np.ceil(np.ptp(moved[:, 1]))))
+    return shift @ rotate, size
+
+
+def security_pattern(height, width, rng):
+    """A light guilloche of wavy lines, as printed behind cheque amounts."""
+    canvas = np.zeros((height, width), np.float32)
+    xs = np.arange(0, width, 1.0)
+    period, amplitude = rng.uniform(12, 30), rng.uniform(2, 6)
+    for k, y0 in enumerate(np.arange(-10, height + 10, rng.uniform(3, 6))):
+        ys = y0 + amplitude * np.sin(2 * np.pi * xs / period + k * 0.4)
+        pts = np.stack([xs, ys], axis=1).astype(np.int32)
+        cv2.polylines(canvas, [pts], False, 1.0, 1, cv2.LINE_AA)
+    return canvas
+
+
+def compose_strip(glyph_source, rng, style):
+    """One small grey scan of an amount box; ``(image, lines)``."""
+    h = int(round(rng.uniform(24, 34)))
+    n = int(rng.integers(2, 8))
+    glyphs, x = [], rng.uniform(6, 14)
+    for i in range(n):
+        label, glyph = glyph_source(rng)
+        dh = int(round(h * rng.uniform(0.9, 1.1)))
+        alpha = glyph_alpha(glyph, dh)
+        y = (45 - h) / 2 + (h - dh) + rng.normal(0, 1)
+        glyphs.append((label, alpha, x, y))
+        x += alpha.shape[1] + h * rng.uniform(-0.12, 0.25)
+        if i < n - 1 and rng.random() < 0.25:  # punctuation between groups
+            mark, dy = mark_alpha(str(rng.choice([".", ",", "-"])), h)
+            glyphs.append((None, mark, x + 0.1 * h, (45 - h) / 2 + dy))
+            x += mark.shape[1] + 0.35 * h
+    width = int(x + rng.uniform(6, 14))
+    paper = np.full((45, width), rng.uniform(205, 240), np.float32)
+    paper -= security_pattern(45, width, rng) * rng.uniform(30, 70)
+    ink = rng.uniform(20, 70)
+    boxes, text = [], ""
+    for label, alpha, gx, gy in glyphs:
+        gx, gy = int(round(gx)), int(round(max(0, min(45 - alpha.shape[0], gy))))
+        if gx + alpha.shape[1] > width:
+            continue
+        region = paper[gy:gy + alpha.shape[0], gx:gx + alpha.shape[1]]
+        region[:] = region * (1 - alpha) + ink * alpha
+        if label is not None:
+            boxes.append(ink_box(alpha, gx, gy))
+            text += str(label)
+    paper = cv2.GaussianBlur(paper, (0, 0), rng.uniform(0.3, 0.7)) + rng.normal(0, 2, paper.shape)
+    image = np.clip(paper, 0, 255).astype(np.uint8)
+    image = cv2.imdecode(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.uniform(60, 92))])[1],
+                         cv2.IMREAD_GRAYSCALE)
+    style.setdefault("chosen", {}).update(digit_height=h, patterned=True)
+    return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR), [{"text": text, "boxes": boxes}]
