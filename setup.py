@@ -40,6 +40,7 @@ setup(
         # OpenCV 5: the golden images are drawn with it (Hershey text renders differently in 4.x).
         "opencv-python-headless>=5.0",
         "ai-edge-litert>=1.2",  # inference without TensorFlow
+        "pillow>=10",  # an image's size read from its header before decoding (the size guard)
         "tqdm>=4.66",  # batch progress
     ],
     extras_require={

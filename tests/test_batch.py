@@ -38,6 +38,7 @@ def mixed_folder(tmp_path):
     return folder
 
 
+@pytest.mark.slow
 def test_folder_rows_statuses_and_exit_code(mixed_folder, tmp_path, shipped_cnn):
     out = tmp_path / "out"
     result = recognize("-i", str(mixed_folder), "--out", str(out), "--workers", "2", "--quiet")
@@ -65,6 +66,7 @@ def test_folder_rows_statuses_and_exit_code(mixed_folder, tmp_path, shipped_cnn)
     assert len((out / RESULTS_JSONL).read_text().splitlines()) == 7  # nothing read twice
 
 
+@pytest.mark.slow
 def test_list_file_with_a_missing_entry_and_all_good_exit_zero(tmp_path, shipped_cnn):
     listing = tmp_path / "list.txt"
     listing.write_text(f"{SHEETS[0]}\n# a comment\n{SHEETS[1]}\n")
@@ -100,6 +102,7 @@ def test_torn_last_line_is_repaired(tmp_path):
     assert log.done == {"a|1|1", "c|1|1"}
 
 
+@pytest.mark.slow
 def test_kill_9_then_resume_records_every_image_exactly_once(tmp_path, shipped_cnn):
     folder = tmp_path / "in"
     folder.mkdir()
@@ -128,6 +131,7 @@ def test_kill_9_then_resume_records_every_image_exactly_once(tmp_path, shipped_c
     assert not list(out.rglob(".*.tmp-*"))
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_matches_local_run(mixed_folder, tmp_path, shipped_cnn):
     local, dask = tmp_path / "local", tmp_path / "dask"
     recognize("-i", str(mixed_folder), "--out", str(local), "--no-images", "--quiet")

@@ -10,6 +10,8 @@ from conftest import ROOT, write_idx, write_mnist_idx_dir
 
 from digit_sheet_reader.errors import DataError, ModelError, OutputError
 
+pytestmark = pytest.mark.slow  # training runs and a subprocess per case
+
 
 def run(*argv):
     result = subprocess.run([sys.executable, *argv], cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -89,3 +91,24 @@ def test_evaluate_rejects_what_is_not_a_model(model):
 def test_usage_error_exit_code():
     code, err = run("train_mlp.py", "--epochs", "many")
     assert code == 2 and "invalid int value" in err
+
+
+def test_every_command_says_its_version():
+    from digit_sheet_reader import __version__
+
+    for command in (["recognize.py"], ["train_cnn.py"], ["train_mlp.py"], ["-m", "digit_sheet_reader"],
+                    ["-m", "digit_sheet_reader.training.evaluate"]):
+        result = subprocess.run([sys.executable, *command, "--version"], cwd=ROOT, capture_output=True, text=True,
+                                timeout=120)
+        assert result.returncode == 0 and result.stdout.strip().endswith(__version__), command
+
+
+@pytest.mark.parametrize("blocked", ["keras", "tensorflow"])
+def test_training_without_tensorflow_says_what_to_install(blocked, tmp_path, tiny_idx_dir):
+    # As on an install without the train extra: the package is not there to import.
+    argv = ["train_mlp.py", "--data", str(tiny_idx_dir), "--out", str(tmp_path / "x.model")]
+    code = f"import sys, runpy; sys.modules[{blocked!r}] = None; sys.argv = {argv!r}; " \
+           "runpy.run_path('train_mlp.py', run_name='__main__')"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 8
+    assert_one_line_error(result.stderr, "pip install -e '.[train]'")

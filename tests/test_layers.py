@@ -8,7 +8,9 @@ of the tree and show that both are caught.
 """
 
 import ast
+import re
 import shutil
+import sys
 
 import pytest
 from conftest import ROOT
@@ -137,3 +139,35 @@ def test_a_planted_cycle_is_caught(planted):
     errors = planted / "errors.py"
     errors.write_text(errors.read_text() + "\nfrom .cli import main  # noqa\n")
     assert any({"cli", "errors"} <= set(component) for component in cycles(import_graph(planted)))
+
+
+# Import name -> the distribution setup.py declares for it.
+DISTRIBUTIONS = {"cv2": "opencv-python-headless", "PIL": "pillow", "ai_edge_litert": "ai-edge-litert",
+                 "numpy": "numpy", "tqdm": "tqdm"}
+OPTIONAL = {"keras", "tensorflow", "dask", "distributed"}  # extras, imported only where asked for
+
+
+def third_party_imports(paths):
+    stdlib = set(sys.stdlib_module_names)
+    found = set()
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module]
+            else:
+                continue
+            found |= {n.split(".")[0] for n in names} - stdlib - {"digit_sheet_reader", "utils"}
+    return found
+
+
+def test_reading_needs_exactly_the_declared_dependencies():
+    reading = [p for p in PACKAGE.rglob("*.py")
+               if layer_of(module_name(p, PACKAGE)) in ("base", "front", *READING_PATH)]
+    imported = third_party_imports(reading) - OPTIONAL
+    setup = ast.parse((ROOT / "setup.py").read_text())
+    call = next(n for n in ast.walk(setup) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "setup")
+    requires = next(k.value for k in call.keywords if k.arg == "install_requires")
+    declared = {re.split(r"[<>=\[ ]", ast.literal_eval(e))[0] for e in requires.elts}
+    assert {DISTRIBUTIONS.get(name, name) for name in imported} == declared

@@ -133,3 +133,9 @@ def test_plot_dataset_writes_png(tmp_path, tiny_train):
     path = tmp_path / "grid.png"
     plot_dataset(tiny_train.images[:16], tiny_train.labels[:16], path, predictions=tiny_train.labels[:16])
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_default_data_folder_is_the_clones_dataset_folder():
+    from conftest import ROOT
+
+    assert data_io.DEFAULT_DATA_DIR == ROOT / "dataset"

@@ -61,6 +61,7 @@ def test_not_a_model_is_a_model_error(tmp_path, make, message):
         load_recogniser(make(tmp_path / "thing"))
 
 
+@pytest.mark.slow
 def test_litert_path_does_not_import_tensorflow(shipped_cnn):
     code = ("import sys; from digit_sheet_reader.models.runtime import load_recogniser; import numpy as np;"
             "r = load_recogniser('output/mnist_cnn.model', 'litert'); r.predict(np.zeros((3, 28, 28), np.uint8));"

@@ -15,6 +15,7 @@ PROMISED = {"mnist_cnn.model": 0.9965, "mnist_mlp.model": 0.985, "mnist_cnn_brok
             "mnist_cnn_skipping.model": 0.996}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(PROMISED))
 def test_shipped_model_accuracy(name, mnist_dir):
     accuracy, errors, _, runtime = evaluate_model(ROOT / "output" / name, mnist_dir)

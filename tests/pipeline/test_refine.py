@@ -9,18 +9,18 @@ from conftest import ROOT
 from digit_sheet_reader.models.runtime import load_recogniser
 from digit_sheet_reader.models.sequences import decode
 from digit_sheet_reader.pipeline.ink import threshold
+from digit_sheet_reader.pipeline.recognise import RECOGNISE, Read, read_regions, view_confidence
 from digit_sheet_reader.pipeline.refine import (
     REFINE,
-    Read,
-    cut_candidates,
     join_broken,
     join_fragments,
-    read_regions,
     reread_bridged,
-    seam,
+    second_opinion,
     split_by_strings,
     split_touching,
 )
+from digit_sheet_reader.pipeline.refine.second_opinion import pen_skips
+from digit_sheet_reader.pipeline.refine.split import cut_candidates, seam
 from digit_sheet_reader.pipeline.regions import Region, find_regions
 from digit_sheet_reader.synth.glyphs import render_glyph
 
@@ -365,7 +365,6 @@ def test_a_sure_sequence_reading_is_taken_over_the_recogniser_but_a_disputed_one
     # The recogniser sees two 0s. A reading at 0.95 is taken for a 3 and a 2; the sequence
     # reader's typical mistake is a 1 seen in a stroke, so a 1 the recogniser does not see
     # in its piece must be read REFINE.string_alone surely, and the region stays whole.
-    from digit_sheet_reader.pipeline.refine import REFINE
 
     assert REFINE.string_sure <= 0.95 < REFINE.string_alone
     segmentation, darkness = page([glyph("0", 1, width=H), glyph("0", 1, width=H)], overlap=0.15)
@@ -379,21 +378,19 @@ def test_the_sequence_reader_says_how_surely_a_view_reads_where_there_is_one(cla
     # Which way up a page is, is judged by how surely its regions read. The
     # recogniser reads a joined pair as one digit; the sequence reader reads
     # it as it is, so where there is one, it judges, on the largest regions.
-    from digit_sheet_reader.pipeline import refine as second_look
-
     segmentation, darkness = page([glyph("3", 1), glyph("8", 1), glyph("7", 3)], overlap=0.1)
     read = first_look(segmentation, darkness, classify)
-    assert second_look.view_confidence(segmentation.labels, read, darkness) == pytest.approx(np.mean(read.confidences))
+    assert view_confidence(segmentation.labels, read, darkness) == pytest.approx(np.mean(read.confidences))
     batches, sure = [], fake_strings("38", [(6, 8), (12, 14)], confidence=0.97)
-    confidence = second_look.view_confidence(segmentation.labels, read, darkness,
+    confidence = view_confidence(segmentation.labels, read, darkness,
                                              lambda canvases: batches.append(len(canvases)) or sure(canvases))
     assert batches == [len(read.regions)] and confidence == pytest.approx(0.97)
     assert np.mean(read.confidences) != pytest.approx(0.97)
-    n = second_look.REFINE.view_sample + 4
+    n = RECOGNISE.view_sample + 4
     many = Read(read.regions * n, read.names * n, np.tile(read.confidences, n), np.tile(read.crops, (n, 1, 1)))
     batches.clear()
-    second_look.view_confidence(segmentation.labels, many, darkness, lambda c: batches.append(len(c)) or sure(c))
-    assert batches == [second_look.REFINE.view_sample]  # a sample, not every region
+    view_confidence(segmentation.labels, many, darkness, lambda c: batches.append(len(c)) or sure(c))
+    assert batches == [RECOGNISE.view_sample]  # a sample, not every region
 
 
 def test_cuts_fall_between_the_frames_the_digits_were_seen_in(classify):
@@ -438,7 +435,6 @@ def test_an_unsure_sequence_reading_is_taken_where_the_whole_is_doubted_or_the_p
         whole_read, ones, expected, classify):
     # A region narrower than REFINE.string_wide that the checker says is not one digit, read at
     # 0.6 by the sequence reader, among ones (too narrow to be asked).
-    from digit_sheet_reader.pipeline.refine import REFINE
 
     assert max(REFINE.doubted_sure, REFINE.joined_sure) <= 0.6 < REFINE.string_sure and 0.6 < REFINE.whole_doubted < 0.95
     assert 1 / 8 < REFINE.joined_share <= 1 / 3
@@ -462,7 +458,6 @@ def test_an_unsure_sequence_reading_is_taken_where_the_whole_is_doubted_or_the_p
     (7, "320"),  # one in nine: the checker keeps the other whole
 ])
 def test_on_a_page_written_joined_every_wide_region_is_read_as_a_sequence(ones, expected, classify):
-    from digit_sheet_reader.pipeline.refine import REFINE
 
     assert REFINE.joined_check == 0 and 1 / 9 < REFINE.joined_share <= 1 / 4
     checker = lambda crops: np.array([0.9, 0.0])[:len(crops)]  # noqa: E731 - the first is several digits, the second one
@@ -477,7 +472,6 @@ def test_on_a_page_written_joined_every_wide_region_is_read_as_a_sequence(ones, 
 
 
 def test_a_second_opinion_relabels_unsure_whole_digits_only():
-    from digit_sheet_reader.pipeline.refine import REFINE, Read, second_opinion
     from digit_sheet_reader.pipeline.regions import Region
 
     labels = [str(d) for d in range(10)]
@@ -503,7 +497,6 @@ def test_the_sequence_reader_has_a_say_on_unsure_digits_of_one_piece_of_ink():
     # joined from two pieces of ink (a broken stroke), a sure digit (asked here all the same:
     # with one region in three joined, the pen skips), and recognisers whose classes are not
     # the ten digits are left to the recognisers.
-    from digit_sheet_reader.pipeline.refine import REFINE, second_opinion
 
     gap = np.zeros((H, H // 2), np.uint8)
     segmentation, darkness = page([glyph("3", 0), gap, glyph("3", 1), gap, glyph("3", 2)], overlap=0)
@@ -540,7 +533,6 @@ def test_on_a_page_where_the_pen_skips_every_digit_gets_a_weightier_second_opini
     # twenty was joined from pieces of ink, no digit is asked; from REFINE.skipping_share (two in
     # twenty) the pen skips on this page: every whole digit is asked, the second opinion
     # weighing REFINE.skipping_weight, and its 8 wins. The piece keeps its label either way.
-    from digit_sheet_reader.pipeline.refine import REFINE, Read, pen_skips, second_opinion
     from digit_sheet_reader.pipeline.regions import Region
 
     assert 1 / 20 < REFINE.skipping_share <= 2 / 20 and REFINE.skipping_weight > 0.5
@@ -571,7 +563,6 @@ def test_a_sure_second_opinion_overrules_where_bridging_the_gaps_agrees(bridged_
     # strokes bridged the recogniser finds the 8 0.6 likely: the gap misled it, the second
     # one weighs REFINE.overrule_weight and the digit is an 8. At 0.25 (not REFINE.overrule_gain times 0.15)
     # it weighs REFINE.second_weight only, and the 2 stays.
-    from digit_sheet_reader.pipeline.refine import REFINE, Read, second_opinion
 
     segmentation, darkness = page([glyph("8", 1)])
     read = Read(segmentation.regions, ["2"], np.array([0.7]), np.zeros((1, 28, 28), np.uint8))

@@ -35,6 +35,7 @@ def test_each_crop_is_labelled_with_the_digit_it_shows(crops, reader):
     assert np.mean(read == shuffled) < 0.5
 
 
+@pytest.mark.slow
 def test_harvest_gives_up_with_a_clear_error_when_no_digit_is_ever_found():
     from digit_sheet_reader.errors import DataError
     from digit_sheet_reader.pipeline.result import Page

@@ -84,6 +84,7 @@ def test_shipped_checker_records_how_it_was_made():
     assert metrics["hyper_parameters"]["split_seed"] == 1  # the recognisers' validation digits stay unseen
 
 
+@pytest.mark.slow
 def test_a_tiny_training_run_writes_a_bundle_the_reader_can_load(tiny_idx_dir, tmp_path):
     judge = train_tiny_helper(checker.main, tiny_idx_dir, tmp_path / "check.model", 400)
     assert judge.labels == list(checker.LABELS)

@@ -11,6 +11,8 @@ import train_mlp
 from digit_sheet_reader.models.bundle import LITERT_QUANTISATION, read_metadata
 from digit_sheet_reader.models.runtime import load_recogniser
 
+pytestmark = pytest.mark.slow  # training runs and a subprocess per case
+
 TINY = ["--epochs", "1", "--batch-size", "32", "--quiet"]
 # LiteRT files carry int8 weights: on the 5,999 validation digits the shipped
 # models' probabilities moved by up to 0.054 (the broken-stroke CNN; the

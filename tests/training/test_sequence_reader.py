@@ -214,6 +214,7 @@ def test_shipped_reader_reads_strings_of_held_out_digits(read_strings, mnist_val
     assert strings.string_accuracy(read_strings(crops), shuffled) < 0.2
 
 
+@pytest.mark.slow
 def test_reading_at_several_phases_reads_held_out_repeated_digits_better(read_strings, mnist_val):
     # Strings of one digit repeated ("33", "777") need a blank frame between equal digits
     # that overlap: at some phases there is room for it. Measured: 17 fixed, 8 broken.
@@ -237,16 +238,17 @@ def test_shipped_reader_records_how_it_was_made():
     assert metrics["validation_string_accuracy"] > 0.96 and metrics["validation_sheet_view_accuracy"] > 0.97
     made = metrics["hyper_parameters"]
     assert made["split_seed"] == 1  # the recognisers' validation digits stay unseen
-    # README's last fine-tuning command (each from the reader the one before made) makes it again
-    readme = (ROOT / "README.md").read_text()
-    commands = re.findall(r"^python -m utils\.strings --init \S+ --sheet-views (\d+) --examples (\d+) --epochs (\d+) "
+    # The training guide's last fine-tuning command (each from the reader the one before made) makes it again
+    readme = (ROOT / "docs" / "training.md").read_text()
+    commands = re.findall(r"^python -m digit_sheet_reader\.training\.sequence_reader --init \S+ --sheet-views (\d+) --examples (\d+) --epochs (\d+) "
                           r"--lr ([0-9.e-]+)(?: --seed (\d+))?", readme, re.MULTILINE)  # the training block's lines
-    assert commands, "README lists the commands that fine-tuned the shipped sequence reader"
+    assert commands, "docs/training.md lists the commands that fine-tuned the shipped sequence reader"
     views, examples, epochs, lr, seed = commands[-1]
     assert (made["sheet_views"], made["examples"], made["epochs"], made["lr"], made["seed"]) == (
         int(views), int(examples), int(epochs), float(lr), int(seed or 1))
 
 
+@pytest.mark.slow
 def test_a_tiny_training_run_writes_a_bundle_the_reader_can_load(tiny_idx_dir, tmp_path):
     model = train_tiny_helper(strings.main, tiny_idx_dir, tmp_path / "strings.model", 300)
     assert model.labels == list(sequences.LABELS)
@@ -255,6 +257,7 @@ def test_a_tiny_training_run_writes_a_bundle_the_reader_can_load(tiny_idx_dir, t
     np.testing.assert_allclose(probs.sum(axis=-1), 1.0, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_fine_tuning_starts_from_the_shipped_reader_and_adds_sheet_views(tiny_idx_dir, tmp_path):
     out = tmp_path / "tuned.model"
     model = train_tiny_helper(strings.main, tiny_idx_dir, out, 100, "--init", str(SHIPPED), "--sheet-views", "20",
@@ -336,6 +339,7 @@ def test_the_sheet_reader_refuses_a_second_sequence_reader_that_is_not_one():
     assert both.read_joined is not both.read_strings  # the shipped pair, averaged
 
 
+@pytest.mark.slow
 def test_fine_tuning_on_saved_views_adds_the_ones_the_reader_misreads(tiny_idx_dir, tmp_path):
     from digit_sheet_reader.errors import UsageError
     from digit_sheet_reader.training.harvest import save_views
@@ -365,8 +369,8 @@ def test_shipped_hard_reader_records_how_it_was_made():
     made = metrics["hyper_parameters"]
     assert made["split_seed"] == 1 and Path(made["init"]).name == "digit_strings.model"
     assert metrics["validation_sheet_view_accuracy_five_phases"] > 0.98
-    readme = re.sub(r"\\\n\s*", "", (ROOT / "README.md").read_text())  # continued lines joined
-    [command] = re.findall(r"^python -m utils\.strings --init \S+ --views .*?--hard-repeat (\d+) --examples (\d+) "
+    readme = re.sub(r"\\\n\s*", "", (ROOT / "docs" / "training.md").read_text())  # continued lines joined
+    [command] = re.findall(r"^python -m digit_sheet_reader\.training\.sequence_reader --init \S+ --views .*?--hard-repeat (\d+) --examples (\d+) "
                            r"--epochs (\d+) --lr ([0-9.e-]+) --seed (\d+)", readme, re.MULTILINE)
     assert (made["hard_repeat"], made["examples"], made["epochs"], made["lr"], made["seed"]) == (
         int(command[0]), int(command[1]), int(command[2]), float(command[3]), int(command[4]))

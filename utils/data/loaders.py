@@ -33,7 +33,7 @@ import numpy as np
 from ..errors import DataError
 from ..io.images import IMAGE_EXTENSIONS
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # a clone's top folder (this file is utils/data/loaders.py)
 DEFAULT_DATA_DIR = PROJECT_ROOT / "dataset"
 DATA_ENV_VAR = "MNIST_DIR"
 

@@ -78,7 +78,7 @@ def _header_size(data):
     import io
     import warnings
 
-    from PIL import Image  # Pillow comes with matplotlib; only the header is read
+    from PIL import Image  # only the header is read
 
     try:
         with warnings.catch_warnings():

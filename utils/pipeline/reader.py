@@ -27,16 +27,8 @@ from ..models.shipped import ModelSet
 from .ink import binarise, rough_digit_height
 from .lines import group_lines
 from .page import find_page, fitted_angle, hanging_from_tops, top_down, turn, whole, writing_angle
-from .refine import (
-    join_broken,
-    join_fragments,
-    read_regions,
-    reread_bridged,
-    second_opinion,
-    split_by_strings,
-    split_touching,
-    view_confidence,
-)
+from .recognise import read_regions, view_confidence
+from .refine import join_broken, join_fragments, reread_bridged, second_opinion, split_by_strings, split_touching
 from .regions import find_regions
 from .reject import border_strokes, faint_marks
 from .result import Digit, Line, Page, Rejected
@@ -105,36 +97,51 @@ class Reading:
 
 
 class SheetReader:
-    """Load a model once, read many images.
+    """Load the models once, read many images.
+
+    :meth:`read` runs the stages in order, each a function of its own
+    module with its tuned numbers in one frozen dataclass:
+
+    =========  ==============================================  ==========================
+    stage      what it does                                    module (settings)
+    =========  ==============================================  ==========================
+    load       decode the image, bounded in size               ``io.images``
+    page       find the sheet on a desk, warp it top-down      ``pipeline.page`` (PAGE)
+    ink        even out the light, threshold, remove rules     ``pipeline.ink`` (INK)
+    regions    cut the ink into regions that may be digits     ``pipeline.regions`` (REGIONS)
+    recognise  MNIST-style 28x28 crops, read in one batch      ``pipeline.crops`` (CROPS),
+                                                               ``pipeline.recognise``
+    upright    turn the view until its lines run level         ``pipeline.page`` (READER)
+    refine     join broken digits, split touching ones,        ``pipeline.refine`` (REFINE)
+               read unsure ones again
+    reject     drop frame sides and show-through               ``pipeline.reject`` (REJECT)
+    lines      group digits into lines in reading order        ``pipeline.lines``
+    result     Page -> Line -> Digit, boxes in photo pixels    ``pipeline.result``
+    =========  ==============================================  ==========================
 
     Parameters
     ----------
-    model_path : str or Path
-        A model bundle (default: the shipped ``output/mnist_cnn.model``).
+    model : str or Path, optional
+        The digit recogniser bundle (default: the shipped CNN), with the
+        shipped helper models that suit it (:meth:`ModelSet.shipped`).
     runtime : {"auto", "litert", "keras"}
     max_side : int
         Longer side of the working image; larger photos are read at reduced
         size, boxes are still reported in the original's pixels.
     num_threads : int, optional
         Inference threads (default: all cores; batch workers use one each).
-    checker : str or Path or None
-        The one-digit checker bundle that judges where touching digits are
-        split (default: the shipped one if present; None: judge by width).
-    strings : str or Path or None
-        The sequence reader bundle that reads regions of joined digits
-        (default: the shipped one if present; None: cut and validate only).
-    hard_strings : str or Path or None
-        A second sequence reader averaged with the first where regions are
-        read as joined digits (default: the shipped one if present; None:
-        the first alone).
-    second : str or Path or None
-        A recogniser bundle averaged with the model on its unsure digits
-        (default: the shipped broken-stroke CNN, if present and the model is
-        the shipped CNN; None: no second opinion).
-    skipping : str or Path or None
-        The second opinion on pages where the pen skips, if there is a
-        second opinion (default: the shipped one, under the same terms;
-        None: ``second`` there too).
+    models : ModelSet, optional
+        Every model bundle to use, helpers included, instead of ``model``.
+        A helper that is missing or unreadable is left out with a warning
+        (stderr and every page's ``warnings``); one of the wrong kind is a
+        :class:`~digit_sheet_reader.errors.ModelError`.
+
+    Examples
+    --------
+    >>> reader = SheetReader()                          # doctest: +SKIP
+    >>> page = reader.read("examples/sheet.jpg")        # doctest: +SKIP
+    >>> page.text.splitlines()[0]                       # doctest: +SKIP
+    '6536318378'
     """
 
     def __init__(self, model=None, runtime="auto", max_side=MAX_SIDE, num_threads=None, models=None):
@@ -191,12 +198,30 @@ class SheetReader:
     def read(self, source, name=None):
         """Read one image (a path or a BGR/grey array) and return a :class:`Page`."""
         clock = _Clock()
-        loaded, reading = self.first_reading(source, clock)
-        read = self._second_looks(reading)
-        clock.lap("recognise")
-        boxes, order, rejected = _lines_and_rejects(reading, read)
+        loaded, reading = self.first_reading(source, clock)  # load, page, ink, regions, recognise, upright
+        read = self.refine(reading)
+        clock.lap("refine")
+        boxes, order, rejected = reject_and_group(reading, read)
         clock.lap("lines")
+        return self.result(source, name, loaded, reading, read, boxes, order, rejected, clock)
 
+    def first_reading(self, source, clock=None):
+        """(:class:`digit_sheet_reader.io.images.LoadedImage`, :class:`Reading`): the image loaded,
+        the page found and turned upright, its regions read as segmented,
+        before the refine stage of :meth:`read`."""
+        clock = clock or _Clock()
+        loaded = load_image(source, self.max_side, min_side=READER.fast_side)
+        clock.lap("load")
+        view, rough = working_view(loaded.image)
+        if rough < READER.small_digit and self._decoded_below_default(loaded):
+            loaded = load_image(source, self.max_side)  # small digits: decode with more pixels
+            clock.lap("load")
+            view, rough = working_view(loaded.image)
+        clock.lap("page")
+        return loaded, self.upright(self._find(view, rough, clock), rough, clock)
+
+    def result(self, source, name, loaded, reading, read, boxes, order, rejected, clock):
+        """The :class:`Page`: digits in their lines, boxes in the original image's pixels."""
         def original(box):
             return reading.photo_box(box, loaded)
 
@@ -208,30 +233,17 @@ class SheetReader:
                     rejected=[Rejected(original(box), reason) for box, reason in rejected],
                     warnings=list(self.warnings), models=dict(self.used_models))
 
-    def first_reading(self, source, clock=None):
-        """(:class:`digit_sheet_reader.io.images.LoadedImage`, :class:`Reading`): the image loaded,
-        the page found and turned upright, its regions read as segmented,
-        before the second looks (joining, splitting) of :meth:`read`."""
-        clock = clock or _Clock()
-        loaded = load_image(source, self.max_side, min_side=READER.fast_side)
-        view, rough = working_view(loaded.image)
-        if rough < READER.small_digit and self._decoded_below_default(loaded):
-            loaded = load_image(source, self.max_side)  # small digits: decode with more pixels
-            view, rough = working_view(loaded.image)
-        clock.lap("load")
-        return loaded, self._upright(self._find(view, rough, clock), rough, clock)
-
     def _find(self, view, rough, clock):
         """Binarise and segment one view, and read its regions as found."""
         binary = binarise(view.image, rough, view.all_paper)
-        clock.lap("preprocess")
+        clock.lap("ink")
         segmentation = find_regions(binary.mask, binary.digit_height)
-        clock.lap("segment")
+        clock.lap("regions")
         read = read_regions(segmentation.labels, segmentation.regions, binary.darkness, self.recogniser.classify)
         clock.lap("recognise")
         return Reading(view, segmentation, binary, read, self.read_strings)
 
-    def _second_looks(self, reading):
+    def refine(self, reading):
         """Join broken digits, split touching ones, re-read unsure ones with
         gaps bridged, and ask the second recogniser about those still
         unsure: each asking about a few regions only, on the one view
@@ -250,7 +262,7 @@ class SheetReader:
                                   self.skipping.predict if self.skipping is not None else None, self.read_strings)
         return read
 
-    def _upright(self, reading, rough, clock):
+    def upright(self, reading, rough, clock):
         """Turn the view until lines run left to right, the right way up.
 
         Cheap signals first, so an upright page pays for nothing more: the
@@ -314,7 +326,7 @@ def working_view(image):
     return replace(view, image=small, to_photo=view.to_photo @ np.diag([f, f, 1.0])), rough / f
 
 
-def _lines_and_rejects(reading, read):
+def reject_and_group(reading, read):
     """Boxes of the regions finally read, their lines in reading order, and
     the rejected marks (segmentation's, plus the sides of frames and
     show-through)."""

@@ -45,7 +45,7 @@ from ..data.loaders import Dataset
 from ..errors import DataError, command_parser
 from ..io.atomic import write_atomic
 from ..models.sequences import MAX_DIGITS
-from ..pipeline.refine import string_view
+from ..pipeline.recognise import string_view
 from ..synth.scoring import intersection, iou, match_boxes
 from ..synth.sheets import compose_sheet
 
