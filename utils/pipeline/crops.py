@@ -23,12 +23,12 @@ from ..models.sequences import HEIGHT, INK_HEIGHT, WIDTH
 
 @dataclass(frozen=True)
 class CropSettings:
-    """How a region is made into an MNIST-style 28x28 crop.
-
-    Lengths are in digit heights unless a field says px; confidences are probabilities.
-    """
+    """How a region is made into an MNIST-style 28x28 crop."""
 
     stroke_ratio: float = 0.11  # stroke width as a share of the digit's longer side, as in MNIST's 20 px box
+    pad: float = 0.15  # margin around a region's ink, as a share of its longer side
+    core_quantile: float = 0.75  # a stroke's core darkness is this quantile of its pixels'
+    thin_pen: float = 0.7  # strokes thinner than this share of MNIST's are thickened
 
 
 CROPS = CropSettings()
@@ -105,7 +105,7 @@ def region_glyph(labels, region, pad=None):
     """The region's own pixels (its component ids only) as a 0/255 crop, padded."""
     x, y, w, h = region.box
     crop = region.pixels(labels).astype(np.uint8) * 255
-    pad = pad if pad is not None else max(2, int(0.15 * max(w, h)))
+    pad = pad if pad is not None else max(2, int(CROPS.pad * max(w, h)))
     return cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
 
 
@@ -120,7 +120,7 @@ def grey_glyph(darkness, labels, region):
     grown = cv2.dilate(binary, np.ones((3, 3), np.uint8))
     ink = np.where(grown > 0, dark, 0).astype(np.float32)
     values = ink[binary > 0]
-    core = quantile(values, 0.75) if values.size else 255.0
+    core = quantile(values, CROPS.core_quantile) if values.size else 255.0
     return np.clip(ink * (255.0 / max(core, 1.0)), 0, 255).astype(np.uint8), binary
 
 
@@ -165,7 +165,7 @@ def region_ink(labels, region, darkness=None, size=None):
     if darkness is None:
         return adjust_stroke(region_glyph(labels, region), target)
     glyph, binary = grey_glyph(darkness, labels, region)
-    if stroke_width(binary) < 0.7 * target:  # thin pen: thicken like the binary path
+    if stroke_width(binary) < CROPS.thin_pen * target:  # thin pen: thicken like the binary path
         glyph = np.maximum(glyph, adjust_stroke(binary, target))
     return glyph
 

@@ -33,7 +33,7 @@ import numpy as np
 class InkSettings:
     """How ink is told from paper, and ruled lines from ink.
 
-    Lengths are in digit heights unless a field says px; confidences are probabilities.
+    Darkness runs from 0 (paper) to 1 (black); lengths are in digit heights unless a field says px.
     """
 
     low: float = 0.16  # hysteresis: darkness (0 paper .. 1 black) a stroke's pixels must reach
@@ -43,7 +43,20 @@ class InkSettings:
     wide_close: int = 15  # closing kernel (px) that brings back marker ink wider than the background kernel
     absorbed: float = 0.25  # darkness (0..1) under which ink absorbed by the background estimate is restored
     rule_thumb_side: float = 640.0  # longer side (px) of the mask thumbnail rules are looked for on
-    rule_tilt: float = float(np.degrees(np.arctan(0.25)))  # rules are found within this many degrees of horizontal or vertical
+    rule_tilt: float = float(np.degrees(np.arctan(0.25)))  # rules lie within this many degrees of level or upright
+    rule_length: float = 4.0  # a rule is at least this long ...
+    rule_page_share: float = 0.25  # ... and this share of the page's width (whichever is longer)
+    pen_over_rule: float = 1.4  # inside a rule's band, ink darker than this many times the rule's ...
+    pen_over_rule_grey: int = 20  # ... plus this many grey levels is pen, kept
+    rethreshold: float = 1.3  # where lines are left, ink is thresholded again this many times above the rules
+    lines_left: float = 0.3  # lines are left joining digits where this share of ink lies in line-long blobs
+    longest_blob: float = 4.0  # a blob wider than this ...
+    tallest_blob: float = 2.5  # ... or taller than this is too long for digits, even a few joined
+    frame_width: float = 2.5  # a frame around a number is wider than this ...
+    frame_height: tuple = (1.3, 4.0)  # ... its height within these ...
+    frame_ink: float = 0.3  # ... its ink less than this share of its box ...
+    frame_outline: float = 0.7  # ... and at least this share of its ink along its outline
+    frame_band: float = 0.3  # the outline erased is this wide, centred on the frame's outer edge
 
 
 INK = InkSettings()
@@ -307,7 +320,7 @@ def remove_band(mask, bands, horizontal, bridge, darkness=None):
     keep = np.zeros_like(mask)
     if darkness is not None and inside.any():
         rule_level = float(np.median(darkness[inside]))
-        keep = ((darkness > 1.4 * rule_level + 20) & inside).astype(np.uint8)
+        keep = ((darkness > INK.pen_over_rule * rule_level + INK.pen_over_rule_grey) & inside).astype(np.uint8)
     without = (mask & (1 - bands)) | keep
     shape = (1, bridge) if horizontal else (bridge, 1)
     rebridged = cv2.morphologyEx(without, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, shape))
@@ -344,7 +357,7 @@ def rule_bridge(shape):
 
 def _rule_length(width, rough_height):
     """Shortest horizontal rule, in px (see :func:`remove_rules`)."""
-    return max(0.25 * width, 4 * rough_height)
+    return max(INK.rule_page_share * width, INK.rule_length * rough_height)
 
 
 def remove_frames(mask, rough_height):
@@ -361,15 +374,17 @@ def remove_frames(mask, rough_height):
         return mask
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     w, hh, area = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA]
-    candidates = np.flatnonzero((w > 2.5 * h) & (hh > 1.3 * h) & (hh < 4 * h) & (area < 0.3 * w * hh))
-    band = max(3, int(round(0.3 * h)))  # centred on the outer edge: reaches 0.15 h inwards
+    shortest, tallest = INK.frame_height
+    candidates = np.flatnonzero((w > INK.frame_width * h) & (hh > shortest * h) & (hh < tallest * h)
+                                & (area < INK.frame_ink * w * hh))
+    band = max(3, int(round(INK.frame_band * h)))  # centred on the outer edge: reaches half of it inwards
     for i in candidates[candidates > 0]:
         x, y = stats[i, cv2.CC_STAT_LEFT], stats[i, cv2.CC_STAT_TOP]
         own = (labels[y:y + hh[i], x:x + w[i]] == i).astype(np.uint8)
         points = cv2.findNonZero(own)
         outline = np.zeros_like(own)
         cv2.drawContours(outline, [np.int32(cv2.boxPoints(cv2.minAreaRect(points)))], 0, 1, band)
-        if (own & outline).sum() >= 0.7 * own.sum():
+        if (own & outline).sum() >= INK.frame_outline * own.sum():
             view = mask[y:y + hh[i], x:x + w[i]]
             view[(own & outline) > 0] = 0
     return mask
@@ -436,12 +451,12 @@ def _lines_left(mask, height, rough):
         return False
     if height == 0 or (rough > 0 and height > 2 * rough):
         return True
-    return _share_in_long_blobs(mask, height) > 0.3
+    return _share_in_long_blobs(mask, height) > INK.lines_left
 
 
 def above_rules(ink, darkness, rough):
     """``ink`` re-thresholded just above the darkness of the horizontal
-    rules found on it (1.3 times their median), or None if none are found
+    rules found on it (``INK.rethreshold`` times their median), or None if none are found
     or the pen is not clearly darker than they are."""
     # The rules remove_rules found (found again: this runs only on pages
     # where lines were left over).
@@ -451,14 +466,14 @@ def above_rules(ink, darkness, rough):
     level = float(np.median(darkness[inside]))
     if np.percentile(darkness[ink > 0], 90) <= 2 * level:
         return None
-    low = min(250.0, 1.3 * level) / 255
+    low = min(250.0, INK.rethreshold * level) / 255
     return ink & threshold(darkness, low=low, high=max(INK.high, 2 * low))
 
 
 def longer_than_digits(width, height, digit_height):
     """True where a blob is too long for a digit, even a few joined ones:
     a line, a border, or digits joined by a line (segmentation drops them)."""
-    return (width > 4 * digit_height) | (height > 2.5 * digit_height)
+    return (width > INK.longest_blob * digit_height) | (height > INK.tallest_blob * digit_height)
 
 
 def _share_in_long_blobs(mask, height):

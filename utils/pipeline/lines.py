@@ -8,7 +8,7 @@ union-find: a transitive relation, never a non-transitive comparator
 inside a sort.
 
 1. Link each box to its nearest neighbour to the right whose centre is
-   within ``0.6 h`` vertically, keeping only mutual choices (so two
+   within ``LINES.level`` digit heights vertically, keeping only mutual choices (so two
    close lines cannot zip together).
 2. Lines are the connected groups; digits in a line go left to right.
 3. A line is split where a gap is much larger than the page's typical
@@ -17,7 +17,29 @@ inside a sort.
    bottom, lines in a row left to right.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
+
+
+@dataclass(frozen=True)
+class LineSettings:
+    """How digits are linked into lines and lines split into columns.
+
+    Lengths are in digit heights (h).
+    """
+
+    level: float = 0.6  # neighbours whose centres are this close vertically are level ...
+    own_height: float = 0.8  # ... measured against h, or this share of the taller one's own height
+    farthest: float = 6.0  # no neighbour farther to the right than this
+    climb: float = 2.0  # a vertical offset costs this many times a horizontal gap when choosing
+    lone_gap: float = 0.3  # the typical gap between digits where no line has two
+    least_gap: float = 0.1  # the typical gap is taken as at least this (a comma or dash is not one)
+    column_gap: float = 1.5  # a gap this wide splits a line into two columns ...
+    column_gaps: float = 3.0  # ... and so does one this many times the typical gap
+
+
+LINES = LineSettings()
 
 
 class UnionFind:
@@ -49,12 +71,12 @@ def _right_neighbours(boxes, h, max_gap):
     best = np.full(len(boxes), -1)
     for i in range(len(boxes)):
         gap = x - (x[i] + w[i])
-        level = np.abs(cy - cy[i]) < 0.6 * np.maximum(h, np.maximum(hh, hh[i]) * 0.8)
+        level = np.abs(cy - cy[i]) < LINES.level * np.maximum(h, np.maximum(hh, hh[i]) * LINES.own_height)
         ok = level & (cx > cx[i]) & (gap < max_gap)
         ok[i] = False
         if ok.any():
             # Distance with the vertical offset weighted up: prefer the level one.
-            cost = np.where(ok, np.maximum(gap, 0) + 2.0 * np.abs(cy - cy[i]), np.inf)
+            cost = np.where(ok, np.maximum(gap, 0) + LINES.climb * np.abs(cy - cy[i]), np.inf)
             best[i] = int(np.argmin(cost))
     return best
 
@@ -95,7 +117,7 @@ def group_lines(boxes, digit_height):
     if len(boxes) == 0:
         return []
     h = float(digit_height) or float(np.median(boxes[:, 3]))
-    right = _right_neighbours(boxes, h, max_gap=6.0 * h)
+    right = _right_neighbours(boxes, h, max_gap=LINES.farthest * h)
     left = _left_neighbours(right)
     sets = UnionFind(len(boxes))
     for i, j in enumerate(right):
@@ -103,8 +125,8 @@ def group_lines(boxes, digit_height):
             sets.union(i, j)
     lines = [sorted(g, key=lambda k: (boxes[k, 0], boxes[k, 1])) for g in sets.groups()]
     gaps = [boxes[b, 0] - (boxes[a, 0] + boxes[a, 2]) for g in lines for a, b in zip(g, g[1:])]
-    typical = float(np.median(gaps)) if gaps else 0.3 * h
-    limit = max(1.5 * h, 3.0 * max(typical, 0.1 * h))  # a comma or dash between groups is not a gap
+    typical = float(np.median(gaps)) if gaps else LINES.lone_gap * h
+    limit = max(LINES.column_gap * h, LINES.column_gaps * max(typical, LINES.least_gap * h))
     lines = [piece for g in _merge_row_neighbours(lines, boxes, limit) for piece in _split_at_gaps(g, boxes, limit)]
     return order_lines(lines, boxes)
 

@@ -30,7 +30,7 @@ from .ink import INK, strongest_channel
 class PageSettings:
     """How a page is found on a desk and warped top-down.
 
-    Lengths are in digit heights unless a field says px; confidences are probabilities.
+    Areas are shares of the photo, contrasts shares of the paper's brightness.
     """
 
     page_min_area: float = 0.05  # least share of the photo a page must cover to be warped
@@ -38,6 +38,9 @@ class PageSettings:
     page_thumb_side: int = 320  # longer side (px) of the thumbnail the page is looked for on
     page_contrast: float = 0.7  # the desk is darker than this share of the paper
     side_contrast: float = 0.4  # across each side, inside must be brighter than outside by this share
+    convex: float = 0.9  # the page's outline covers at least this share of the bright region in it
+    corner_tolerance: float = 0.03  # corners are fitted within this share of the outline's length
+    hanging: float = 0.8  # digits whose tops spread less than this share of their bottoms hang
 
 
 PAGE = PageSettings()
@@ -100,13 +103,13 @@ def find_page(image):
     if not PAGE.page_min_area <= area <= PAGE.page_max_area:
         return None
     hull = cv2.convexHull(outline)
-    corners = cv2.approxPolyDP(hull, 0.03 * cv2.arcLength(hull, True), True).reshape(-1, 2)
+    corners = cv2.approxPolyDP(hull, PAGE.corner_tolerance * cv2.arcLength(hull, True), True).reshape(-1, 2)
     if len(corners) != 4:
         corners = cv2.boxPoints(cv2.minAreaRect(hull))
     corners = order_corners(corners)
     inside = np.zeros_like(paper)
     cv2.fillConvexPoly(inside, corners.astype(np.int32), 1)
-    if cv2.contourArea(outline) < 0.9 * inside.sum():
+    if cv2.contourArea(outline) < PAGE.convex * inside.sum():
         return None  # not a sheet's outline (a shadow's edge, a torn page)
     if np.median(bright[inside == 0]) > PAGE.page_contrast * np.median(bright[inside > 0]):
         return None  # "outside" is paper in shadow, not a desk
@@ -282,7 +285,7 @@ def hanging_from_tops(boxes, lines):
                 residual = float(np.std(y - _slope(x, y) * (x - x.mean())))
                 spread_top, spread_bottom = ((spread_top + residual, spread_bottom) if edge == "top"
                                              else (spread_top, spread_bottom + residual))
-    return spread_top < 0.8 * spread_bottom
+    return spread_top < PAGE.hanging * spread_bottom
 
 
 def _slope(x, y):

@@ -38,16 +38,18 @@ from .result import Digit, Line, Page, Rejected
 class ReaderSettings:
     """The working scale, and when a page is turned.
 
-    Lengths are in digit heights unless a field says px; confidences are probabilities.
+    Sizes in px; confidences are probabilities.
     """
 
     work_digit_height: int = 40  # digit height (px) pages are scaled down to when their digits are taller
+    scale_down_above: float = 1.25  # digits taller than this many times that are scaled down to it
     fast_side: int = 800  # longer side (px) a large JPEG is first decoded at
     small_digit: int = 24  # digits shorter than this (px) at the fast decode: decode again larger
     skew_min: float = 5.0  # lines tilted more than this (degrees) are read from a levelled view
     unsure: float = 0.9  # a digit read less surely than this (probability) is unsure
     unsure_share: float = 0.12  # share of unsure digits at which a page may be upside down
     turn_margin: float = 0.02  # mean confidence another way up must gain to be taken
+    levelled_keeps: float = 0.8  # a levelled view must keep this share of the regions to be taken
 
 
 READER = ReaderSettings()
@@ -318,7 +320,7 @@ def working_view(image):
     corners = find_page(image)
     view = whole(image) if corners is None else top_down(whole(image), corners)
     rough = rough_digit_height(view.image, view.all_paper)
-    if rough <= 1.25 * READER.work_digit_height:
+    if rough <= READER.scale_down_above * READER.work_digit_height:
         return view, rough
     factor = rough / READER.work_digit_height
     small = cv2.resize(view.image, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)
@@ -350,7 +352,7 @@ def reject_and_group(reading, read):
 def _no_worse(levelled, reading):
     """A levelled reading is kept unless it lost regions or confidence:
     the tilt estimate was then wrong (a grid's fragments, a lone line)."""
-    return (len(levelled.boxes) >= 0.8 * len(reading.boxes)
+    return (len(levelled.boxes) >= READER.levelled_keeps * len(reading.boxes)
             and levelled.score >= reading.score - 2 * READER.turn_margin)
 
 

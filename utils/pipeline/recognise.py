@@ -58,9 +58,7 @@ def view_confidence(labels, read, darkness, read_strings=None):
     The sequence reader judges which way up better: the recogniser reads
     digits written joined as one digit, unsurely whichever way up (a page
     written joined can even look surer upside down), while the sequence
-    reader reads them, and single digits, as they are. Of the 104
-    development pages that look upside down, the sequence reader is surer
-    of the right view on 101, the recogniser on 90.
+    reader reads them, and single digits, as they are.
     """
     if read_strings is None or not read.regions:
         return float(np.mean(read.confidences)) if len(read.confidences) else 0.0

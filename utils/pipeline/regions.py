@@ -33,15 +33,31 @@ from .ink import find_rules, longer_than_digits, remove_band, rule_bridge
 class RegionSettings:
     """How the ink is cut into regions that may be digits.
 
-    Lengths are in digit heights unless a field says px; confidences are probabilities.
+    Lengths are in digit heights (h), areas in h squared.
     """
 
-    stacked_width: float = 1.3  # widest union (digit heights) of a fragment stacked on its neighbour
+    speck: float = 0.004  # blobs of less area are pixel noise, not listed (a thin-pen 1 has ~0.012)
+    line: float = 0.3  # a blob thinner than this is a line (or, along the photo's edge, an edge)
+    least_height: float = 0.45  # a region shorter than this ...
+    least_area: float = 0.008  # ... or of less area is a dot or dash, not a digit
+    least_mark: float = 0.1  # a dot or dash smaller than this is not listed as rejected
+    dash: float = 1.5  # a mark wider than this many times its height is a dash, else a dot
+    whole_height: float = 0.75  # a region this tall ...
+    whole_width: float = 0.3  # ... and this wide is a whole digit, not a fragment to merge
+    least_piece: float = 0.15  # a fragment smaller than this is a dot, not a piece of a stroke
+    stacked_share: float = 0.5  # pieces sharing more than this share of columns are stacked ...
+    stacked_gap: float = 0.25  # ... if no farther apart vertically than this
+    touching_gap: float = 0.06  # pieces side by side join only this close both ways
+    tallest_union: float = 1.35  # a union of pieces no taller than this
+    side_by_side_width: float = 1.1  # ... and, side by side, no wider than this
+    stacked_width: float = 1.3  # widest union of a fragment stacked on its neighbour
     dot: float = 0.25  # shortest neighbour (digit heights) a fragment may join: dots of a colon do not
     rule_in_blob: float = 2.0  # a blob wider than this (digit heights) is searched for a stretch of rule
     rule_span: float = 0.8  # share of such a blob's width a straight line must span to be a rule
     rule_thickness: float = 0.7  # a line thinner than this share of the pen's stroke width may be a rule
-    sliver: float = 0.5  # a region narrower than this share of the stroke width is a frame's sliver
+    rule_band: float = 0.15  # a rule's pixels lie this close to its straight line
+    narrow: float = 0.08  # regions narrower than this (or 2 px) are looked at as possible slivers ...
+    sliver: float = 0.5  # ... and one narrower than this share of the stroke width is a frame's sliver
 
 
 REGIONS = RegionSettings()
@@ -115,11 +131,12 @@ def _should_merge(small, big, h):
     """A fragment joins a neighbour when they overlap in x (one stacked on the
     other, like a 5's bar) or nearly touch, and the union is digit-sized."""
     x_gap, y_gap = small.gaps(big)
-    stacked = small.shared_columns(big) > 0.5 and y_gap < 0.25 * h
-    near = stacked or (x_gap < 0.06 * h and y_gap < 0.06 * h)
+    stacked = small.shared_columns(big) > REGIONS.stacked_share and y_gap < REGIONS.stacked_gap * h
+    near = stacked or (x_gap < REGIONS.touching_gap * h and y_gap < REGIONS.touching_gap * h)
     union = small.merged(big).box
     # Stacked pieces may make a wide digit (a 2 or 5 broken across its middle).
-    return near and union[3] <= 1.35 * h and union[2] <= (REGIONS.stacked_width if stacked else 1.1) * h
+    widest = REGIONS.stacked_width if stacked else REGIONS.side_by_side_width
+    return near and union[3] <= REGIONS.tallest_union * h and union[2] <= widest * h
 
 
 def _touches_frame(box, shape):
@@ -135,9 +152,9 @@ def merge_fragments(regions, h):
         merged = False
         for i in range(len(regions) - 1, -1, -1):
             small = regions[i]
-            if small.box[3] >= 0.75 * h and small.box[2] >= 0.3 * h:
+            if small.box[3] >= REGIONS.whole_height * h and small.box[2] >= REGIONS.whole_width * h:
                 continue  # whole digit (a tall narrow 1 counts as whole)
-            if max(small.box[2], small.box[3]) < 0.15 * h:
+            if max(small.box[2], small.box[3]) < REGIONS.least_piece * h:
                 continue  # a dot (speck, full stop) is not a piece of a stroke
             partners = [j for j in range(len(regions)) if j != i and max(regions[j].box[2:]) >= REGIONS.dot * h
                         and _should_merge(small, regions[j], h)]
@@ -218,7 +235,7 @@ def _span_of_one_line(bands, h):
     if len(xs) < 2 or xs.min() == xs.max():
         return 0.0
     slope, intercept = np.polyfit(xs, ys, 1)
-    on_line = np.abs(ys - (slope * xs + intercept)) <= 0.15 * h
+    on_line = np.abs(ys - (slope * xs + intercept)) <= REGIONS.rule_band * h
     return np.unique(xs[on_line]).size / bands.shape[1]
 
 
@@ -238,9 +255,9 @@ def find_regions(mask, digit_height):
     components = [(i, *(int(v) for v in stats[i]), True) for i in range(1, count)]
     for i, x, y, w, hh, area, whole in components:  # grows while it runs: a blob's pieces join it
         box = (x, y, w, hh)
-        if area < max(4, 0.004 * h * h):
-            continue  # speck of noise (a thin-pen 1 still has ~0.012 h^2): not worth listing
-        line, too_long = min(w, hh) < 0.3 * h, longer_than_digits(w, hh, h)
+        if area < max(4, REGIONS.speck * h * h):
+            continue  # speck of noise: not worth listing
+        line, too_long = min(w, hh) < REGIONS.line * h, longer_than_digits(w, hh, h)
         if whole and not line and w > REGIONS.rule_in_blob * h:
             # A blob too long for digits loses nothing if a line is taken out
             # of it; a narrower one only a line finer than the pen's strokes
@@ -251,16 +268,16 @@ def find_regions(mask, digit_height):
                 continue
         if too_long:
             rejected.append((box, "line" if line else "too large"))  # underline, border, drawing
-        elif _touches_frame(box, labels.shape) and min(w, hh) < 0.3 * h:
+        elif _touches_frame(box, labels.shape) and line:
             rejected.append((box, "edge"))  # a sliver along the photo's edge: paper edge or a cut-off stroke
         else:
             regions.append(Region(box, [i], area))
     kept, fragments = [], []
     for r in merge_fragments(regions, h):
-        if r.box[3] >= 0.45 * h and r.area >= 0.008 * h * h:
+        if r.box[3] >= REGIONS.least_height * h and r.area >= REGIONS.least_area * h * h:
             kept.append(r)
-        elif max(r.box[2], r.box[3]) >= 0.1 * h:
-            rejected.append((r.box, "dash" if r.box[2] > 1.5 * r.box[3] else "dot"))  # also commas, dirt
+        elif max(r.box[2], r.box[3]) >= REGIONS.least_mark * h:
+            rejected.append((r.box, "dash" if r.box[2] > REGIONS.dash * r.box[3] else "dot"))  # also commas, dirt
             fragments.append(r)
     kept, slivers = _without_slivers(kept, page_stroke, h)
     return Segmentation(kept, labels, h, rejected + [(r.box, "line") for r in slivers], fragments)
@@ -270,7 +287,7 @@ def _without_slivers(regions, page_stroke, h):
     """(regions, slivers): those narrower than ``REGIONS.sliver`` times the page's
     stroke width ``page_stroke()`` set apart (asked only where some region
     is narrow enough to be one: a few pages)."""
-    narrow = [r for r in regions if r.box[2] <= max(2, 0.08 * h)]
+    narrow = [r for r in regions if r.box[2] <= max(2, REGIONS.narrow * h)]
     if not narrow:
         return regions, []
     thinnest = REGIONS.sliver * page_stroke()

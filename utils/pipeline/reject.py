@@ -20,13 +20,14 @@ from .crops import quantile
 class RejectSettings:
     """Which read marks are not digits after all.
 
-    Lengths are in digit heights unless a field says px; confidences are probabilities.
+    Heights are in the line's own digit heights.
     """
 
     border_height: float = 1.35  # a frame's side is this much taller than its line's digits
     overhang: float = 0.12  # ... and reaches past them above and below by this share of their height
     border_thin: float = 0.5  # ... and is narrower than this share of its own height
     faint: float = 0.45  # ink this much fainter than the page's typical digit is show-through
+    ink_quantile: float = 0.9  # a region's ink strength is this quantile of its darkness
 
 
 REJECT = RejectSettings()
@@ -83,4 +84,4 @@ def faint_marks(darkness, labels, regions):
 
 def _ink_strength(darkness, labels, region):
     x, y, w, h = region.box
-    return quantile(darkness[y:y + h, x:x + w][region.pixels(labels)], 0.9)
+    return quantile(darkness[y:y + h, x:x + w][region.pixels(labels)], REJECT.ink_quantile)

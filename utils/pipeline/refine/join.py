@@ -12,14 +12,14 @@ def _joinable(a, b, h, wide=1.0, whole=False):
     of their columns: the halves of a 0; or, if ``whole``, of any size),
     and their union a digit's size (``wide`` digit heights at most)."""
     x_gap, y_gap = a.gaps(b)
-    partial = (whole or min(a.box[2], b.box[2]) < 0.45 * h or min(a.box[3], b.box[3]) < 0.75 * h
-               or a.shared_columns(b) > REFINE.join_shared)
+    partial = (whole or min(a.box[2], b.box[2]) < REFINE.piece_width * h
+               or min(a.box[3], b.box[3]) < REFINE.piece_tallest * h or a.shared_columns(b) > REFINE.join_shared)
     union = a.merged(b).box
     # A piece within ``a``'s columns adds no width (a 0 written wide whose
     # side came apart; not an underline, wider than its digit).
     widest = max(wide * max(h, union[3]), a.box[2])
-    return (x_gap < 0.12 * h and y_gap < 0.25 * h and partial
-            and union[2] <= widest and union[3] <= 1.35 * h)
+    return (x_gap < REFINE.join_gap * h and y_gap < REFINE.join_rise * h and partial
+            and union[2] <= widest and union[3] <= REFINE.join_tallest * h)
 
 
 def join_broken(labels, read, digit_height, darkness, classify, check=None):

@@ -68,12 +68,9 @@ def _with_string_odds(labels, read, darkness, asked, probs, read_strings):
     recognisers: a product of the experts. Regions joined from several
     pieces of ink are left to the recognisers: the sequence reader never
     saw them (:func:`digit_sheet_reader.training.harvest.harvest_strings`), and on the broken
-    tier it read their pieces as separate digits. Sheets, against the two
-    recognisers alone: development +24 -16, second draw of touching and
-    broken +8 -1, fresh +25 -8 (README, "Development benchmark").
+    tier it read their pieces as separate digits.
     """
-    # Unsure ones only, also on a page where the pen skips and every digit is asked:
-    # asked about the sure ones there too, development broken +1 -3.
+    # Unsure ones only, also on a page where the pen skips and every digit is asked.
     own = [k for k, i in enumerate(asked) if len(read.regions[i].ids) == 1 and read.confidences[i] < REFINE.second_unsure]
     if not own:
         return probs
@@ -91,17 +88,16 @@ def pen_skips(regions):
     return bool(whole) and float(np.mean([len(r.ids) > 1 for r in whole])) >= REFINE.skipping_share
 
 
-def reread_bridged(labels, read, digit_height, darkness, classify, unsure=0.9):
+def reread_bridged(labels, read, digit_height, darkness, classify):
     """``read`` with unsure digits read again with gaps in their strokes
     closed, where that is clearly more convincing (a stroke broken by a
     skipping pen). The pieces of split regions keep their labels: bridged
     alone, a piece often reads as the stub of its neighbour's stroke closed
-    into a loop (touching/0001's 0 read as a 3). All tiers: development
-    sheets +1 -1, the second draw of touching and broken sheets (seed 11)
-    +1, fresh sheets (seed 7) +1. Closing keeps the loops a digit already
-    has (:func:`digit_sheet_reader.pipeline.crops.keep_loops`): it filled a narrow 8's, read
-    then as a 1 (development +2, second draw -1, fresh +1)."""
-    doubtful = [i for i, (r, c) in enumerate(zip(read.regions, read.confidences)) if c < unsure and not r.piece]
+    into a loop (a 0 read as a 3). Closing keeps the loops a digit already
+    has (:func:`digit_sheet_reader.pipeline.crops.keep_loops`): it filled a
+    narrow 8's, read then as a 1."""
+    doubtful = [i for i, (r, c) in enumerate(zip(read.regions, read.confidences))
+                if c < REFINE.reread_unsure and not r.piece]
     if not doubtful:
         return read
     again = read_regions(labels, [read.regions[i] for i in doubtful], darkness, classify,

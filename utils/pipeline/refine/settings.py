@@ -7,7 +7,8 @@ from dataclasses import dataclass
 class RefineSettings:
     """Second looks: joining, splitting and re-reading regions.
 
-    Lengths are in digit heights unless a field says px; confidences are probabilities.
+    Lengths are in digit heights (the region's own or the page's, whichever is larger);
+    confidences are probabilities.
     """
 
     wide: float = 0.85  # narrower than this (digit heights) is never split
@@ -22,6 +23,11 @@ class RefineSettings:
     unsure_pieces: float = 0.6  # two digit-sized pieces both read less surely than this are tried as one
     join_shared: float = 0.5  # pieces sharing more than this share of the narrower's columns are one digit
     join_wide: float = 1.3  # widest union tried (digit heights), with a checker
+    join_gap: float = 0.12  # pieces of one digit are no farther apart side by side than this ...
+    join_rise: float = 0.25  # ... nor vertically than this
+    join_tallest: float = 1.35  # ... and their union no taller than this
+    piece_width: float = 0.45  # a region narrower than this ...
+    piece_tallest: float = 0.75  # ... or shorter than this is less than a whole digit
     fragment_length: float = 0.25  # a loose dash at least this long (digit heights) may join its digit
     min_piece: float = 0.15  # pieces narrower than this share of the height are not digits
     piece_height: float = 0.65  # ... nor pieces shorter than this share of it
@@ -44,6 +50,12 @@ class RefineSettings:
     overrule_weight: float = 0.65  # ... and then weighs this
     skipping_share: float = 0.1  # share of digits joined from pieces at which the pen skips on a page
     skipping_weight: float = 0.9  # the second opinion's weight on such a page
+    reread_unsure: float = 0.9  # digits read less surely than this are read again with gaps bridged
+    even_cuts: tuple = (0.35, 0.5, 0.65)  # a wide region is also tried cut at these shares of its width
+    three_wide: float = 1.6  # a region wider than this (digit heights) is tried in three pieces too
+    seam_reach: float = 0.2  # a cut may wander this far (digit heights) from where it starts
+    seam_ink: float = 10.0  # a cut's cost per unit of ink crossed ...
+    seam_drift: float = 0.01  # ... and per pixel it wanders from its start
     bridge: float = 0.12  # gaps up to this share of the digit height are closed when re-reading
 
 

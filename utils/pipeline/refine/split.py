@@ -19,7 +19,7 @@ def cut_candidates(profile, height, parts, count=3):
     minima = _profile_minima(profile, margin, count + parts - 2)
     if parts == 2:
         cuts = []
-        for c in minima + [int(w * f) for f in (0.35, 0.5, 0.65)]:  # an even division next to a minimum gives the same seam
+        for c in minima + [int(w * f) for f in REFINE.even_cuts]:  # an even division next to a minimum gives the same seam
             if margin <= c < w - margin and all(abs(c - o) > margin // 2 for o in cuts):
                 cuts.append(c)
         return [[c] for c in cuts]
@@ -54,7 +54,7 @@ def seam(inside, centre, reach):
     h, w = inside.shape
     lo, hi = max(1, centre - reach), min(w - 1, centre + reach + 1)
     cols = np.arange(lo, hi)
-    cost = inside[:, lo:hi] * 10.0 + 0.01 * np.abs(cols - centre)
+    cost = inside[:, lo:hi] * REFINE.seam_ink + REFINE.seam_drift * np.abs(cols - centre)
     n = hi - lo
     back = np.zeros((h, n), np.int64)
     options = np.full((3, n + 2), np.inf)  # [from the left, straight down, from the right], padded
@@ -129,9 +129,9 @@ def split_touching(labels, read, digit_height, darkness, classify, check=None):
         x, y, w, hh = region.box
         size = max(h, hh)
         inside = region.pixels(labels)
-        for n in ([2, 3] if w > 1.6 * size else [2]):
+        for n in ([2, 3] if w > REFINE.three_wide * size else [2]):
             for cuts in cut_candidates(inside.sum(axis=0), size, n):
-                paths = [seam(inside, c, max(2, int(0.2 * size))) for c in cuts]
+                paths = [seam(inside, c, max(2, int(REFINE.seam_reach * size))) for c in cuts]
                 pieces = pieces_between(labels, region, paths)
                 if pieces and all(p.box[3] >= REFINE.piece_height * size and p.box[2] >= REFINE.min_piece * size for p in pieces):
                     options.append((i, pieces))
@@ -238,7 +238,7 @@ def _cut_between_frames(labels, region, reading, to_region, size):
     midway between the frames where one digit was last seen and the next first."""
     inside = region.pixels(labels)
     columns = [to_region(c) for c in reading.gaps()]
-    paths = [seam(inside, int(np.clip(c, 1, inside.shape[1] - 2)), max(2, int(0.2 * size))) for c in columns]
+    paths = [seam(inside, int(np.clip(c, 1, inside.shape[1] - 2)), max(2, int(REFINE.seam_reach * size))) for c in columns]
     return pieces_between(labels, region, paths)
 
 
