@@ -20,11 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from digit_sheet_reader.errors import command_parser
+
 ROOT = Path(__file__).resolve().parent.parent
-from digit_sheet_reader.errors import command_parser  # noqa: E402
-
-sys.path.insert(0, str(ROOT))
-
+sys.path.insert(0, str(ROOT))  # for benchmarks.bench_reader
 from benchmarks.bench_reader import make_photo  # noqa: E402
 
 

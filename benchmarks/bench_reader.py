@@ -21,15 +21,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from digit_sheet_reader.errors import command_parser
+from digit_sheet_reader.synth.sheets import compose_sheet, hershey_glyph_source
+
 ROOT = Path(__file__).resolve().parent.parent
-from digit_sheet_reader.errors import command_parser  # noqa: E402
-
-sys.path.insert(0, str(ROOT))
-
-from digit_sheet_reader.synth.sheets import (
-    compose_sheet,  # noqa: E402
-    hershey_glyph_source,  # noqa: E402
-)
 
 
 def make_photo(path, seed=5, digits_wanted=100, size=(4000, 3000), turn=0):

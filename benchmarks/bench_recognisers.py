@@ -10,16 +10,14 @@ Inference: the shipped bundles, LiteRT and Keras, batches of 1, 100 and
 """
 
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-from digit_sheet_reader.errors import command_parser  # noqa: E402
+from digit_sheet_reader.errors import command_parser
 
-sys.path.insert(0, str(ROOT))
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def bench_training(samples):

@@ -12,13 +12,10 @@ changed with its truth and both readings: one sheet is 0.02 of a tier of
 """
 
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from digit_sheet_reader.errors import DataError, command_parser, run_cli  # noqa: E402
-from digit_sheet_reader.synth.scoring import compare_runs  # noqa: E402
+from digit_sheet_reader.errors import DataError, command_parser, run_cli
+from digit_sheet_reader.synth.scoring import compare_runs
 
 
 def main(argv=None):

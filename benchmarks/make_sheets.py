@@ -19,11 +19,9 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from digit_sheet_reader.data.loaders import load_mnist, train_val_split  # noqa: E402
-from digit_sheet_reader.errors import command_parser, run_cli  # noqa: E402
-from digit_sheet_reader.synth.sheets import ALL_TIERS, compose_sheet, hershey_glyph_source, mnist_glyph_source  # noqa: E402
+from digit_sheet_reader.data.loaders import load_mnist, train_val_split
+from digit_sheet_reader.errors import command_parser, run_cli
+from digit_sheet_reader.synth.sheets import ALL_TIERS, compose_sheet, hershey_glyph_source, mnist_glyph_source
 
 
 def main(argv=None):

@@ -15,10 +15,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from digit_sheet_reader.errors import command_parser, run_cli  # noqa: E402
-from digit_sheet_reader.synth.scoring import Tally, format_table  # noqa: E402
+from digit_sheet_reader.errors import command_parser, run_cli
+from digit_sheet_reader.synth.scoring import Tally, format_table
 
 
 def main(argv=None):
