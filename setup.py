@@ -16,7 +16,8 @@ TRAIN = [
     "tensorflow>=2.18",  # brings Keras 3
     "keras>=3.8",
     "matplotlib>=3.8",  # training curves, confusion matrices, sample grids
-    "rapidfuzz>=3",  # edit distances when scoring synthetic sheets and harvesting regions
+    "rapidfuzz>=3",  # edit distances when scoring sheets and photos, and harvesting regions
+    "scipy>=1.11",  # the fewest-edit matching of read lines to true lines when scoring real photos
 ]
 DASK = ["dask[distributed]>=2024.1"]
 

@@ -1,9 +1,11 @@
 #!/usr/bin/env python
-"""Compare two runs of the reader sheet by sheet.
+"""Compare two runs of the reader sheet by sheet (or real image by image).
 
     python benchmarks/score_sheets.py runs/sheets --texts runs/a.json      # one reader
     python benchmarks/score_sheets.py runs/sheets --texts runs/b.json      # another
     python benchmarks/compare_texts.py runs/a.json runs/b.json
+
+``benchmarks/score_real.py TRUTH.json --texts`` writes files it compares too.
 
 Prints, per tier, how many sheets the second run reads exactly that the
 first does not (+) and the other way round (-), and each sheet that

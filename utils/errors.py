@@ -69,6 +69,7 @@ class MissingPackageError(ReaderError):
 
 # Packages that reading alone does without, and the extra that brings each.
 OPTIONAL_PACKAGES = {"keras": "train", "tensorflow": "train", "matplotlib": "train", "rapidfuzz": "train",
+                     "scipy": "train",
                      "dask": "dask", "distributed": "dask"}
 
 

@@ -1,8 +1,11 @@
-"""The development benchmark's scorer."""
+"""The benchmarks' scorers: synthetic sheets by boxes, real photos by lines."""
+
+import json
 
 import pytest
+from conftest import ROOT
 
-from digit_sheet_reader.synth.scoring import Tally, iou, match_boxes
+from digit_sheet_reader.synth.scoring import Tally, compare_runs, iou, match_boxes, real_page_errors
 
 
 def test_iou():
@@ -30,3 +33,41 @@ def test_tally_counts_a_misread_and_a_missed_digit():
     assert s["cer"] == pytest.approx(2 / 5)  # "12\n34" -> "12\n8": one substitution, one deletion
     assert s["line_exact"] == 0.5 and s["sheet_exact"] == 0.0
     assert tally.failures == ["sheet"]
+
+
+def line(text, x, y, w=20, h=10):
+    return {"text": text, "box": [x, y, w, h]}
+
+
+def test_real_scoring_matches_lines_in_any_order_and_joins_a_row():
+    page = [line("45", 0, 40), line("12", 0, 0), line("3", 30, 1)]
+    assert real_page_errors(["123", "45"], page) == (0, 5, 2)  # "12" and "3" share a row
+    assert real_page_errors(["123", "46"], page) == (1, 5, 1)
+    assert real_page_errors(["123"], []) == (3, 3, 0)  # nothing read
+    assert real_page_errors([], [line("7", 0, 0)]) == (1, 0, 0)  # a digit where there is none
+
+
+def test_real_scoring_counts_only_digits():
+    assert real_page_errors(["3112"], [line("31/12", 0, 0)]) == (0, 4, 1)
+
+
+def test_compare_runs_takes_the_exact_flag_where_given():
+    before = {"photos/a.jpg": {"truth": "12\n3", "read": "3\n12", "exact": True}}
+    after = {"photos/a.jpg": {"truth": "12\n3", "read": "3\n17", "exact": False}}
+    assert compare_runs(before, after) == {"photos": ([], ["photos/a.jpg"])}
+
+
+def test_score_real_reads_a_truth_file_and_writes_the_texts(tmp_path, capsys):
+    from benchmarks import score_real
+
+    golden = ROOT / "tests" / "golden"
+    truth = [[item["text"] for item in json.loads((golden / name).read_text())["lines"]]
+             for name in ("clean_lines.truth.json", "two_columns.truth.json")]
+    wrong = [truth[1][0][:-1] + str((int(truth[1][0][-1]) + 1) % 10)] + truth[1][1:]  # a negative control
+    (tmp_path / "truth.json").write_text(json.dumps([
+        {"image": str(golden / "clean_lines.png"), "lines": truth[0]},
+        {"image": str(golden / "two_columns.jpg"), "lines": wrong}]))
+    assert score_real.main([str(tmp_path / "truth.json"), "--texts", str(tmp_path / "texts.json")]) == 0
+    assert "1/2 images read exactly" in capsys.readouterr().out
+    texts = json.loads((tmp_path / "texts.json").read_text())
+    assert [t["exact"] for t in texts.values()] == [True, False] and list(texts.values())[1]["errors"] == 1

@@ -1,6 +1,7 @@
-"""Score pages read by the reader against ground truth (development benchmark).
+"""Score pages read by the reader against ground truth (the benchmarks).
 
-Metrics, summed over a set of sheets:
+Synthetic sheets, whose truth has every digit's box (:class:`Tally`),
+summed over a set of sheets:
 
 - digit recall / precision: truth and predicted boxes matched one-to-one
   by intersection over union (>= 0.3, greedy by best IoU);
@@ -10,12 +11,20 @@ Metrics, summed over a set of sheets:
 - line exact: truth lines whose text appears among the predicted lines
   (each predicted line used once);
 - sheet exact: pages whose whole text is right.
+
+Real photos, whose truth is only the text of each line (:func:`real_page_errors`):
+digits only are compared; truth lines and read lines are matched in
+whatever order costs the fewest edits, and read lines that share a row
+(their boxes overlap vertically by half) may be joined left to right, as
+``../shared/tools/real_check.py`` scores them.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import numpy as np
 from rapidfuzz.distance import Levenshtein
+from scipy.optimize import linear_sum_assignment
 
 MIN_IOU = 0.3
 
@@ -123,7 +132,9 @@ def compare_runs(before, after):
     """Two runs sheet by sheet: ``{tier: (gained, lost)}``, the names of the
     sheets ``after`` reads exactly and ``before`` does not, and the other
     way round, over the sheets both read. Runs are ``{name: {"truth",
-    "read"}}`` with names ``tier/file`` (``score_sheets.py --texts``).
+    "read"}}`` with names ``tier/file`` (``score_sheets.py --texts``), and
+    an ``"exact"`` flag where reading exactly is not the texts being equal
+    (``score_real.py``: lines in any order).
 
     >>> before = {"clean/1": {"truth": "12", "read": "12"}, "clean/2": {"truth": "3", "read": "8"}}
     >>> compare_runs(before, {"clean/1": {"truth": "12", "read": "17"}, "clean/2": {"truth": "3", "read": "3"}})
@@ -131,7 +142,70 @@ def compare_runs(before, after):
     """
     changes = defaultdict(lambda: ([], []))
     for name in sorted(before.keys() & after.keys()):
-        was, now = (run[name]["read"] == run[name]["truth"] for run in (before, after))
+        was, now = (run[name].get("exact", run[name]["read"] == run[name]["truth"]) for run in (before, after))
         if was != now:
             changes[name.split("/")[0]][0 if now else 1].append(name)
     return dict(changes)
+
+
+def _digits(text):
+    return "".join(c for c in str(text) if c.isdigit())
+
+
+def read_rows(lines):
+    """Read lines (``Page.to_dict()["lines"]``) that share a row joined left
+    to right: two lines share a row where their boxes overlap vertically by
+    half the shorter one's height.
+
+    >>> read_rows([{"text": "12", "box": [0, 0, 20, 10]}, {"text": "34", "box": [40, 2, 20, 10]},
+    ...            {"text": "5", "box": [0, 30, 10, 10]}])
+    ['1234', '5']
+    """
+    lines = [line for line in lines if _digits(line["text"])]
+    rows = []
+    for line in sorted(lines, key=lambda line: line["box"][1] + line["box"][3] / 2):
+        x, y, w, h = line["box"]
+        for row in rows:
+            if min(y + h, row[1]) - max(y, row[0]) >= 0.5 * min(h, row[1] - row[0]):
+                row[2].append(line)
+                row[0], row[1] = min(row[0], y), max(row[1], y + h)
+                break
+        else:
+            rows.append([y, y + h, [line]])
+    return ["".join(_digits(line["text"]) for line in sorted(row[2], key=lambda line: line["box"][0]))
+            for row in rows]
+
+
+def matched_errors(truth, read):
+    """(edits, truth lines read exactly) with truth and read lines matched
+    one to one at the fewest edits; a line left unmatched costs its length.
+
+    >>> matched_errors(["123", "45"], ["45", "128"])
+    (1, 1)
+    >>> matched_errors(["123"], [])
+    (3, 0)
+    """
+    if not truth or not read:
+        return sum(map(len, truth)) + sum(map(len, read)), 0
+    cost = np.array([[Levenshtein.distance(t, r) for r in read] for t in truth])
+    rows, cols = linear_sum_assignment(cost)
+    edits = int(cost[rows, cols].sum())
+    edits += sum(len(truth[i]) for i in set(range(len(truth))) - set(rows.tolist()))
+    edits += sum(len(read[j]) for j in set(range(len(read))) - set(cols.tolist()))
+    return edits, int((cost[rows, cols] == 0).sum())
+
+
+def real_page_errors(truth_lines, page_lines):
+    """(edits, characters, truth lines read exactly) for one real image:
+    its true ``lines`` (digit strings) against the reader's lines, read
+    as they are or joined row by row, whichever errs less.
+
+    >>> page = [{"text": "31", "box": [0, 0, 20, 10]}, {"text": "12", "box": [30, 1, 20, 10]}]
+    >>> real_page_errors(["3112"], page)   # one row, read as two lines
+    (0, 4, 1)
+    """
+    truth = [_digits(line) for line in truth_lines]
+    as_read = [_digits(line["text"]) for line in page_lines if _digits(line["text"])]
+    edits, exact = min(matched_errors(truth, as_read), matched_errors(truth, read_rows(page_lines)),
+                       key=lambda result: (result[0], -result[1]))
+    return edits, sum(map(len, truth)), exact
