@@ -15,6 +15,8 @@ Exit codes
 6  output problem (cannot write where asked)
 7  batch finished, but some images could not be read (see results.csv)
 8  an optional package is not installed (the message names the extra)
+9  the page holds far more marks than any sheet of digits (noise, a texture): refused
+10 the Dask scheduler cannot be reached
 """
 
 import argparse
@@ -53,6 +55,19 @@ class ImageError(ReaderError):
     """An input image is missing or cannot be decoded."""
 
     exit_code = 5
+
+
+class PageError(ImageError):
+    """An image that decodes but holds far more marks than a sheet of digits
+    has: refused so that its cost stays bounded."""
+
+    exit_code = 9
+
+
+class SchedulerError(ReaderError):
+    """The Dask scheduler asked for cannot be reached."""
+
+    exit_code = 10
 
 
 class OutputError(ReaderError):

@@ -31,6 +31,10 @@ from ..errors import ModelError
 from .bundle import LITERT_FILE, read_metadata
 
 RUNTIMES = ("auto", "litert", "keras")
+# Crops are run through a model at most this many at a time: the
+# activations of a batch grow with it (a page of thousands of marks took
+# gigabytes in one batch); a page of digits needs one or two batches.
+MAX_BATCH = 512
 
 
 class Recogniser:
@@ -63,11 +67,13 @@ class Recogniser:
         return (crops.reshape((-1, *self.input_shape)).astype(np.float32)) * np.float32(self.scale)
 
     def predict(self, crops):
-        """Return class probabilities, shape (N, len(labels)), float32."""
+        """Return class probabilities, shape (N, len(labels)), float32, in
+        batches of at most ``MAX_BATCH`` crops (bounded memory)."""
         crops = np.asarray(crops)
         if len(crops) == 0:
             return np.zeros((0, len(self.labels)), np.float32)
-        return np.asarray(self._infer(self.prepare(crops)), dtype=np.float32)
+        parts = [self._infer(self.prepare(crops[i:i + MAX_BATCH])) for i in range(0, len(crops), MAX_BATCH)]
+        return np.concatenate([np.asarray(p, dtype=np.float32) for p in parts])
 
     def classify(self, crops):
         """Return (labels, confidences) for a batch of crops."""
@@ -127,15 +133,13 @@ class KerasRecogniser(Recogniser):
     """Runs the full Keras model (imports TensorFlow: ~2 s start-up)."""
 
     runtime = "keras"
-    chunk = 1024
 
     def __init__(self, path, metadata):
         super().__init__(path, metadata)
         self.model = load_keras_model(path)
 
     def _infer(self, batch):
-        parts = [self.model.predict_on_batch(batch[i : i + self.chunk]) for i in range(0, len(batch), self.chunk)]
-        return np.concatenate([np.asarray(p) for p in parts])
+        return np.asarray(self.model.predict_on_batch(batch))
 
 
 def load_keras_model(path):

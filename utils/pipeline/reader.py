@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..errors import ModelError
+from ..errors import ModelError, PageError
 from ..io.images import MAX_SIDE, MIN_REDUCED_SIDE, load_image
 from ..models.runtime import load_recogniser
 from ..models.sequences import averaged_readers
@@ -50,6 +50,7 @@ class ReaderSettings:
     unsure_share: float = 0.12  # share of unsure digits at which a page may be upside down
     turn_margin: float = 0.02  # mean confidence another way up must gain to be taken
     levelled_keeps: float = 0.8  # a levelled view must keep this share of the regions to be taken
+    max_regions: int = 3000  # a page with more regions is refused: its cost stays bounded
 
 
 READER = ReaderSettings()
@@ -240,6 +241,9 @@ class SheetReader:
         binary = binarise(view.image, rough, view.all_paper)
         clock.lap("ink")
         segmentation = find_regions(binary.mask, binary.digit_height)
+        if len(segmentation.regions) > READER.max_regions:
+            raise PageError(f"{len(segmentation.regions)} marks that could be digits, more than any sheet of "
+                            f"digits holds (limit {READER.max_regions}): noise or a texture, not read")
         clock.lap("regions")
         read = read_regions(segmentation.labels, segmentation.regions, binary.darkness, self.recogniser.classify)
         clock.lap("recognise")

@@ -145,26 +145,82 @@ def _touches_frame(box, shape):
 
 
 def merge_fragments(regions, h):
-    """Merge fragments smaller than a digit into the neighbour they belong to."""
+    """Merge fragments smaller than a digit into the neighbour they belong to.
+
+    The smallest fragment that has a partner (a neighbour :func:`_should_merge`
+    accepts, the largest such) is merged first, then the next smallest
+    again, until none has one. Partners are looked for among the regions
+    near it only (a grid of cells one digit height wide), and after a merge
+    only the fragments near the grown region are looked at again: the
+    cost grows with the number of regions, not with its square.
+    """
     regions = sorted(regions, key=lambda r: -r.area)
-    merged = True
-    while merged:
-        merged = False
-        for i in range(len(regions) - 1, -1, -1):
-            small = regions[i]
-            if small.box[3] >= REGIONS.whole_height * h and small.box[2] >= REGIONS.whole_width * h:
-                continue  # whole digit (a tall narrow 1 counts as whole)
-            if max(small.box[2], small.box[3]) < REGIONS.least_piece * h:
-                continue  # a dot (speck, full stop) is not a piece of a stroke
-            partners = [j for j in range(len(regions)) if j != i and max(regions[j].box[2:]) >= REGIONS.dot * h
-                        and _should_merge(small, regions[j], h)]
-            if partners:
-                j = max(partners, key=lambda k: regions[k].area)
-                regions[j] = regions[j].merged(small)
-                del regions[i]
-                merged = True
+    grid = _Grid(h)
+    for rank, region in enumerate(regions):
+        grid.add(rank, region.box)
+    alive = [True] * len(regions)
+    reach = REGIONS.tallest_union * h  # no union of two regions farther apart is digit-sized
+
+    def is_fragment(k):
+        w, hh = regions[k].box[2:]
+        whole = hh >= REGIONS.whole_height * h and w >= REGIONS.whole_width * h  # a tall narrow 1 counts as whole
+        return not whole and max(w, hh) >= REGIONS.least_piece * h  # a dot is not a piece of a stroke
+
+    def partner(k):
+        """The largest region ``k`` may merge into (the first in order of a tie), or None."""
+        near = sorted(j for j in grid.near(regions[k].box, reach) if j != k and alive[j])
+        partners = [j for j in near if max(regions[j].box[2:]) >= REGIONS.dot * h
+                    and _should_merge(regions[k], regions[j], h)]
+        return max(partners, key=lambda j: regions[j].area) if partners else None
+
+    unchecked, dirty = len(regions) - 1, set()  # fragments ranked above `unchecked` have no partner, but the dirty
+    while True:
+        found = None
+        for k in sorted(dirty, reverse=True):
+            j = partner(k) if alive[k] and is_fragment(k) else None
+            if j is not None:
+                found = (k, j)
                 break
-    return regions
+            dirty.discard(k)
+        while found is None and unchecked >= 0:
+            k, unchecked = unchecked, unchecked - 1
+            j = partner(k) if alive[k] and is_fragment(k) else None
+            found = (k, j) if j is not None else None
+        if found is None:
+            break
+        k, j = found
+        dirty.discard(k)
+        alive[k] = False
+        regions[j] = regions[j].merged(regions[k])
+        grid.add(j, regions[j].box)
+        # Only the regions near the grown one (and it) may have gained or lost a partner.
+        dirty.update(f for f in grid.near(regions[j].box, reach) if f > unchecked and alive[f])
+    return [region for region, kept in zip(regions, alive) if kept]
+
+
+class _Grid:
+    """Regions by the cells (one digit height square) their boxes cover."""
+
+    def __init__(self, size):
+        self.size = max(1.0, float(size))
+        self.cells = {}
+
+    def _span(self, box, margin=0.0):
+        x, y, w, hh = box
+        first = (int((x - margin) // self.size), int((y - margin) // self.size))
+        last = (int((x + w + margin) // self.size), int((y + hh + margin) // self.size))
+        return [(cx, cy) for cx in range(first[0], last[0] + 1) for cy in range(first[1], last[1] + 1)]
+
+    def add(self, key, box):
+        for cell in self._span(box):
+            self.cells.setdefault(cell, set()).add(key)
+
+    def near(self, box, margin):
+        """Every key whose box may lie within ``margin`` of ``box`` (and some farther)."""
+        found = set()
+        for cell in self._span(box, margin):
+            found |= self.cells.get(cell, set())
+        return found
 
 
 def _without_rule(labels, index, box, h, last_id, pen, too_long=True):
