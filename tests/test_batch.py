@@ -57,7 +57,7 @@ def test_folder_rows_statuses_and_exit_code(mixed_folder, tmp_path, shipped_cnn)
     assert "not an image" in records["notes.jpg"]["error"]
     assert "no such file" in records["nested/lost.png"]["error"]
     rows = (out / RESULTS_CSV).read_text().splitlines()
-    assert rows[0] == "path,text,lines,digits,min_confidence,status,error,ms" and len(rows) == 8
+    assert rows[0] == "path,text,lines,digits,min_confidence,status,error,ms,input" and len(rows) == 8
     truth = json.loads(SHEETS[0].with_suffix(".truth.json").read_text())
     assert "|".join(line["text"] for line in truth["lines"]) in (out / RESULTS_CSV).read_text()
 
@@ -93,9 +93,10 @@ def test_nothing_is_written_outside_out(tmp_path):
 
 def test_torn_last_line_is_repaired(tmp_path):
     log_path = tmp_path / RESULTS_JSONL
-    log_path.write_text(json.dumps({"path": "a", "key": "a|1|1", "status": "ok"}) + "\n" + '{"path": "b", "ke')
-    log = ResultLog(tmp_path)
-    log.append({"path": "c", "key": "c|1|1", "status": "ok"})
+    log_path.write_text(json.dumps({"path": "a", "key": "a|1|1", "status": "ok", "models_id": "m"}) + "\n"
+                        + '{"path": "b", "ke')
+    log = ResultLog(tmp_path, "m")
+    log.append({"path": "c", "key": "c|1|1", "status": "ok", "models_id": "m"})
     log.close()
     lines = log_path.read_text().splitlines()
     assert [json.loads(line)["path"] for line in lines] == ["a", "c"]

@@ -11,9 +11,11 @@ a .txt list of paths: every image is read in parallel into DIR (per-image
 JSON and annotated PNG, results.jsonl, results.csv); re-running resumes.
 
 exit codes: 0 read (a blank page is not an error), 2 usage, 4 model problem,
-5 image problem, 6 cannot write the output, 7 batch done but some images
-failed (see DIR/results.csv), 8 an optional package is needed (the
-message says which extra to install).
+5 image problem, 6 cannot write the output (or another batch is writing
+there), 7 batch done but some images failed (see DIR/results.csv), 8 an
+optional package is needed (the message says which extra to install),
+9 the page holds far more marks than a sheet of digits, 10 the Dask
+scheduler cannot be reached.
 """
 
 import json
@@ -51,6 +53,9 @@ def build_parser(prog=None):
     batch.add_argument("--force", action="store_true", help="read everything again, ignoring earlier results")
     batch.add_argument("--quiet", action="store_true", help="no progress bar")
     batch.add_argument("--scheduler", help="run on Dask: 'local' starts a LocalCluster, or tcp://HOST:8786")
+    batch.add_argument("--timeout", type=float, default=300,
+                       help="seconds one image may take before it is recorded as failed and its worker killed "
+                            "(default: %(default)s; local workers only)")
     return parser
 
 
@@ -72,17 +77,19 @@ def show(image):
 def main_batch(args, parser):
     from .batch import run_batch
     from .errors import BATCH_PARTIAL_FAILURE
-    from .models.bundle import read_metadata
+    from .pipeline.reader import SheetReader
 
     if args.output or args.json or args.show:
         parser.error("-o, --json and --show are for one image; batch mode writes into --out")
     if args.workers is not None and args.workers < 1:
         parser.error("--workers must be at least 1")
-    model = resolve_model(args.model)
-    read_metadata(model)  # a bad model fails once, here, not once per image
-    total, failed, skipped = run_batch(args.image, args.out, model, args.runtime, args.workers,
+    if args.timeout is not None and args.timeout <= 0:
+        parser.error("--timeout must be more than 0 seconds")
+    # Every model loaded once here: a bad one fails once (exit 4), a missing helper is said once.
+    models = SheetReader(resolve_model(args.model), args.runtime).models
+    total, failed, skipped = run_batch(args.image, args.out, models, args.runtime, args.workers,
                                        images=not args.no_images, force=args.force, quiet=args.quiet,
-                                       scheduler=args.scheduler, model_label=args.model)
+                                       scheduler=args.scheduler, model_label=args.model, timeout=args.timeout)
     print(f"{total} images: {total - failed} read, {failed} failed, {skipped} already done earlier; "
           f"results in {os.path.join(args.out, 'results.csv')}", file=sys.stderr)
     return BATCH_PARTIAL_FAILURE if failed else 0

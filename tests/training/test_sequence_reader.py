@@ -332,7 +332,7 @@ def test_the_sheet_reader_refuses_a_second_sequence_reader_that_is_not_one():
     from digit_sheet_reader.errors import ModelError
 
     shipped = ModelSet.shipped()
-    with pytest.raises(ModelError, match="not a sequence reader like"):
+    with pytest.raises(ModelError, match="not a sequence reader"):
         SheetReader(models=replace(shipped, hard_strings=ROOT / "output" / "digit_check.model"))
     alone, both = SheetReader(models=shipped.without("hard_strings")), SheetReader()
     assert alone.read_joined is alone.read_strings  # the first reader alone

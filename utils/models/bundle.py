@@ -20,6 +20,7 @@ This module must not import TensorFlow: the LiteRT runtime reads bundles
 without it.
 """
 
+import hashlib
 import json
 import shutil
 import tempfile
@@ -27,6 +28,7 @@ from pathlib import Path
 
 from ..errors import ModelError, OutputError
 from ..io.atomic import write_atomic
+from ..io.files import regular_file
 
 BUNDLE_FORMAT = "digit-sheet-reader/model-bundle"
 BUNDLE_VERSION = 1
@@ -40,6 +42,13 @@ DIGIT_LABELS = [str(d) for d in range(10)]
 # probabilities within 0.03 (the broken-stroke CNN: one label of 5,999
 # differs, probabilities within 0.054).
 LITERT_QUANTISATION = "dynamic-range"
+
+# The kinds of model the reader asks: their labels, input shape, and what to call them.
+KINDS = {
+    "recogniser": (DIGIT_LABELS, (28, 28, 1), "a digit recogniser"),
+    "checker": (["one", "not one"], (28, 28, 1), "a one-digit checker"),
+    "strings": (["blank", *DIGIT_LABELS], (28, 96, 1), "a sequence reader of joined digits"),
+}
 
 # What every shipped model expects as input (the reader's normaliser produces it).
 MNIST_INPUT = {
@@ -140,12 +149,16 @@ def _replace_dir(new, target):
 
 
 def read_metadata(path):
-    """Return the bundle metadata of ``path`` (a bundle dir or a bare model file).
+    """Return the bundle metadata of ``path`` (a bundle dir or a bare model file), checked.
 
     Raises
     ------
     ModelError
-        If the path is missing or is not something this tool can load.
+        If the path is missing, is not a regular file or folder, or is not
+        something this tool can load: ``bundle.json`` that is not an object
+        of the expected keys and types, labels that are not distinct
+        strings, an input shape that is not (height, width, channels), or a
+        file path that leads out of the bundle.
     """
     path = Path(path)
     if not path.exists():
@@ -153,16 +166,18 @@ def read_metadata(path):
     if path.is_dir():
         meta_file = path / BUNDLE_FILE
         if meta_file.exists():
+            regular_file(meta_file, ModelError)
             try:
                 meta = json.loads(meta_file.read_text())
             except (OSError, ValueError) as exc:
                 raise ModelError(f"{meta_file}: unreadable bundle metadata ({exc})") from None
-            if meta.get("format") != BUNDLE_FORMAT or not isinstance(meta.get("labels"), list):
-                raise ModelError(f"{meta_file}: not a Digit Sheet Reader bundle")
+            _check_metadata(meta, meta_file, path)
             return meta
         if (path / KERAS_CONFIG).exists():
+            regular_file(path / KERAS_CONFIG, ModelError)
             return default_metadata()
         raise ModelError(f"{path}: not a model bundle (no {BUNDLE_FILE} or {KERAS_CONFIG} inside)")
+    regular_file(path, ModelError)
     if path.suffix.lower() in (".keras", ".h5", ".hdf5"):
         return default_metadata()
     if path.suffix.lower() == ".tflite":
@@ -170,3 +185,52 @@ def read_metadata(path):
         meta["files"] = {"litert": path.name}
         return meta
     raise ModelError(f"{path}: not a model (expected a .model bundle directory, or a .keras, .h5 or .tflite file)")
+
+
+def _check_metadata(meta, meta_file, folder):
+    """ModelError, in one line, for the first thing wrong with ``bundle.json``."""
+    def wrong(what):
+        raise ModelError(f"{meta_file}: not a valid Digit Sheet Reader bundle ({what})")
+
+    if not isinstance(meta, dict) or meta.get("format") != BUNDLE_FORMAT:
+        wrong("not an object of format " + BUNDLE_FORMAT)
+    labels = meta.get("labels")
+    if (not isinstance(labels, list) or len(labels) < 2 or not all(isinstance(x, str) and x for x in labels)
+            or len(set(labels)) != len(labels)):
+        wrong("labels must be a list of at least two distinct names")
+    shape = meta.get("input", {}).get("shape") if isinstance(meta.get("input"), dict) else None
+    if (not isinstance(shape, list) or len(shape) != 3
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in shape)):
+        wrong("input.shape must be [height, width, channels]")
+    if not isinstance(meta["input"].get("scale"), (int, float)) or isinstance(meta["input"].get("scale"), bool):
+        wrong("input.scale must be a number")
+    files = meta.get("files", {})
+    if not isinstance(files, dict) or not all(v is None or isinstance(v, str) for v in files.values()):
+        wrong("files must map names to paths inside the bundle")
+    inside = folder.resolve()
+    for name, relative in files.items():
+        if relative is not None and not (folder / relative).resolve().is_relative_to(inside):
+            wrong(f"files.{name} leads out of the bundle: {relative}")
+
+
+def check_kind(recogniser, kind):
+    """ModelError unless ``recogniser`` is the ``kind`` of model the reader
+    asks it to be: its labels and input shape (:data:`KINDS`)."""
+    labels, shape, what = KINDS[kind]
+    if list(recogniser.labels) != list(labels) or tuple(recogniser.input_shape) != shape:
+        raise ModelError(f"{recogniser.path}: not {what} (labels {recogniser.labels}, input "
+                         f"{list(recogniser.input_shape)}; expected labels {list(labels)}, input {list(shape)})")
+
+
+def fingerprint(paths):
+    """A short SHA-256 of every file that makes the models at ``paths``
+    read as they do (bundles' metadata and weights; not their plots): two
+    runs with the same fingerprint read with the same models."""
+    digest = hashlib.sha256()
+    for path in paths:
+        path = Path(path)
+        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix != ".png") if path.is_dir() else [path]
+        for file in files:
+            digest.update(file.name.encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]

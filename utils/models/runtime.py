@@ -20,14 +20,13 @@ Examples
 >>> [rec.labels[i] for i in probs.argmax(1)]  # doctest: +SKIP
 """
 
-import contextlib
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ModelError
+from ..io.files import captured_stderr
 from .bundle import LITERT_FILE, read_metadata
 
 RUNTIMES = ("auto", "litert", "keras")
@@ -95,38 +94,25 @@ class LiteRTRecogniser(Recogniser):
         from ai_edge_litert.interpreter import Interpreter
 
         try:
-            with _quiet_stderr():  # LiteRT's C++ announces its CPU delegate on stderr
+            with captured_stderr():  # LiteRT's C++ announces its CPU delegate on stderr
                 self._interpreter = Interpreter(model_path=str(tflite_path), num_threads=num_threads or os.cpu_count())
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"{tflite_path}: not a LiteRT model ({str(exc).splitlines()[0]})") from None
-        self._input = self._interpreter.get_input_details()[0]["index"]
-        self._output = self._interpreter.get_output_details()[0]["index"]
+        given, made = self._interpreter.get_input_details()[0], self._interpreter.get_output_details()[0]
+        check_shapes(path, metadata, tuple(given["shape"][1:]), int(made["shape"][-1]))
+        self._input, self._output = given["index"], made["index"]
         self._batch = None
 
     def _infer(self, batch):
         # Resizing re-plans the graph: only do it when the batch size changes.
         if self._batch != len(batch):
             self._interpreter.resize_tensor_input(self._input, batch.shape)
-            with _quiet_stderr():
+            with captured_stderr():
                 self._interpreter.allocate_tensors()
             self._batch = len(batch)
         self._interpreter.set_tensor(self._input, batch)
         self._interpreter.invoke()
         return self._interpreter.get_tensor(self._output).copy()
-
-
-@contextlib.contextmanager
-def _quiet_stderr():
-    """Silence file descriptor 2 (C++ logging) for the duration; Python errors still raise."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 class KerasRecogniser(Recogniser):
@@ -137,21 +123,31 @@ class KerasRecogniser(Recogniser):
     def __init__(self, path, metadata):
         super().__init__(path, metadata)
         self.model = load_keras_model(path)
+        check_shapes(path, metadata, tuple(self.model.input_shape[1:]), int(self.model.output_shape[-1]))
 
     def _infer(self, batch):
         return np.asarray(self.model.predict_on_batch(batch))
 
 
+def check_shapes(path, metadata, input_shape, outputs):
+    """ModelError unless the model takes the input its bundle describes and
+    gives one probability per label."""
+    if input_shape != tuple(metadata["input"]["shape"]) or outputs != len(metadata["labels"]):
+        raise ModelError(f"{path}: the model takes {list(input_shape)} and gives {outputs} outputs, but its bundle "
+                         f"says input {metadata['input']['shape']} and {len(metadata['labels'])} labels")
+
+
 def load_keras_model(path):
     """``keras.models.load_model`` with safe mode on, errors as ModelError."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import keras
+    with captured_stderr():  # TensorFlow's C++ start-up lines: not the user's business
+        import keras
 
-    try:
-        return keras.models.load_model(path, compile=False, safe_mode=True)
-    except Exception as exc:  # Keras raises many types for a bad file
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelError(f"{path}: cannot load Keras model ({message[:200]})") from None
+        try:
+            return keras.models.load_model(path, compile=False, safe_mode=True)
+        except Exception as exc:  # Keras raises many types for a bad file
+            message = " ".join(str(exc).split()) or type(exc).__name__  # whole, on one line
+            raise ModelError(f"{path}: cannot load Keras model ({message})") from None
 
 
 def litert_available():

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import ModelError, PageError
 from ..io.images import MAX_SIDE, MIN_REDUCED_SIDE, load_image
+from ..models.bundle import check_kind
 from ..models.runtime import load_recogniser
 from ..models.sequences import averaged_readers
 from ..models.shipped import ModelSet
@@ -99,6 +100,11 @@ class Reading:
         return self.hangs_from_tops() or float(np.mean(c < READER.unsure)) >= READER.unsure_share
 
 
+# The kind of model each helper must be (models.bundle.KINDS).
+HELPER_KINDS = {"checker": "checker", "strings": "strings", "hard_strings": "strings", "second": "recogniser",
+                "skipping": "recogniser"}
+
+
 class SheetReader:
     """Load the models once, read many images.
 
@@ -155,9 +161,13 @@ class SheetReader:
         self.models = models
         self.model_path = str(models.recogniser)
         self.recogniser = load_recogniser(models.recogniser, runtime, num_threads)
+        check_kind(self.recogniser, "recogniser")
         self.max_side = max_side
         self.warnings = []
         helper = {name: self._load_helper(name, path, runtime, num_threads) for name, path in models.helpers()}
+        for name, loaded in helper.items():
+            if loaded is not None:
+                check_kind(loaded, HELPER_KINDS[name])  # the wrong kind of model given is the user's error
         self.check = None
         if helper.get("checker") is not None:
             judge = helper["checker"]
@@ -167,16 +177,8 @@ class SheetReader:
         if first is not None:
             self.read_strings = self.read_joined = first.predict
             if hard is not None:
-                if (hard.labels, hard.input_shape) != (first.labels, first.input_shape):
-                    raise ModelError(f"{models.hard_strings}: not a sequence reader like {models.strings} "
-                                     "(labels or input differ)")
                 self.read_joined = averaged_readers(first.predict, hard.predict,
                                                     f"{models.strings} and {models.hard_strings}")
-        for name in ("second", "skipping"):
-            other = helper.get(name)
-            if other is not None and other.labels != self.recogniser.labels:
-                raise ModelError(f"{getattr(models, name)}: its labels {other.labels} are not the model's "
-                                 f"{self.recogniser.labels}")
         self.second = helper.get("second")
         self.skipping = helper.get("skipping") if self.second is not None else None
         used = {"checker": self.check, "strings": first, "hard_strings": first and hard, "second": self.second,
