@@ -112,3 +112,18 @@ def test_training_without_tensorflow_says_what_to_install(blocked, tmp_path, tin
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 8
     assert_one_line_error(result.stderr, "pip install -e '.[train]'")
+
+
+def test_a_damaged_png_is_one_error_line_without_the_codecs_own(tmp_path):
+    import cv2
+
+    ok, png = cv2.imencode(".png", np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8))
+    data = bytearray(png.tobytes())
+    start = data.index(b"IDAT") + 20
+    data[start:start + 40] = bytes(40)  # the compressed pixels spoiled: libpng complains on stderr
+    (tmp_path / "bad.png").write_bytes(bytes(data))
+    code, err = run("recognize.py", "-i", str(tmp_path / "bad.png"))
+    assert code == 5
+    assert [line for line in err.splitlines() if line.strip()] == [line for line in err.splitlines()
+                                                                   if line.startswith("error: ")]
+    assert_one_line_error(err, "bad.png")

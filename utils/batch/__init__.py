@@ -47,10 +47,11 @@ __all__ = ["CSV_COLUMNS", "RESULTS_CSV", "RESULTS_JSONL", "ResultLog", "Task", "
 
 
 def run_batch(spec, out_dir, models, runtime="auto", workers=None, images=True, force=False, quiet=False,
-              scheduler=None, model_label=None, timeout=None):
+              scheduler=None, model_label=None, timeout=None, start_method="spawn"):
     """Read every image of ``spec`` into ``out_dir`` with ``models`` (a
     :class:`~digit_sheet_reader.models.shipped.ModelSet`); return (total,
-    failed, skipped)."""
+    failed, skipped). ``start_method``: how local workers start
+    (:mod:`multiprocessing`'s names)."""
     out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -73,7 +74,7 @@ def run_batch(spec, out_dir, models, runtime="auto", workers=None, images=True, 
         from tqdm import tqdm
 
         results = (dask_results(todo, scheduler, workers, job) if scheduler
-                   else local_results(todo, workers, job, timeout))
+                   else local_results(todo, workers, job, timeout, start_method))
         try:
             with tqdm(total=len(todo), unit="img", disable=quiet, file=sys.stderr, dynamic_ncols=True) as bar:
                 for record in results:

@@ -8,6 +8,8 @@ row while the others are read. An image read for longer than the time
 limit gets an error row too, its worker killed.
 """
 
+import multiprocessing
+import os
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -19,11 +21,18 @@ from .work import failed, init_worker, process
 POLL = 0.5  # seconds between looks at how long the images being read have taken
 
 
-def local_results(tasks, workers, job, timeout=None):
-    """Yield one record per task as local worker processes finish them."""
+def local_results(tasks, workers, job, timeout=None, start_method="spawn"):
+    """Yield one record per task as local worker processes finish them.
+
+    Workers start as fresh interpreters by default (spawn): clean processes, not a
+    copy of this one with whatever threads its libraries run (forking
+    those can deadlock a worker).
+    """
     queue, alone = deque(tasks), deque()
+    context = multiprocessing.get_context(start_method)
     while queue or alone:
-        pool = ProcessPoolExecutor(max_workers=workers, initializer=init_worker)
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker,
+                                   initargs=(os.getpid(),))
         try:
             yield from _drain(pool, queue, alone, workers, job, timeout)
         finally:
@@ -101,7 +110,7 @@ def dask_results(tasks, scheduler, workers, job):
         client = Client(cluster)
     else:
         try:
-            client = Client(scheduler, timeout="20s")
+            client = Client(scheduler, timeout="10s")
         except (OSError, TimeoutError) as exc:
             message = " ".join(str(exc).split()) or type(exc).__name__
             raise SchedulerError(f"cannot reach the Dask scheduler {scheduler} ({message})") from None

@@ -33,9 +33,9 @@ class ResultLog:
         if force and self.path.exists():
             self.path.unlink()
         self.done = set()
-        if self.path.exists():
-            self._repair_and_index()
         try:
+            if self.path.exists():
+                self._repair_and_index()
             self._handle = open(self.path, "a", encoding="utf-8")
         except OSError as exc:
             raise OutputError(f"{self.path}: cannot write ({exc.strerror or exc})") from None

@@ -15,17 +15,16 @@ from ..io.atomic import write_atomic
 _READERS = {}
 
 
-def init_worker():
+def init_worker(main_pid):
     """Run in each local worker process as it starts: it dies with the batch's
-    main process, however that ends (Linux; elsewhere the pool's own
-    shutdown), and leaves Ctrl-C to the main process."""
+    main process ``main_pid``, however that ends (Linux; elsewhere the
+    pool's own shutdown), and leaves Ctrl-C to the main process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
         import ctypes
 
-        parent = os.getppid()
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        if os.getppid() != parent:  # the parent died before the line above
+        if os.getppid() != main_pid:  # the main process died before the line above
             os._exit(1)
 
 

@@ -15,7 +15,8 @@ def write_atomic(path, data):
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+        # Text as UTF-8; a file name the file system gave as undecodable bytes goes back as those bytes.
+        tmp.write_bytes(data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data)
         tmp.replace(path)
     except BaseException:
         tmp.unlink(missing_ok=True)
