@@ -127,3 +127,11 @@ def test_a_damaged_png_is_one_error_line_without_the_codecs_own(tmp_path):
     assert [line for line in err.splitlines() if line.strip()] == [line for line in err.splitlines()
                                                                    if line.startswith("error: ")]
     assert_one_line_error(err, "bad.png")
+
+
+def test_a_bad_keras_model_is_one_line_without_tensorflows_start_up_noise(tmp_path):
+    (tmp_path / "bad.keras").write_bytes(b"not a keras file at all")
+    code, err = run("recognize.py", "-i", "examples/sheet.jpg", "-m", str(tmp_path / "bad.keras"), "--runtime", "keras")
+    assert code == 4
+    assert [line for line in err.splitlines() if line.strip()] == [line for line in err.splitlines()
+                                                                   if line.startswith("error: ")]

@@ -68,3 +68,15 @@ def test_litert_path_does_not_import_tensorflow(shipped_cnn):
             "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_crops_go_through_a_model_in_bounded_batches(shipped_cnn, monkeypatch):
+    from digit_sheet_reader.models import runtime
+
+    recogniser = runtime.load_recogniser(shipped_cnn)
+    sizes, infer = [], recogniser._infer
+    monkeypatch.setattr(recogniser, "_infer", lambda batch: sizes.append(len(batch)) or infer(batch))
+    crops = np.random.default_rng(0).integers(0, 255, (2 * runtime.MAX_BATCH + 7, 28, 28), dtype=np.uint8)
+    probs = recogniser.predict(crops)
+    assert sizes == [runtime.MAX_BATCH, runtime.MAX_BATCH, 7] and probs.shape == (len(crops), 10)
+    np.testing.assert_allclose(probs[-7:], recogniser.predict(crops[-7:]), atol=1e-6)  # as read alone

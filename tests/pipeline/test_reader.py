@@ -95,3 +95,16 @@ def _turn_box(box, quarter, w, h):
     if quarter == 180:
         return [w - x - bw, h - y - bh, bw, bh]
     return [h - y - bh, x, bh, bw]
+
+
+def test_a_page_of_more_marks_than_any_sheet_is_refused_quickly():
+    import cv2
+
+    from digit_sheet_reader.errors import PageError
+
+    rng = np.random.default_rng(0)
+    page = np.full((1500, 2000, 3), 255, np.uint8)
+    for x, y in zip(rng.integers(10, 1990, 4000), rng.integers(10, 1490, 4000)):
+        cv2.circle(page, (int(x), int(y)), 3, (0, 0, 0), -1)
+    with pytest.raises(PageError, match="more than any sheet of digits holds"):
+        SheetReader().read(page)
