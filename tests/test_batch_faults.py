@@ -112,6 +112,7 @@ work.write_atomic = disk_full
 """
 
 
+@pytest.mark.slow
 def test_environment_failures_are_read_again_and_image_failures_are_not(tmp_path):
     folder = folder_of(tmp_path, "a.png", "b.png")
     (folder / "notes.png").write_text("not an image")
@@ -150,6 +151,7 @@ def test_resuming_with_other_models_is_refused(tmp_path):
     assert run_batch(str(folder), str(tmp_path / "out"), mlp, quiet=True, workers=1, force=True)[1] == 0
 
 
+@pytest.mark.slow
 def test_a_second_batch_on_the_same_folder_is_refused(tmp_path):
     folder = folder_of(tmp_path, "a.png")
     (tmp_path / "out").mkdir()
@@ -173,6 +175,7 @@ SheetReader.read = lambda self, source, name=None: time.sleep(120) if "slow" in 
 """
 
 
+@pytest.mark.slow
 def test_a_worker_that_dies_costs_only_its_own_image(tmp_path):
     folder = folder_of(tmp_path, "a.png", "b.png", "killer.png", "c.png", "d.png")
     (total, failed, _), records = with_fault(tmp_path, folder, KILLER, workers=2)
@@ -181,6 +184,7 @@ def test_a_worker_that_dies_costs_only_its_own_image(tmp_path):
     assert all(records[n]["status"] == "ok" for n in ("a.png", "b.png", "c.png", "d.png"))
 
 
+@pytest.mark.slow
 def test_an_image_over_the_time_limit_gets_an_error_row(tmp_path):
     folder = folder_of(tmp_path, "a.png", "slow.png", "b.png")
     started = time.monotonic()
