@@ -21,3 +21,18 @@ def test_a_frame_side_with_corner_stubs_is_a_border_but_a_wide_mark_is_not(width
 def test_a_tall_one_that_does_not_reach_below_the_line_is_not_a_border():
     boxes = np.array([[10, 60, 8, 88]] + DIGITS, float)  # taller, but ends with the digits' feet
     assert border_strokes(boxes, [list(range(len(boxes)))]) == set()
+
+
+@pytest.mark.parametrize("reads_as, is_side", [("1", True), ("9", False), ("7", False)])
+def test_a_lone_tall_stroke_is_a_side_only_if_it_reads_as_a_one(reads_as, is_side):
+    # A 9 whose tail reaches far below the line is as thin and tall as a
+    # frame's side, on the real photos where people write so.
+    boxes = np.array(DIGITS + [[240, 88, 8, 72]], float)
+    names = ["3", "4", "5", "6", "8", reads_as]
+    assert (5 in border_strokes(boxes, [list(range(len(boxes)))], names)) == is_side
+
+
+def test_both_sides_of_a_frame_go_whatever_they_read_as():
+    boxes = np.array([[10, 88, 4, 72]] + DIGITS + [[240, 88, 4, 72]], float)
+    names = ["7", "3", "4", "5", "6", "8", "4"]
+    assert border_strokes(boxes, [list(range(len(boxes)))], names) == {0, 6}

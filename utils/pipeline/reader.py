@@ -346,7 +346,7 @@ def reject_and_group(reading, read):
     in_digits = {i for region in read.regions for i in region.ids}
     joined = {f.box for f in reading.segmentation.fragments if f.ids[0] in in_digits}
     rejected = [(box, reason) for box, reason in reading.segmentation.rejected if box not in joined]
-    reasons = {i: "border" for i in border_strokes(boxes, order)}
+    reasons = {i: "border" for i in border_strokes(boxes, order, read.names)}
     reasons.update({i: "faint" for i in faint_marks(reading.darkness, reading.segmentation.labels, read.regions)})
     if reasons:
         rejected += [(tuple(boxes[i]), reason) for i, reason in sorted(reasons.items())]

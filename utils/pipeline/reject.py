@@ -33,8 +33,13 @@ class RejectSettings:
 REJECT = RejectSettings()
 
 
-def border_strokes(boxes, lines):
+def border_strokes(boxes, lines, names=None):
     """Indices of boxes that are the sides of a frame drawn around a line.
+
+    A side is a thin stroke far taller than its line's digits, reaching
+    past them above and below. A frame has two: a lone one is a side only
+    if it reads as a 1 (``names``, where given), for a 9, 7 or 4 whose
+    tail reaches far below the line is just as thin and tall.
 
     Examples
     --------
@@ -54,7 +59,10 @@ def border_strokes(boxes, lines):
         height, top, bottom = np.median(hh), np.median(y), np.median(y + hh)
         side = ((w < REJECT.border_thin * hh) & (hh > REJECT.border_height * height)
                 & (y < top - REJECT.overhang * height) & (y + hh > bottom + REJECT.overhang * height))
-        found.update(int(i) for i in np.asarray(line)[side])
+        indices = np.asarray(line)[side]
+        if names is not None and len(indices) == 1 and names[indices[0]] != "1":
+            continue  # a lone tall stroke that reads as another digit: a digit with a long tail
+        found.update(int(i) for i in indices)
     return found
 
 
