@@ -6,6 +6,11 @@ warped and turned upright first. With -o the photo is written back with a
 box, label and confidence colour per digit and a frame per line; without
 -o nothing is written.
 
+Ruled tables and grids (a marks list, a log, a sudoku) are read cell by
+cell: the text output prints each table as rows of tab-separated cells
+(an empty cell as "."), --json gives every cell with its row, column and
+box, and --csv FILE writes each table as CSV.
+
 With --out DIR, -i may be a folder (walked recursively), a glob pattern or
 a .txt list of paths: every image is read in parallel into DIR (per-image
 JSON and annotated PNG, results.jsonl, results.csv); re-running resumes.
@@ -15,7 +20,7 @@ exit codes: 0 read (a blank page is not an error), 2 usage, 4 model problem,
 there), 7 batch done but some images failed (see DIR/results.csv), 8 an
 optional package is needed (the message says which extra to install),
 9 the page holds far more marks than a sheet of digits, 10 the Dask
-scheduler cannot be reached.
+scheduler cannot be reached, 11 --layout table and no table was found.
 """
 
 import json
@@ -24,11 +29,13 @@ import sys
 
 from .errors import ImageError, command_parser, run_cli
 from .models.shipped import resolve_model
+from .pipeline import LAYOUTS
 
 EXAMPLE = """examples:
   %(prog)s -i examples/sheet.jpg
   %(prog)s -i photo.jpg -m output/mnist_mlp.model -o annotated.png
   %(prog)s -i photo.jpg --json > result.json
+  %(prog)s -i marks_list.jpg --csv marks.csv
   %(prog)s -i scans/ --out results/ --workers 4
   %(prog)s -i "scans/**/*.jpg" --out results/ --no-images --scheduler tcp://scheduler:8786"""
 
@@ -43,6 +50,11 @@ def build_parser(prog=None):
     parser.add_argument("--json", action="store_true",
                         help="print one JSON document (lines, digits, boxes, confidences, the page's rotation and skew, "
                              "marks rejected as not digits, timings) instead of text")
+    parser.add_argument("--layout", choices=LAYOUTS, default="auto",
+                        help="auto: read ruled tables cell by cell where found, the rest as lines (default); "
+                             "lines: everything as lines; table: insist on a table (exit 11 if none)")
+    parser.add_argument("--csv", metavar="FILE",
+                        help="write each table as CSV: FILE, then FILE_2, ... (batch mode writes one per image)")
     parser.add_argument("--show", action="store_true", help="show the annotated image in a window, if a GUI is available")
     parser.add_argument("--runtime", choices=["auto", "litert", "keras"], default="auto",
                         help="inference runtime (default: LiteRT when available, else Keras)")
@@ -79,8 +91,8 @@ def main_batch(args, parser):
     from .errors import BATCH_PARTIAL_FAILURE
     from .pipeline.reader import SheetReader
 
-    if args.output or args.json or args.show:
-        parser.error("-o, --json and --show are for one image; batch mode writes into --out")
+    if args.output or args.json or args.show or args.csv:
+        parser.error("-o, --json, --csv and --show are for one image; batch mode writes into --out")
     if args.workers is not None and args.workers < 1:
         parser.error("--workers must be at least 1")
     if args.timeout is not None and args.timeout <= 0:
@@ -89,7 +101,8 @@ def main_batch(args, parser):
     models = SheetReader(resolve_model(args.model), args.runtime).models
     total, failed, skipped = run_batch(args.image, args.out, models, args.runtime, args.workers,
                                        images=not args.no_images, force=args.force, quiet=args.quiet,
-                                       scheduler=args.scheduler, model_label=args.model, timeout=args.timeout)
+                                       scheduler=args.scheduler, model_label=args.model, timeout=args.timeout,
+                                       layout=args.layout)
     print(f"{total} images: {total - failed} read, {failed} failed, {skipped} already done earlier; "
           f"results in {os.path.join(args.out, 'results.csv')}", file=sys.stderr)
     return BATCH_PARTIAL_FAILURE if failed else 0
@@ -102,12 +115,19 @@ def main(argv=None, prog=None):
         return main_batch(args, parser)
     if os.path.isdir(args.image):
         raise ImageError(f"{args.image}: is a directory; to read every image in it, add --out DIR")
+    from .io.atomic import save_text
     from .io.draw import annotate
     from .io.images import save_image
     from .pipeline.reader import SheetReader
+    from .pipeline.result import csv_paths
 
-    page = SheetReader(resolve_model(args.model), args.runtime).read(args.image)
+    page = SheetReader(resolve_model(args.model), args.runtime, layout=args.layout).read(args.image)
     page.model = args.model
+    if args.csv:
+        if not page.tables:
+            print(f"--csv: no table found, {args.csv} not written", file=sys.stderr)
+        for path, table in zip(csv_paths(args.csv, len(page.tables)), page.tables):
+            save_text(path, table.to_csv())
     if args.output or args.show:
         annotated = annotate(page.work_image, page, page.work_scale)
         if args.output:
@@ -116,7 +136,7 @@ def main(argv=None, prog=None):
             show(annotated)
     if args.json:
         print(json.dumps(page.to_dict()))
-    elif page.lines:
+    elif page.lines or page.tables:
         print(page.text)
     else:
         print("(no digits found)", file=sys.stderr)

@@ -17,6 +17,7 @@ Exit codes
 8  an optional package is not installed (the message names the extra)
 9  the page holds far more marks than any sheet of digits (noise, a texture): refused
 10 the Dask scheduler cannot be reached
+11 ``--layout table`` was asked for and the image holds no ruled table
 """
 
 import argparse
@@ -62,6 +63,12 @@ class PageError(ImageError):
     has: refused so that its cost stays bounded."""
 
     exit_code = 9
+
+
+class NoTableError(ImageError):
+    """A table was insisted on (``--layout table``) and none was found."""
+
+    exit_code = 11
 
 
 class SchedulerError(ReaderError):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..errors import ImageError, ReaderError
 from ..io.atomic import write_atomic
+from ..pipeline.result import csv_paths
 
 _READERS = {}
 
@@ -28,11 +29,11 @@ def init_worker(main_pid):
             os._exit(1)
 
 
-def get_reader(model, runtime):
+def get_reader(model, runtime, layout="auto"):
     """This process's reader for ``model``: loaded on first use, then kept.
     Its warnings (a helper model missing) go into every record, not on the
     console once per worker: the main process has said them once."""
-    key = (str(model), runtime)
+    key = (str(model), runtime, layout)
     if key not in _READERS:
         import cv2
 
@@ -40,11 +41,11 @@ def get_reader(model, runtime):
 
         cv2.setNumThreads(1)  # parallelism comes from the workers, not inside each
         with contextlib.redirect_stderr(io.StringIO()):
-            _READERS[key] = SheetReader(model, runtime, num_threads=1)
+            _READERS[key] = SheetReader(model, runtime, num_threads=1, layout=layout)
     return _READERS[key]
 
 
-def process(task, out_dir, model, models_id, runtime="auto", images=True, model_label=None):
+def process(task, out_dir, model, models_id, runtime="auto", images=True, model_label=None, layout="auto"):
     """Read one image and write its outputs; return its results.jsonl record.
 
     Never raises for a bad image: the record says ``status: error`` with
@@ -56,10 +57,12 @@ def process(task, out_dir, model, models_id, runtime="auto", images=True, model_
     record = {"path": task.rel, "input": task.path, "key": task.key, "models_id": models_id, "status": "ok",
               "error": None, "fault": None}
     try:
-        page = get_reader(model, runtime).read(task.path, name=task.rel)
+        page = get_reader(model, runtime, layout).read(task.path, name=task.rel)
         page.model = model_label or str(model)
         document = page.to_dict()
         out = Path(out_dir) / task.rel
+        for path, table in zip(csv_paths(out.with_name(out.name + ".csv"), len(page.tables)), page.tables):
+            write_atomic(path, table.to_csv())
         write_atomic(out.with_name(out.name + ".json"), json.dumps(document) + "\n")
         if images:
             from ..io.draw import annotate

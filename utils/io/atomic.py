@@ -3,6 +3,8 @@
 import os
 from pathlib import Path
 
+from ..errors import OutputError
+
 
 def write_atomic(path, data):
     """Write ``data`` (bytes or str) to ``path`` via a temporary sibling and a rename.
@@ -21,3 +23,11 @@ def write_atomic(path, data):
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def save_text(path, text):
+    """:func:`write_atomic`, with a failure to write as an :class:`OutputError`."""
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None

@@ -4,12 +4,15 @@ Each digit gets a box and its label; the colour says how sure the model
 was (green >= 0.9, orange >= 0.6, red below). Each line gets a thin blue
 frame and its number, so the grouping and the reading order are visible.
 Marks rejected as not digits (dots, dashes, borders) get a thin grey box.
+Each table cell gets its outline in purple and its reading in the
+confidence colour; an empty cell only its outline.
 """
 
 import cv2
 import numpy as np
 
 GREEN, ORANGE, RED, BLUE, GREY = (40, 170, 40), (0, 140, 255), (0, 0, 230), (200, 120, 0), (160, 160, 160)
+PURPLE = (160, 40, 160)
 
 
 def confidence_colour(confidence):
@@ -34,6 +37,8 @@ def annotate(image, page, scale=1.0):
     for mark in page.rejected:  # faintly: looked at, not read as a digit
         x0, y0, x1, y1 = px(mark.box)
         cv2.rectangle(out, (x0, y0), (x1, y1), GREY, 1)
+    for table in getattr(page, "tables", []):
+        _draw_table(out, table, scale, thickness, font_scale)
     for number, line in enumerate(page.lines, start=1):
         x0, y0, x1, y1 = px(line.box)
         margin = 3 * thickness
@@ -47,6 +52,21 @@ def annotate(image, page, scale=1.0):
             cv2.putText(out, digit.label, (x0, max(0, y0 - 2 * thickness)), cv2.FONT_HERSHEY_SIMPLEX,
                         font_scale, colour, thickness + 1, cv2.LINE_AA)
     return out
+
+
+def _draw_table(out, table, scale, thickness, font_scale):
+    """Cell outlines, and each cell's reading at its top-left corner (flagged cells in red)."""
+    for cell in table.cells:
+        quad = np.int32(np.round(np.float32(cell.corners) / scale))
+        cv2.polylines(out, [quad], True, PURPLE, max(1, thickness // 2), cv2.LINE_AA)
+        if not cell.text:
+            continue
+        colour = RED if cell.flags and "unsure" not in cell.flags else confidence_colour(cell.confidence)
+        x, y = quad.min(axis=0)
+        h = quad[:, 1].max() - y
+        size = font_scale * max(0.3, min(1.0, h / (60.0 * font_scale)))
+        cv2.putText(out, cell.text, (int(x) + 2 * thickness, int(y) + int(28 * size)), cv2.FONT_HERSHEY_SIMPLEX,
+                    size, colour, thickness + 1, cv2.LINE_AA)
 
 
 def fraction_differing(a, b, tolerance=32):

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from ..errors import ImageError, OutputError
-from .atomic import write_atomic
+from .atomic import save_text
 from .files import captured_stderr, regular_file
 
 # The file types the reader and the batch jobs take as images.
@@ -283,7 +283,4 @@ def save_image(path, image):
         ok = False
     if not ok:
         raise OutputError(f"{path}: cannot encode an image with extension '{path.suffix}' (use .png or .jpg)")
-    try:
-        write_atomic(path, encoded.tobytes())
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    save_text(path, encoded.tobytes())

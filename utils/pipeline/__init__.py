@@ -1,4 +1,7 @@
 """The reading pipeline, one module a stage (see :mod:`.reader` for their order):
 
-page -> ink -> regions -> crops/recognise -> upright -> refine -> reject -> lines -> result.
+load -> tables/cells -> page -> ink -> regions -> crops/recognise -> upright -> refine -> reject -> lines -> result.
 """
+
+# How a page is laid out (SheetReader's ``layout``, the CLI's --layout): here, so the CLI need not load OpenCV.
+LAYOUTS = ("auto", "lines", "table")

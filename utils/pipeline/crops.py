@@ -165,6 +165,8 @@ def region_ink(labels, region, darkness=None, size=None):
     if darkness is None:
         return adjust_stroke(region_glyph(labels, region), target)
     glyph, binary = grey_glyph(darkness, labels, region)
+    if not glyph.any():  # no darkness under the mask (a region cut from another threshold): its shape, then
+        return adjust_stroke(binary, target)
     if stroke_width(binary) < CROPS.thin_pen * target:  # thin pen: thicken like the binary path
         glyph = np.maximum(glyph, adjust_stroke(binary, target))
     return glyph

@@ -19,12 +19,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..errors import ModelError, PageError
-from ..io.images import MAX_SIDE, MIN_REDUCED_SIDE, load_image
+from ..errors import ModelError, NoTableError, PageError
+from ..io.images import MAX_SIDE, MIN_REDUCED_SIDE, LoadedImage, load_image
 from ..models.bundle import check_kind
 from ..models.runtime import load_recogniser
 from ..models.sequences import averaged_readers
 from ..models.shipped import ModelSet
+from . import LAYOUTS
+from .cells import read_tables
 from .ink import binarise, rough_digit_height
 from .lines import group_lines
 from .page import find_page, fitted_angle, hanging_from_tops, top_down, turn, whole, writing_angle
@@ -33,6 +35,7 @@ from .refine import join_broken, join_fragments, reread_bridged, second_opinion,
 from .regions import find_regions
 from .reject import border_strokes, faint_marks
 from .result import Digit, Line, Page, Rejected
+from .tables import blank_tables, find_tables
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,8 @@ class SheetReader:
     stage      what it does                                    module (settings)
     =========  ==============================================  ==========================
     load       decode the image, bounded in size               ``io.images``
+    tables     find ruled tables, read them cell by cell,      ``pipeline.tables`` (TABLES),
+               and blank them out for the stages below         ``pipeline.cells`` (CELLS)
     page       find the sheet on a desk, warp it top-down      ``pipeline.page`` (PAGE)
     ink        even out the light, threshold, remove rules     ``pipeline.ink`` (INK)
     regions    cut the ink into regions that may be digits     ``pipeline.regions`` (REGIONS)
@@ -144,6 +149,11 @@ class SheetReader:
         A helper that is missing or unreadable is left out with a warning
         (stderr and every page's ``warnings``); one of the wrong kind is a
         :class:`~digit_sheet_reader.errors.ModelError`.
+    layout : {"auto", "lines", "table"}
+        ``auto`` reads ruled tables cell by cell where it finds them
+        (``Page.tables``) and the rest as lines; ``lines`` reads everything
+        as lines; ``table`` raises
+        :class:`~digit_sheet_reader.errors.NoTableError` when no table is found.
 
     Examples
     --------
@@ -153,7 +163,10 @@ class SheetReader:
     '6536318378'
     """
 
-    def __init__(self, model=None, runtime="auto", max_side=MAX_SIDE, num_threads=None, models=None):
+    def __init__(self, model=None, runtime="auto", max_side=MAX_SIDE, num_threads=None, models=None, layout="auto"):
+        if layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
+        self.layout = layout
         if models is None:
             models = ModelSet.shipped(model)
         elif model is not None:
@@ -203,20 +216,44 @@ class SheetReader:
     def read(self, source, name=None):
         """Read one image (a path or a BGR/grey array) and return a :class:`Page`."""
         clock = _Clock()
-        loaded, reading = self.first_reading(source, clock)  # load, page, ink, regions, recognise, upright
+        loaded = load_image(source, self.max_side, min_side=READER.fast_side)
+        clock.lap("load")
+        tables, loaded, rest = self.read_tables(source, loaded, clock)
+        rest, reading = self.first_reading(source, clock, rest)  # page, ink, regions, recognise, upright
         read = self.refine(reading)
         clock.lap("refine")
         boxes, order, rejected = reject_and_group(reading, read)
         clock.lap("lines")
-        return self.result(source, name, loaded, reading, read, boxes, order, rejected, clock)
+        page = self.result(source, name, rest, reading, read, boxes, order, rejected, clock)
+        if tables:  # drawn on the image as it was, tables and all
+            page.tables, page.work_image, page.work_scale = tables, loaded.image, loaded.scale
+        return page
 
-    def first_reading(self, source, clock=None):
-        """(:class:`digit_sheet_reader.io.images.LoadedImage`, :class:`Reading`): the image loaded,
-        the page found and turned upright, its regions read as segmented,
-        before the refine stage of :meth:`read`."""
+    def read_tables(self, source, loaded, clock):
+        """The ruled tables of the image, read cell by cell; the image they
+        were read in (decoded again with more pixels if a fast decode found
+        tables); and that image with the tables blanked out, to read as lines."""
+        geometries = find_tables(loaded.image) if self.layout != "lines" else []
+        if geometries and self._decoded_below_default(loaded):
+            loaded = load_image(source, self.max_side)  # cells need the pixels a fast decode saves
+            geometries = find_tables(loaded.image)
+        if not geometries and self.layout == "table":
+            raise NoTableError(f"{source if isinstance(source, (str, Path)) else 'image'}: no ruled table found "
+                               "(--layout auto reads it as lines)")
+        tables = read_tables(loaded.image, geometries, self.recogniser.classify, loaded.scale, self.check)
+        clock.lap("tables")
+        if not tables:
+            return tables, loaded, loaded
+        return tables, loaded, LoadedImage(blank_tables(loaded.image, geometries), loaded.original_size, loaded.scale)
+
+    def first_reading(self, source, clock=None, loaded=None):
+        """(:class:`digit_sheet_reader.io.images.LoadedImage`, :class:`Reading`): the image loaded
+        (unless ``loaded`` is given), the page found and turned upright, its
+        regions read as segmented, before the refine stage of :meth:`read`."""
         clock = clock or _Clock()
-        loaded = load_image(source, self.max_side, min_side=READER.fast_side)
-        clock.lap("load")
+        if loaded is None:
+            loaded = load_image(source, self.max_side, min_side=READER.fast_side)
+            clock.lap("load")
         view, rough = working_view(loaded.image)
         if rough < READER.small_digit and self._decoded_below_default(loaded):
             loaded = load_image(source, self.max_side)  # small digits: decode with more pixels

@@ -226,7 +226,8 @@ class _Grid:
 def _without_rule(labels, index, box, h, last_id, pen, too_long=True):
     """The pieces of blob ``index`` once a ruled line through it is taken
     out, labelled in ``labels`` in place from ``last_id + 1`` on, as
-    ``(id, x, y, w, h, area, whole)`` rows; [] where it holds no such line.
+    ``(id, x, y, w, h, area, whole)`` rows; None where it holds no such
+    line, [] where it is all rule (then gone from ``labels``).
 
     The rule: a straight horizontal line ``REGIONS.rule_in_blob`` digit heights long
     at least, on which the blob lies end to end (``REGIONS.rule_span``), and, unless
@@ -250,7 +251,7 @@ def _without_rule(labels, index, box, h, last_id, pen, too_long=True):
     if left is None and too_long:
         left = own * (own.sum(axis=0) >= finest).astype(np.uint8)
     if left is None or left.sum() == own.sum():
-        return []
+        return None
     count, sub, stats, _ = cv2.connectedComponentsWithStats(left, connectivity=8)
     crop[own > 0] = 0
     crop[sub > 0] = sub[sub > 0] + last_id
@@ -319,8 +320,10 @@ def find_regions(mask, digit_height):
             # of it; a narrower one only a line finer than the pen's strokes
             # (a row of 7s joined by their bars is no rule).
             pieces = _without_rule(labels, i, box, h, len(components), page_stroke(), too_long)  # ids 1..len taken
-            if pieces:
+            if pieces is not None:
                 components += pieces
+                if not pieces:
+                    rejected.append((box, "line"))  # all rule: nothing left to read
                 continue
         if too_long:
             rejected.append((box, "line" if line else "too large"))  # underline, border, drawing

@@ -16,7 +16,10 @@ Examples
 (10, 10, 43, 31)
 """
 
+import csv
+import io
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 def union_box(boxes):
@@ -74,6 +77,81 @@ class Line:
 
 
 @dataclass
+class Cell:
+    """One cell of a table: its text (``""`` when empty) and where it lies.
+
+    ``confidence`` is the product of its digits' (None for an empty cell);
+    ``flags`` say when the text is not a plain value: ``candidates`` (small
+    pencilled digits), ``not_digit`` (a mark that is no digit),
+    ``unsure`` (a digit read unsurely).
+    """
+
+    row: int
+    col: int
+    text: str
+    confidence: object
+    box: tuple
+    corners: list
+    flags: list = field(default_factory=list)
+
+    def to_dict(self):
+        return {"row": self.row, "col": self.col, "text": self.text, "confidence": self.confidence,
+                "box": [int(v) for v in self.box], "corners": self.corners, "flags": list(self.flags)}
+
+
+@dataclass
+class Table:
+    """A ruled table: rows and columns counted from its top-left as it reads
+    upright, ``turn`` degrees counter-clockwise from how it lies in the image."""
+
+    rows: int
+    cols: int
+    box: tuple
+    corners: list
+    cells: list
+    turn: int = 0
+
+    def cell(self, row, col):
+        return self.cells[row * self.cols + col]
+
+    def grid(self):
+        """The cells' texts as a list of rows."""
+        return [[self.cell(r, c).text for c in range(self.cols)] for r in range(self.rows)]
+
+    def to_csv(self):
+        """The cells' texts as CSV text, a row per table row (empty cells empty).
+
+        Examples
+        --------
+        >>> cells = [Cell(r, c, t, None, (0, 0, 1, 1), []) for (r, c), t in
+        ...          zip([(0, 0), (0, 1), (1, 0), (1, 1)], ["12", "", "7", "3"])]
+        >>> print(Table(2, 2, (0, 0, 2, 2), [], cells).to_csv(), end="")
+        12,
+        7,3
+        """
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows(self.grid())
+        return out.getvalue()
+
+    def to_dict(self):
+        return {"rows": self.rows, "cols": self.cols, "box": [int(v) for v in self.box], "corners": self.corners,
+                "turn": self.turn, "cells": [c.to_dict() for c in self.cells]}
+
+
+def csv_paths(path, count):
+    """Where ``count`` tables go for ``--csv path``: ``path`` itself, then
+    ``<stem>_2<suffix>``, ``<stem>_3<suffix>``, ...
+
+    Examples
+    --------
+    >>> [p.name for p in csv_paths("marks.csv", 3)]
+    ['marks.csv', 'marks_2.csv', 'marks_3.csv']
+    """
+    path = Path(path)
+    return [path] + [path.with_name(f"{path.stem}_{k}{path.suffix}") for k in range(2, count + 1)]
+
+
+@dataclass
 class Page:
     """Everything read from one image, lines in reading order."""
 
@@ -95,11 +173,16 @@ class Page:
     warnings: list = field(default_factory=list)
     # The model bundles read with, by role (see ModelSet); None where a helper was not asked.
     models: dict = field(default_factory=dict)
+    tables: list = field(default_factory=list)
 
     @property
     def text(self):
-        """Lines joined by newlines."""
-        return "\n".join(line.text for line in self.lines)
+        """Lines joined by newlines, then each table after a blank line: a
+        row per line, cells separated by tabs, an empty cell as ``.``."""
+        parts = [line.text for line in self.lines]
+        for table in self.tables:
+            parts += [""] * bool(parts) + ["\t".join(cell or "." for cell in row) for row in table.grid()]
+        return "\n".join(parts)
 
     @property
     def digits(self):
@@ -113,6 +196,7 @@ class Page:
             "rotation": int(self.rotation),
             "skew": float(self.skew),
             "lines": [line.to_dict() for line in self.lines],
+            "tables": [table.to_dict() for table in self.tables],
             "rejected": [r.to_dict() for r in self.rejected],
             "timing_ms": {k: round(float(v), 1) for k, v in self.timing_ms.items()},
             "warnings": list(self.warnings),

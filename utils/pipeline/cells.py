@@ -1,0 +1,230 @@
+"""Read a found table cell by cell: table geometry -> marks per cell -> cell texts.
+
+The table is warped to a rectangle at a size where a cell is about
+``CELLS.cell_px`` tall, the light is evened out and the ink thresholded
+as for free text (:mod:`digit_sheet_reader.pipeline.ink`), and the rules
+are cleared. What remains is cut into connected marks, each given to the
+cell that holds its centre, so writing that crosses a border still
+belongs to the cell that holds most of it. In a cell:
+
+- nothing: the cell is empty (text ``""``), never a guess;
+- marks of a digit's height: the digits, grouped by their columns and read
+  left to right as the cell's text;
+- only small marks (pencilled candidates, a note): read, and flagged
+  ``candidates`` rather than given as the cell's value.
+
+Every digit of every table is read in one batch, once per quarter turn:
+the turn read most surely says which way up the table is, and rows and
+columns are counted from the top-left of the table as it reads upright.
+"""
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .crops import CROPS, adjust_stroke, crop_to_ink, mnist_style
+from .ink import ink_darkness, threshold
+from .result import Cell, Table
+
+
+@dataclass(frozen=True)
+class CellSettings:
+    """How cells are cut into marks and read. Sizes are shares of a cell's
+    height unless said otherwise."""
+
+    cell_px: int = 64  # rectified cells are about this tall (px), for reading
+    low: float = 0.10  # hysteresis (darkness 0..1): pencil and grey ink are fainter than a sheet's pen
+    high: float = 0.20  # hysteresis: darkness some pixel of a mark must reach
+    rule_band: float = 0.06  # half-width of the band cleared along each rule
+    speck: float = 0.12  # marks shorter and narrower than this are specks
+    candidate: float = 0.85  # marks shorter than this share of the table's usual digit are small (candidates)
+    inside: float = 0.25  # a mark must have this share of its pixels off the cell's border band
+    border: float = 0.12  # width of a cell's border band (share of its side)
+    min_group_gap: float = 0.03  # digit parts overlapping in x by more than this (share of cell width) are one digit
+    unsure: float = 0.6  # a digit read less surely than this (probability) flags its cell
+    turn_margin: float = 0.03  # mean confidence another quarter turn must gain to be taken
+    not_digit: float = 0.5  # the checker's P(not one digit) above which a mark is flagged
+
+
+CELLS = CellSettings()
+
+
+@dataclass
+class _Mark:
+    """One digit (or candidate) in the rectified view: its cell and pixels."""
+
+    row: int
+    col: int
+    box: tuple  # (x, y, w, h) in the view
+    glyph: np.ndarray  # 0/255 white on black
+    small: bool
+
+
+def read_tables(image, geometries, classify, scale=1.0, check=None):
+    """Read every table in ``image`` (BGR): a list of :class:`Table`.
+
+    ``scale`` is original pixels per pixel of ``image``; boxes and corners
+    are reported in original pixels. ``check`` (crops -> P(not one digit))
+    flags marks that are not digits.
+    """
+    views = [_cut_marks(image, g) for g in geometries]
+    marks = [m for _, ms in views for m in ms]
+    turn, labels, confidences, doubts = _read_marks(marks, classify, check)
+    tables, k = [], 0
+    for geometry, (to_image, table_marks) in zip(geometries, views):
+        n = len(table_marks)
+        tables.append(_table(geometry, to_image, table_marks, labels[k:k + n], confidences[k:k + n],
+                             doubts[k:k + n], turn, scale))
+        k += n
+    return tables
+
+
+def _cut_marks(image, geometry):
+    """The table warped to its reading size; its marks, with the view's map to the image."""
+    rows, cols = geometry.rows, geometry.cols
+    f = CELLS.cell_px / max(1.0, float(np.median(np.diff(geometry.ys))))
+    width, height = int(geometry.size[0] * f) + 1, int(geometry.size[1] * f) + 1
+    to_view = np.diag([f, f, 1.0]) @ np.linalg.inv(geometry.to_image)
+    view = cv2.warpPerspective(image, to_view, (width, height), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+    crossings = geometry.crossings() * f
+    darkness = ink_darkness(view, kernel_px=max(9, CELLS.cell_px // 2) | 1, all_paper=True)
+    ink = threshold(darkness, CELLS.low, CELLS.high) * 255
+    band = max(2, int(round(CELLS.rule_band * CELLS.cell_px)))
+    for line in list(crossings) + list(crossings.transpose(1, 0, 2)):  # the rules, bent as they are
+        cv2.polylines(ink, [np.int32(np.round(line))], False, 0, 2 * band + 1)
+    cell_of, inner = _cell_maps(crossings, ink.shape)
+    count, labels, stats, centres = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    parts = {}
+    for i in range(1, count):
+        x, y, w, h, area = stats[i]
+        index = int(cell_of[min(height - 1, int(centres[i][1])), min(width - 1, int(centres[i][0]))]) - 1
+        if index < 0:
+            continue
+        if h < CELLS.speck * CELLS.cell_px and w < CELLS.speck * CELLS.cell_px:
+            continue
+        if np.count_nonzero(inner[y:y + h, x:x + w][labels[y:y + h, x:x + w] == i]) < CELLS.inside * area:
+            continue  # a rule's remnant along the border
+        parts.setdefault(divmod(index, cols), []).append((i, (x, y, w, h)))
+    tallest = [max(p[1][3] for p in cell_parts) for cell_parts in parts.values()]
+    digit_height = CELLS.candidate * float(np.median(tallest)) if tallest else 0.0
+    marks = [m for (row, col), cell_parts in parts.items()
+             for m in _group(labels, row, col, [(i, box, box[3] >= digit_height) for i, box in cell_parts])]
+    return np.linalg.inv(to_view), marks
+
+
+def _cell_maps(crossings, shape):
+    """Maps of the view: which cell (1-based, 0 outside) each pixel is in,
+    and whether it is off its cell's border band."""
+    cell_of = np.zeros(shape, np.int32)
+    inner = np.zeros(shape, np.uint8)
+    rows, cols = crossings.shape[0] - 1, crossings.shape[1] - 1
+    for r in range(rows):
+        for c in range(cols):
+            quad = np.float32([crossings[r, c], crossings[r, c + 1], crossings[r + 1, c + 1], crossings[r + 1, c]])
+            cv2.fillConvexPoly(cell_of, np.int32(np.round(quad)), r * cols + c + 1)
+            centre = quad.mean(axis=0)
+            shrunk = centre + (quad - centre) * (1 - 2 * CELLS.border)
+            cv2.fillConvexPoly(inner, np.int32(np.round(shrunk)), 1)
+    return cell_of, inner
+
+
+def _group(labels, row, col, parts):
+    """A cell's marks: digit-tall parts overlapping in x make one digit
+    (a broken stroke, a 5's flag); small parts join a digit they overlap,
+    and stand alone (as candidates) only in a cell with no digit."""
+    tall = sorted([p for p in parts if p[2]], key=lambda p: p[1][0])
+    small = [p for p in parts if not p[2]]
+    groups = []
+    for part in tall:
+        x, _, w, _ = part[1]
+        if groups and x < groups[-1]["x1"] - CELLS.min_group_gap * w:
+            groups[-1]["parts"].append(part)
+            groups[-1]["x1"] = max(groups[-1]["x1"], x + w)
+        else:
+            groups.append({"parts": [part], "x1": x + w})
+    loose = []
+    for part in small:
+        x, _, w, _ = part[1]
+        home = next((g for g in groups if x < g["x1"] and x + w > min(p[1][0] for p in g["parts"])), None)
+        (home["parts"] if home else loose).append(part)
+    if not groups:
+        groups = [{"parts": [p]} for p in sorted(loose, key=lambda p: p[1][0])]
+    return [_mark(labels, row, col, g["parts"], small=not any(p[2] for p in g["parts"])) for g in groups]
+
+
+def _mark(labels, row, col, parts, small):
+    x0 = min(p[1][0] for p in parts)
+    y0 = min(p[1][1] for p in parts)
+    x1 = max(p[1][0] + p[1][2] for p in parts)
+    y1 = max(p[1][1] + p[1][3] for p in parts)
+    ids = [p[0] for p in parts]
+    glyph = np.isin(labels[y0:y1, x0:x1], ids).astype(np.uint8) * 255
+    pad = max(2, int(CROPS.pad * max(x1 - x0, y1 - y0)))
+    glyph = cv2.copyMakeBorder(glyph, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    glyph = adjust_stroke(glyph, CROPS.stroke_ratio * max(x1 - x0, y1 - y0))
+    return _Mark(row, col, (x0, y0, x1 - x0, y1 - y0), glyph, small)
+
+
+def _read_marks(marks, classify, check):
+    """Read every mark at each quarter turn; keep the turn read most surely.
+
+    Returns the turn (counter-clockwise quarter turns that make the tables
+    upright), the labels and confidences at that turn, and each mark's
+    P(not one digit) (0 without a checker)."""
+    if not marks:
+        return 0, [], np.zeros(0), np.zeros(0)
+    readings = []
+    for k in range(4):
+        crops = np.stack([mnist_style(crop_to_ink(np.rot90(m.glyph, k))) for m in marks])
+        readings.append((k, crops, *classify(crops)))
+    best = max(readings[1:], key=lambda r: float(np.mean(r[3])))
+    turn, crops, labels, confidences = readings[0]
+    if float(np.mean(best[3])) > float(np.mean(confidences)) + CELLS.turn_margin and len(marks) >= 3:
+        turn, crops, labels, confidences = best
+    doubts = np.asarray(check(crops), np.float64) if check is not None else np.zeros(len(marks))
+    return turn, labels, np.asarray(confidences, np.float64), doubts
+
+
+def _table(geometry, to_image, marks, labels, confidences, doubts, turn, scale):
+    """One :class:`Table` in upright row/column order, boxes in original pixels."""
+    rows, cols = geometry.rows, geometry.cols
+    index = np.rot90(np.arange(rows * cols).reshape(rows, cols), turn)  # upright (r, c) -> view cell
+    quads = geometry.cell_quads() * scale
+    by_cell = {}
+    for mark, label, confidence, doubt in zip(marks, labels, confidences, doubts):
+        by_cell.setdefault(mark.row * cols + mark.col, []).append((mark, label, float(confidence), float(doubt)))
+    cells = []
+    for r in range(index.shape[0]):
+        for c in range(index.shape[1]):
+            view_cell = int(index[r, c])
+            cells.append(_cell(r, c, quads[view_cell // cols, view_cell % cols], by_cell.get(view_cell, []), turn))
+    outline = _turned_corners(geometry.corners * scale, turn)
+    x, y, w, h = cv2.boundingRect(np.float32(outline))
+    return Table(rows=index.shape[0], cols=index.shape[1], box=(x, y, w, h),
+                 corners=[[round(float(a), 1), round(float(b), 1)] for a, b in outline], cells=cells, turn=90 * turn)
+
+
+def _turned_corners(corners, turn):
+    """The outline's corners (tl, tr, br, bl of the view) as the table reads upright."""
+    return np.roll(np.asarray(corners), -turn, axis=0)
+
+
+def _cell(row, col, quad, read, turn):
+    """A :class:`Cell` from the marks read in it, ordered along the upright reading direction."""
+    x, y, w, h = cv2.boundingRect(np.float32(quad))
+    corners = [[round(float(a), 1), round(float(b), 1)] for a, b in np.roll(quad, -turn, axis=0)]
+    if not read:
+        return Cell(row, col, "", None, (x, y, w, h), corners, [])
+    direction = [(1, 0), (0, 1), (-1, 0), (0, -1)][turn]  # the upright x axis in view coordinates
+    read.sort(key=lambda m: direction[0] * (m[0].box[0] + m[0].box[2] / 2) + direction[1] * (m[0].box[1] + m[0].box[3] / 2))
+    text = "".join(label for _, label, _, _ in read)
+    confidence = float(np.prod([c for _, _, c, _ in read]))
+    flags = []
+    if any(m.small for m, _, _, _ in read):
+        flags.append("candidates")
+    if any(d > CELLS.not_digit for _, _, _, d in read):
+        flags.append("not_digit")
+    if min(c for _, _, c, _ in read) < CELLS.unsure:
+        flags.append("unsure")
+    return Cell(row, col, text, round(confidence, 4), (x, y, w, h), corners, flags)
