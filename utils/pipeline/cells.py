@@ -11,7 +11,9 @@ belongs to the cell that holds most of it. In a cell:
 - marks of a digit's height: the digits, grouped by their columns and read
   left to right as the cell's text;
 - only small marks (pencilled candidates, a note): read, and flagged
-  ``candidates`` rather than given as the cell's value.
+  ``candidates`` rather than given as the cell's value;
+- small marks beside digits (a crossed-out candidate, a tick): left out
+  of the text, and the cell flagged ``small_marks``.
 
 Every digit of every table is read in one batch, once per quarter turn:
 the turn read most surely says which way up the table is, and rows and
@@ -36,12 +38,13 @@ class CellSettings:
     cell_px: int = 64  # rectified cells are about this tall (px), for reading
     low: float = 0.10  # hysteresis (darkness 0..1): pencil and grey ink are fainter than a sheet's pen
     high: float = 0.20  # hysteresis: darkness some pixel of a mark must reach
+    bridge: int = 5  # gaps in a stroke up to about this many px (at cell_px) are closed
     rule_band: float = 0.06  # half-width of the band cleared along each rule
     speck: float = 0.12  # marks shorter and narrower than this are specks
     candidate: float = 0.85  # marks shorter than this share of the table's usual digit are small (candidates)
     inside: float = 0.25  # a mark must have this share of its pixels off the cell's border band
     border: float = 0.12  # width of a cell's border band (share of its side)
-    min_group_gap: float = 0.03  # digit parts overlapping in x by more than this (share of cell width) are one digit
+    min_group_gap: float = 0.03  # parts overlapping in x by more than this share of their width are one digit
     unsure: float = 0.6  # a digit read less surely than this (probability) flags its cell
     turn_margin: float = 0.03  # mean confidence another quarter turn must gain to be taken
     not_digit: float = 0.5  # the checker's P(not one digit) above which a mark is flagged
@@ -90,6 +93,8 @@ def _cut_marks(image, geometry):
     crossings = geometry.crossings() * f
     darkness = ink_darkness(view, kernel_px=max(9, CELLS.cell_px // 2) | 1, all_paper=True)
     ink = threshold(darkness, CELLS.low, CELLS.high) * 255
+    # Pencil and thin ballpoint break up at this size: close the small gaps in a stroke.
+    ink = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (CELLS.bridge, CELLS.bridge)))
     band = max(2, int(round(CELLS.rule_band * CELLS.cell_px)))
     for line in list(crossings) + list(crossings.transpose(1, 0, 2)):  # the rules, bent as they are
         cv2.polylines(ink, [np.int32(np.round(line))], False, 0, 2 * band + 1)
@@ -106,10 +111,11 @@ def _cut_marks(image, geometry):
         if np.count_nonzero(inner[y:y + h, x:x + w][labels[y:y + h, x:x + w] == i]) < CELLS.inside * area:
             continue  # a rule's remnant along the border
         parts.setdefault(divmod(index, cols), []).append((i, (x, y, w, h)))
-    tallest = [max(p[1][3] for p in cell_parts) for cell_parts in parts.values()]
-    digit_height = CELLS.candidate * float(np.median(tallest)) if tallest else 0.0
-    marks = [m for (row, col), cell_parts in parts.items()
-             for m in _group(labels, row, col, [(i, box, box[3] >= digit_height) for i, box in cell_parts])]
+    groups = {cell: _columns(cell_parts) for cell, cell_parts in parts.items()}
+    tallest = [max(_height(g) for g in cell_groups) for cell_groups in groups.values()]
+    small = CELLS.candidate * float(np.median(tallest)) if tallest else 0.0
+    marks = [_mark(labels, row, col, g, _height(g) < small) for (row, col), cell_groups in groups.items()
+             for g in cell_groups]
     return np.linalg.inv(to_view), marks
 
 
@@ -129,28 +135,23 @@ def _cell_maps(crossings, shape):
     return cell_of, inner
 
 
-def _group(labels, row, col, parts):
-    """A cell's marks: digit-tall parts overlapping in x make one digit
-    (a broken stroke, a 5's flag); small parts join a digit they overlap,
-    and stand alone (as candidates) only in a cell with no digit."""
-    tall = sorted([p for p in parts if p[2]], key=lambda p: p[1][0])
-    small = [p for p in parts if not p[2]]
+def _columns(parts):
+    """A cell's parts grouped by the columns they cover: pieces of one
+    digit (a broken pencil stroke, a 5's flag) overlap in x, digits
+    written side by side do not. Each group a list of (label, box)."""
     groups = []
-    for part in tall:
+    for part in sorted(parts, key=lambda p: p[1][0]):
         x, _, w, _ = part[1]
-        if groups and x < groups[-1]["x1"] - CELLS.min_group_gap * w:
-            groups[-1]["parts"].append(part)
-            groups[-1]["x1"] = max(groups[-1]["x1"], x + w)
+        if groups and x < groups[-1][1] - CELLS.min_group_gap * w:
+            groups[-1][0].append(part)
+            groups[-1][1] = max(groups[-1][1], x + w)
         else:
-            groups.append({"parts": [part], "x1": x + w})
-    loose = []
-    for part in small:
-        x, _, w, _ = part[1]
-        home = next((g for g in groups if x < g["x1"] and x + w > min(p[1][0] for p in g["parts"])), None)
-        (home["parts"] if home else loose).append(part)
-    if not groups:
-        groups = [{"parts": [p]} for p in sorted(loose, key=lambda p: p[1][0])]
-    return [_mark(labels, row, col, g["parts"], small=not any(p[2] for p in g["parts"])) for g in groups]
+            groups.append([[part], x + w])
+    return [g for g, _ in groups]
+
+
+def _height(parts):
+    return max(p[1][1] + p[1][3] for p in parts) - min(p[1][1] for p in parts)
 
 
 def _mark(labels, row, col, parts, small):
@@ -218,11 +219,14 @@ def _cell(row, col, quad, read, turn):
         return Cell(row, col, "", None, (x, y, w, h), corners, [])
     direction = [(1, 0), (0, 1), (-1, 0), (0, -1)][turn]  # the upright x axis in view coordinates
     read.sort(key=lambda m: direction[0] * (m[0].box[0] + m[0].box[2] / 2) + direction[1] * (m[0].box[1] + m[0].box[3] / 2))
+    flags = []
+    full = [m for m in read if not m[0].small]
+    if full and len(full) < len(read):  # a digit with small marks beside it (a crossed-out candidate)
+        read, flags = full, ["small_marks"]
+    elif not full:
+        flags = ["candidates"]
     text = "".join(label for _, label, _, _ in read)
     confidence = float(np.prod([c for _, _, c, _ in read]))
-    flags = []
-    if any(m.small for m, _, _, _ in read):
-        flags.append("candidates")
     if any(d > CELLS.not_digit for _, _, _, d in read):
         flags.append("not_digit")
     if min(c for _, _, c, _ in read) < CELLS.unsure:
