@@ -11,7 +11,6 @@ refused with exit code 9 where it holds far more marks than a sheet.
 """
 
 import os
-import resource
 import subprocess
 import sys
 import tempfile

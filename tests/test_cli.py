@@ -43,8 +43,8 @@ def test_json_is_one_document_on_stdout(shipped_cnn):
     code, out, _ = run("-i", str(SHEET), "--json")
     assert code == 0
     doc = json.loads(out)  # exactly one JSON document, nothing else
-    assert set(doc) == {"image", "size", "model", "rotation", "skew", "lines", "rejected", "timing_ms", "warnings",
-                        "models"}
+    assert set(doc) == {"image", "size", "model", "rotation", "skew", "lines", "tables", "rejected", "timing_ms",
+                        "warnings", "models"}
     assert doc["warnings"] == []  # every shipped helper model was found
     assert Path(doc["models"]["strings"]).name == "digit_strings.model"
     assert doc["rotation"] == 0 and abs(doc["skew"]) < 5  # the example lies upright
@@ -53,7 +53,8 @@ def test_json_is_one_document_on_stdout(shipped_cnn):
     image = cv2.imread(str(SHEET))
     assert doc["size"] == [image.shape[1], image.shape[0]]
     assert doc["model"] == "output/mnist_cnn.model"
-    assert set(doc["timing_ms"]) == {"load", "page", "ink", "regions", "recognise", "refine", "lines", "total"}
+    assert set(doc["timing_ms"]) == {"load", "tables", "page", "ink", "regions", "recognise", "refine", "lines", "total"}
+    assert doc["tables"] == []  # the example sheet has no ruled table
     for line in doc["lines"]:
         assert line["text"] == "".join(d["label"] for d in line["digits"])
         xs = [d["box"][0] for d in line["digits"]]

@@ -46,7 +46,9 @@ class CellSettings:
     border: float = 0.12  # width of a cell's border band (share of its side)
     min_group_gap: float = 0.03  # parts overlapping in x by more than this share of their width are one digit
     unsure: float = 0.6  # a digit read less surely than this (probability) flags its cell
-    turn_margin: float = 0.03  # mean confidence another quarter turn must gain to be taken
+    turn_margin: float = 0.03  # mean sureness another quarter turn must gain to be taken
+    min_marks_to_turn: int = 3  # tables with fewer marks are taken as upright
+    crossing: float = 0.08  # a grid with more of its cells' ink than this along the rules is no table
     not_digit: float = 0.5  # the checker's P(not one digit) above which a mark is flagged
 
 
@@ -65,27 +67,41 @@ class _Mark:
 
 
 def read_tables(image, geometries, classify, scale=1.0, check=None):
-    """Read every table in ``image`` (BGR): a list of :class:`Table`.
+    """Read every table in ``image`` (BGR): a list of :class:`Table`, and
+    the geometries read as tables.
 
+    A grid that the writing crosses is not a table but squared paper, or
+    a frame drawn round the writing: more than ``CELLS.crossing`` of the
+    ink in its cells lies along the rules. It is left to be read as lines.
     ``scale`` is original pixels per pixel of ``image``; boxes and corners
     are reported in original pixels. ``check`` (crops -> P(not one digit))
     flags marks that are not digits.
     """
-    views = [_cut_marks(image, g) for g in geometries]
+    cuts = [(g, _cut_marks(image, g, grouping=None)) for g in geometries]
+    cuts = [(g, cut) for g, cut in cuts if cut[2] <= CELLS.crossing]
+    geometries = [g for g, _ in cuts]
+    # Which way up, from the pieces each alone: how they group into digits depends on it.
+    pieces = [m for _, cut in cuts for m in cut[1]]
+    turn = _read_marks(pieces, classify, check, [0, 1, 2, 3])[0]
+    # On its side, a cell's digits written side by side are stacked in the view.
+    views = [_cut_marks(image, g, grouping=turn % 2)[:2] for g in geometries]
     marks = [m for _, ms in views for m in ms]
-    turn, labels, confidences, doubts = _read_marks(marks, classify, check)
+    turn, labels, confidences, doubts = _read_marks(marks, classify, check, [turn])
     tables, k = [], 0
     for geometry, (to_image, table_marks) in zip(geometries, views):
         n = len(table_marks)
         tables.append(_table(geometry, to_image, table_marks, labels[k:k + n], confidences[k:k + n],
                              doubts[k:k + n], turn, scale))
         k += n
-    return tables
+    return tables, geometries
 
 
-def _cut_marks(image, geometry):
-    """The table warped to its reading size; its marks, with the view's map to the image."""
-    rows, cols = geometry.rows, geometry.cols
+def _cut_marks(image, geometry, grouping=0):
+    """The table warped to its reading size; its marks, with the view's map
+    to the image, and the share of the ink in its cells that lies along
+    the rules. ``grouping``: pieces that overlap along x (0) or y (1, a
+    table on its side) make one mark; None: each piece is a mark."""
+    cols = geometry.cols
     f = CELLS.cell_px / max(1.0, float(np.median(np.diff(geometry.ys))))
     width, height = int(geometry.size[0] * f) + 1, int(geometry.size[1] * f) + 1
     to_view = np.diag([f, f, 1.0]) @ np.linalg.inv(geometry.to_image)
@@ -99,6 +115,8 @@ def _cut_marks(image, geometry):
     for line in list(crossings) + list(crossings.transpose(1, 0, 2)):  # the rules, bent as they are
         cv2.polylines(ink, [np.int32(np.round(line))], False, 0, 2 * band + 1)
     cell_of, inner = _cell_maps(crossings, ink.shape)
+    written = (ink > 0) & (cell_of > 0)
+    along_rules = float(np.count_nonzero(written & (inner == 0))) / max(1, np.count_nonzero(written))
     count, labels, stats, centres = cv2.connectedComponentsWithStats(ink, connectivity=8)
     parts = {}
     for i in range(1, count):
@@ -111,12 +129,13 @@ def _cut_marks(image, geometry):
         if np.count_nonzero(inner[y:y + h, x:x + w][labels[y:y + h, x:x + w] == i]) < CELLS.inside * area:
             continue  # a rule's remnant along the border
         parts.setdefault(divmod(index, cols), []).append((i, (x, y, w, h)))
-    groups = {cell: _columns(cell_parts) for cell, cell_parts in parts.items()}
+    groups = {cell: _columns(cell_parts, grouping) if grouping is not None else [[p] for p in cell_parts]
+              for cell, cell_parts in parts.items()}
     tallest = [max(_height(g) for g in cell_groups) for cell_groups in groups.values()]
     small = CELLS.candidate * float(np.median(tallest)) if tallest else 0.0
     marks = [_mark(labels, row, col, g, _height(g) < small) for (row, col), cell_groups in groups.items()
              for g in cell_groups]
-    return np.linalg.inv(to_view), marks
+    return np.linalg.inv(to_view), marks, along_rules
 
 
 def _cell_maps(crossings, shape):
@@ -135,13 +154,14 @@ def _cell_maps(crossings, shape):
     return cell_of, inner
 
 
-def _columns(parts):
-    """A cell's parts grouped by the columns they cover: pieces of one
-    digit (a broken pencil stroke, a 5's flag) overlap in x, digits
-    written side by side do not. Each group a list of (label, box)."""
+def _columns(parts, axis=0):
+    """A cell's parts grouped by the columns (``axis`` 0; rows: 1) they
+    cover: pieces of one digit (a broken pencil stroke, a 5's flag) overlap
+    along the writing, digits written side by side do not. Each group a
+    list of (label, box)."""
     groups = []
-    for part in sorted(parts, key=lambda p: p[1][0]):
-        x, _, w, _ = part[1]
+    for part in sorted(parts, key=lambda p: p[1][axis]):
+        x, w = part[1][axis], part[1][axis + 2]
         if groups and x < groups[-1][1] - CELLS.min_group_gap * w:
             groups[-1][0].append(part)
             groups[-1][1] = max(groups[-1][1], x + w)
@@ -167,24 +187,28 @@ def _mark(labels, row, col, parts, small):
     return _Mark(row, col, (x0, y0, x1 - x0, y1 - y0), glyph, small)
 
 
-def _read_marks(marks, classify, check):
-    """Read every mark at each quarter turn; keep the turn read most surely.
+def _read_marks(marks, classify, check, turns):
+    """Read every mark at each quarter turn of ``turns``; keep the turn read
+    most surely (the first, unless another is surer by ``CELLS.turn_margin``).
 
+    How surely a turn reads is the mean over the marks of the recogniser's
+    confidence times the checker's P(one digit): a recogniser trained on
+    upright digits is sure of many a turned one too, the checker less so.
     Returns the turn (counter-clockwise quarter turns that make the tables
     upright), the labels and confidences at that turn, and each mark's
     P(not one digit) (0 without a checker)."""
     if not marks:
         return 0, [], np.zeros(0), np.zeros(0)
     readings = []
-    for k in range(4):
+    for k in (turns if len(marks) >= CELLS.min_marks_to_turn else turns[:1]):
         crops = np.stack([mnist_style(crop_to_ink(np.rot90(m.glyph, k))) for m in marks])
-        readings.append((k, crops, *classify(crops)))
-    best = max(readings[1:], key=lambda r: float(np.mean(r[3])))
-    turn, crops, labels, confidences = readings[0]
-    if float(np.mean(best[3])) > float(np.mean(confidences)) + CELLS.turn_margin and len(marks) >= 3:
-        turn, crops, labels, confidences = best
-    doubts = np.asarray(check(crops), np.float64) if check is not None else np.zeros(len(marks))
-    return turn, labels, np.asarray(confidences, np.float64), doubts
+        labels, confidences = classify(crops)
+        doubts = np.asarray(check(crops), np.float64) if check is not None else np.zeros(len(marks))
+        score = float(np.mean(np.asarray(confidences) * (1 - doubts)))
+        readings.append((score, k, labels, np.asarray(confidences, np.float64), doubts))
+    best = max(readings[1:], key=lambda r: r[0], default=readings[0])
+    chosen = best if best[0] > readings[0][0] + CELLS.turn_margin else readings[0]
+    return chosen[1:]
 
 
 def _table(geometry, to_image, marks, labels, confidences, doubts, turn, scale):

@@ -240,7 +240,10 @@ class SheetReader:
         if not geometries and self.layout == "table":
             raise NoTableError(f"{source if isinstance(source, (str, Path)) else 'image'}: no ruled table found "
                                "(--layout auto reads it as lines)")
-        tables = read_tables(loaded.image, geometries, self.recogniser.classify, loaded.scale, self.check)
+        tables, geometries = read_tables(loaded.image, geometries, self.recogniser.classify, loaded.scale, self.check)
+        if not tables and self.layout == "table":
+            raise NoTableError(f"{source if isinstance(source, (str, Path)) else 'image'}: no ruled table found, "
+                               "only a grid the writing crosses (--layout auto reads it as lines)")
         clock.lap("tables")
         if not tables:
             return tables, loaded, loaded
