@@ -115,7 +115,7 @@ def main(argv=None, prog=None):
         return main_batch(args, parser)
     if os.path.isdir(args.image):
         raise ImageError(f"{args.image}: is a directory; to read every image in it, add --out DIR")
-    from .io.atomic import save_text
+    from .io.atomic import save_output
     from .io.draw import annotate
     from .io.images import save_image
     from .pipeline.reader import SheetReader
@@ -127,7 +127,7 @@ def main(argv=None, prog=None):
         if not page.tables:
             print(f"--csv: no table found, {args.csv} not written", file=sys.stderr)
         for path, table in zip(csv_paths(args.csv, len(page.tables)), page.tables):
-            save_text(path, table.to_csv())
+            save_output(path, table.to_csv())
     if args.output or args.show:
         annotated = annotate(page.work_image, page, page.work_scale)
         if args.output:

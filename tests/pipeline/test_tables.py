@@ -51,6 +51,27 @@ def test_cells_are_read_where_they_are(reader, style):
     assert page.lines == []  # the table's digits are not read again as lines
 
 
+def test_a_title_box_touching_the_table_does_not_skew_it(reader):
+    image, truth = compose_table(np.random.default_rng(4), perspective=0.1)
+    width = image.shape[1]
+    cv2.rectangle(image, (width - 220, 15), (width - 60, 62), (30, 30, 30), 2)  # touches the top rule
+    (table,) = reader.read(image).tables
+    assert scored(truth, table) == []
+
+
+def test_a_table_inside_a_ruled_frame_is_the_table():
+    image, truth = compose_table(np.random.default_rng(1))
+    h, w = image.shape[:2]
+    page = np.full((2 * h, 2 * w, 3), 235, np.uint8)
+    page[h // 2:h // 2 + h, w // 2:w // 2 + w] = image
+    cv2.rectangle(page, (10, 10), (2 * w - 10, 2 * h - 10), (30, 30, 30), 3)  # a frame with a rule across:
+    cv2.line(page, (10, h // 3), (2 * w - 10, h // 3), (30, 30, 30), 3)      # a grid of its own
+    cv2.line(page, (w // 3, 10), (w // 3, 2 * h - 10), (30, 30, 30), 3)
+    (table,) = find_tables(page)
+    assert (table.rows, table.cols) == (len(truth), len(truth[0]))
+    np.testing.assert_allclose(table.corners.min(axis=0), [w // 2 + 60, h // 2 + 60], atol=4)
+
+
 def test_empty_cells_are_empty_not_a_guess(reader):
     image, truth = compose_table(np.random.default_rng(2), fill=0.3)
     (table,) = reader.read(image).tables
@@ -59,11 +80,19 @@ def test_empty_cells_are_empty_not_a_guess(reader):
     assert all(table.cell(r, c).text == "" and table.cell(r, c).confidence is None for r, c in empty)
 
 
-def test_a_table_turned_upside_down_is_counted_from_its_own_top_left(reader):
-    image, truth = compose_table(np.random.default_rng(1), turn=180)
+@pytest.mark.parametrize("turn", [90, 180, 270])
+def test_a_turned_table_is_counted_from_its_own_top_left(reader, turn):
+    image, truth = compose_table(np.random.default_rng(1), turn=turn)
     (table,) = reader.read(image).tables
-    assert table.turn == 180
+    assert table.turn == turn  # as it lies in the image, counter-clockwise, like Page.rotation
     assert scored(truth, table) == []
+
+
+@pytest.mark.parametrize("turn", [90, 270])
+def test_which_way_up_is_found_on_several_tables(reader, turn):
+    turns = [reader.read(compose_table(np.random.default_rng(seed), turn=turn)[0]).tables[0].turn
+             for seed in range(4)]
+    assert turns == [turn] * 4
 
 
 def test_cells_are_quadrilaterals_in_the_original_pixels(reader):
@@ -76,7 +105,6 @@ def test_cells_are_quadrilaterals_in_the_original_pixels(reader):
 
 @pytest.mark.parametrize("page", ["notebook", "squared", "frame"])
 def test_grids_that_are_no_tables_are_read_as_lines(reader, page):
-    image, truth = compose_table(np.random.default_rng(3), rows=1, cols=1, cell=(80, 300), fill=0)
     sheet = np.full((480, 640), 240, np.uint8)
     if page == "notebook":  # horizontal rules only
         for y in range(40, 480, 40):
@@ -89,6 +117,8 @@ def test_grids_that_are_no_tables_are_read_as_lines(reader, page):
         cv2.rectangle(sheet, (100, 150), (540, 330), 30, 3)
     for k, digit in enumerate("4711"):
         cv2.putText(sheet, digit, (160 + 90 * k, 280), cv2.FONT_HERSHEY_SIMPLEX, 3, 20, 8, cv2.LINE_AA)
+    if page == "squared":  # found as a grid: it is the writing across its rules that says it is no table
+        assert find_tables(sheet)
     page_read = reader.read(sheet)
     assert page_read.tables == []
     assert "4711" in page_read.text.replace("\n", "")
@@ -100,13 +130,17 @@ def test_layout_lines_reads_no_tables(shipped_cnn):
 
 
 def test_a_blob_that_is_all_rule_leaves_no_empty_region():
-    # A wide blob that is only a rule: taking the rule out leaves nothing,
-    # and used to leave a region with no pixels (the reader then crashed).
+    # Two thin tilted rules joined at one end (hatching, a double rule seen
+    # slanted): taking the rules out leaves nothing of the blob. That used
+    # to leave a region with no pixels, and the reader crashed on it.
     mask = np.zeros((200, 400), np.uint8)
-    mask[100:102, 20:380] = 1
-    mask[40:80, 60:66] = 1  # a digit-like stroke elsewhere sets the scale
+    cv2.line(mask, (20, 100), (160, 124), 1, 2)
+    cv2.line(mask, (26, 106), (166, 130), 1, 2)
+    cv2.line(mask, (20, 100), (26, 106), 1, 2)
+    mask[20:60, 340:346] = 1  # a digit-like stroke elsewhere
     segmentation = find_regions(mask, 40)
     assert all(region.pixels(segmentation.labels).any() for region in segmentation.regions)
+    assert [box for box, reason in segmentation.rejected if reason == "line"] == [(19, 99, 149, 33)]
 
 
 def test_csv_from_the_cli_reads_back_as_the_grid(tmp_path):

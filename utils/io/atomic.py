@@ -25,9 +25,10 @@ def write_atomic(path, data):
         raise
 
 
-def save_text(path, text):
-    """:func:`write_atomic`, with a failure to write as an :class:`OutputError`."""
+def save_output(path, data):
+    """:func:`write_atomic` for a file the user asked for: a failure to
+    write is an :class:`OutputError` (one line, exit code 6)."""
     try:
-        write_atomic(path, text)
+        write_atomic(path, data)
     except OSError as exc:
         raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None

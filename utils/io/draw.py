@@ -37,7 +37,7 @@ def annotate(image, page, scale=1.0):
     for mark in page.rejected:  # faintly: looked at, not read as a digit
         x0, y0, x1, y1 = px(mark.box)
         cv2.rectangle(out, (x0, y0), (x1, y1), GREY, 1)
-    for table in getattr(page, "tables", []):
+    for table in page.tables:
         _draw_table(out, table, scale, thickness, font_scale)
     for number, line in enumerate(page.lines, start=1):
         x0, y0, x1, y1 = px(line.box)

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from ..errors import ImageError, OutputError
-from .atomic import save_text
+from .atomic import save_output
 from .files import captured_stderr, regular_file
 
 # The file types the reader and the batch jobs take as images.
@@ -283,4 +283,4 @@ def save_image(path, image):
         ok = False
     if not ok:
         raise OutputError(f"{path}: cannot encode an image with extension '{path.suffix}' (use .png or .jpg)")
-    save_text(path, encoded.tobytes())
+    save_output(path, encoded.tobytes())

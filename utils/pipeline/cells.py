@@ -15,9 +15,13 @@ belongs to the cell that holds most of it. In a cell:
 - small marks beside digits (a crossed-out candidate, a tick): left out
   of the text, and the cell flagged ``small_marks``.
 
-Every digit of every table is read in one batch, once per quarter turn:
-the turn read most surely says which way up the table is, and rows and
-columns are counted from the top-left of the table as it reads upright.
+Which way up the tables are is decided first: every piece of ink is read
+alone at each quarter turn, and the turn read most surely wins (a
+recogniser trained on upright digits is sure of many a turned one, so its
+confidence is weighted by the checker's). Then the pieces are grouped into
+digits along the upright writing and all digits of all tables are read in
+one batch; rows and columns are counted from the top-left of each table as
+it reads upright.
 """
 
 from dataclasses import dataclass
@@ -77,32 +81,36 @@ def read_tables(image, geometries, classify, scale=1.0, check=None):
     are reported in original pixels. ``check`` (crops -> P(not one digit))
     flags marks that are not digits.
     """
-    cuts = [(g, _cut_marks(image, g, grouping=None)) for g in geometries]
-    cuts = [(g, cut) for g, cut in cuts if cut[2] <= CELLS.crossing]
-    geometries = [g for g, _ in cuts]
+    cuts = [(g, _cut(image, g)) for g in geometries]
+    cuts = [(g, cut) for g, cut in cuts if cut.along_rules <= CELLS.crossing]
     # Which way up, from the pieces each alone: how they group into digits depends on it.
-    pieces = [m for _, cut in cuts for m in cut[1]]
-    turn = _read_marks(pieces, classify, check, [0, 1, 2, 3])[0]
+    turn = _read_marks([m for _, cut in cuts for m in _marks(cut, None)], classify, check, [0, 1, 2, 3])[0]
     # On its side, a cell's digits written side by side are stacked in the view.
-    views = [_cut_marks(image, g, grouping=turn % 2)[:2] for g in geometries]
-    marks = [m for _, ms in views for m in ms]
-    turn, labels, confidences, doubts = _read_marks(marks, classify, check, [turn])
+    per_table = [_marks(cut, turn % 2) for _, cut in cuts]
+    turn, labels, confidences, doubts = _read_marks([m for ms in per_table for m in ms], classify, check, [turn])
     tables, k = [], 0
-    for geometry, (to_image, table_marks) in zip(geometries, views):
-        n = len(table_marks)
-        tables.append(_table(geometry, to_image, table_marks, labels[k:k + n], confidences[k:k + n],
-                             doubts[k:k + n], turn, scale))
+    for (geometry, _), marks in zip(cuts, per_table):
+        n = len(marks)
+        tables.append(_table(geometry, marks, labels[k:k + n], confidences[k:k + n], doubts[k:k + n], turn, scale))
         k += n
-    return tables, geometries
+    return tables, [g for g, _ in cuts]
 
 
-def _cut_marks(image, geometry, grouping=0):
-    """The table warped to its reading size; its marks, with the view's map
-    to the image, and the share of the ink in its cells that lies along
-    the rules. ``grouping``: pieces that overlap along x (0) or y (1, a
-    table on its side) make one mark; None: each piece is a mark."""
-    cols = geometry.cols
-    f = CELLS.cell_px / max(1.0, float(np.median(np.diff(geometry.ys))))
+@dataclass
+class _Cut:
+    """A table warped flat at its reading size, its ink cut into pieces."""
+
+    labels: np.ndarray  # connected components of the ink, rules cleared
+    parts: dict  # (row, col) -> [(component label, (x, y, w, h))] of the pieces in that cell
+    along_rules: float  # share of the ink in the cells that lies along the rules
+
+
+def _cut(image, geometry):
+    """Warp the table so its cells' shorter sides are ``CELLS.cell_px``
+    (which side is the height depends on which way up the table reads,
+    not known yet), threshold it, clear the rules along their curves, and
+    give each piece of ink to the cell holding its centre: a :class:`_Cut`."""
+    f = CELLS.cell_px / max(1.0, min(float(np.median(np.diff(geometry.ys))), float(np.median(np.diff(geometry.xs)))))
     width, height = int(geometry.size[0] * f) + 1, int(geometry.size[1] * f) + 1
     to_view = np.diag([f, f, 1.0]) @ np.linalg.inv(geometry.to_image)
     view = cv2.warpPerspective(image, to_view, (width, height), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
@@ -122,20 +130,25 @@ def _cut_marks(image, geometry, grouping=0):
     for i in range(1, count):
         x, y, w, h, area = stats[i]
         index = int(cell_of[min(height - 1, int(centres[i][1])), min(width - 1, int(centres[i][0]))]) - 1
-        if index < 0:
-            continue
-        if h < CELLS.speck * CELLS.cell_px and w < CELLS.speck * CELLS.cell_px:
-            continue
+        if index < 0 or (h < CELLS.speck * CELLS.cell_px and w < CELLS.speck * CELLS.cell_px):
+            continue  # outside the cells, or a speck
         if np.count_nonzero(inner[y:y + h, x:x + w][labels[y:y + h, x:x + w] == i]) < CELLS.inside * area:
             continue  # a rule's remnant along the border
-        parts.setdefault(divmod(index, cols), []).append((i, (x, y, w, h)))
-    groups = {cell: _columns(cell_parts, grouping) if grouping is not None else [[p] for p in cell_parts]
-              for cell, cell_parts in parts.items()}
-    tallest = [max(_height(g) for g in cell_groups) for cell_groups in groups.values()]
+        parts.setdefault(divmod(index, geometry.cols), []).append((i, (x, y, w, h)))
+    return _Cut(labels, parts, along_rules)
+
+
+def _marks(cut, grouping):
+    """The marks of a cut table. ``grouping``: pieces that overlap along x
+    (0) or y (1, a table on its side) make one mark; None: each piece is
+    one. A mark well under the table's usual digit height is small."""
+    groups = {cell: _columns(parts, grouping) if grouping is not None else [[p] for p in parts]
+              for cell, parts in cut.parts.items()}
+    upright = 1 - (grouping or 0)  # the view's axis the digits stand along: y, or x on its side
+    tallest = [max(_extent(g, upright) for g in cell_groups) for cell_groups in groups.values()]
     small = CELLS.candidate * float(np.median(tallest)) if tallest else 0.0
-    marks = [_mark(labels, row, col, g, _height(g) < small) for (row, col), cell_groups in groups.items()
-             for g in cell_groups]
-    return np.linalg.inv(to_view), marks, along_rules
+    return [_mark(cut.labels, row, col, g, _extent(g, upright) < small) for (row, col), cell_groups in groups.items()
+            for g in cell_groups]
 
 
 def _cell_maps(crossings, shape):
@@ -170,8 +183,9 @@ def _columns(parts, axis=0):
     return [g for g, _ in groups]
 
 
-def _height(parts):
-    return max(p[1][1] + p[1][3] for p in parts) - min(p[1][1] for p in parts)
+def _extent(parts, axis):
+    """How far a group of pieces reaches along x (``axis`` 0) or y (1)."""
+    return max(p[1][axis] + p[1][axis + 2] for p in parts) - min(p[1][axis] for p in parts)
 
 
 def _mark(labels, row, col, parts, small):
@@ -211,8 +225,9 @@ def _read_marks(marks, classify, check, turns):
     return chosen[1:]
 
 
-def _table(geometry, to_image, marks, labels, confidences, doubts, turn, scale):
-    """One :class:`Table` in upright row/column order, boxes in original pixels."""
+def _table(geometry, marks, labels, confidences, doubts, turn, scale):
+    """One :class:`Table` in upright row/column order, boxes in original
+    pixels; ``turn`` counter-clockwise quarter turns make it upright."""
     rows, cols = geometry.rows, geometry.cols
     index = np.rot90(np.arange(rows * cols).reshape(rows, cols), turn)  # upright (r, c) -> view cell
     quads = geometry.cell_quads() * scale
@@ -224,21 +239,21 @@ def _table(geometry, to_image, marks, labels, confidences, doubts, turn, scale):
         for c in range(index.shape[1]):
             view_cell = int(index[r, c])
             cells.append(_cell(r, c, quads[view_cell // cols, view_cell % cols], by_cell.get(view_cell, []), turn))
-    outline = _turned_corners(geometry.corners * scale, turn)
-    x, y, w, h = cv2.boundingRect(np.float32(outline))
+    x, y, w, h = cv2.boundingRect(np.float32(geometry.corners * scale))
+    # As it lies in the photo, counter-clockwise (as Page.rotation): the turn that makes it upright, undone.
     return Table(rows=index.shape[0], cols=index.shape[1], box=(x, y, w, h),
-                 corners=[[round(float(a), 1), round(float(b), 1)] for a, b in outline], cells=cells, turn=90 * turn)
+                 corners=_upright_corners(geometry.corners * scale, turn), cells=cells, turn=(-90 * turn) % 360)
 
 
-def _turned_corners(corners, turn):
-    """The outline's corners (tl, tr, br, bl of the view) as the table reads upright."""
-    return np.roll(np.asarray(corners), -turn, axis=0)
+def _upright_corners(quad, turn):
+    """A quadrilateral's corners (tl, tr, br, bl in the view) from its top-left as it reads upright, rounded."""
+    return [[round(float(a), 1), round(float(b), 1)] for a, b in np.roll(np.asarray(quad), -turn, axis=0)]
 
 
 def _cell(row, col, quad, read, turn):
     """A :class:`Cell` from the marks read in it, ordered along the upright reading direction."""
     x, y, w, h = cv2.boundingRect(np.float32(quad))
-    corners = [[round(float(a), 1), round(float(b), 1)] for a, b in np.roll(quad, -turn, axis=0)]
+    corners = _upright_corners(quad, turn)
     if not read:
         return Cell(row, col, "", None, (x, y, w, h), corners, [])
     direction = [(1, 0), (0, 1), (-1, 0), (0, -1)][turn]  # the upright x axis in view coordinates

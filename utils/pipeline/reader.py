@@ -237,13 +237,10 @@ class SheetReader:
         if geometries and self._decoded_below_default(loaded):
             loaded = load_image(source, self.max_side)  # cells need the pixels a fast decode saves
             geometries = find_tables(loaded.image)
-        if not geometries and self.layout == "table":
-            raise NoTableError(f"{source if isinstance(source, (str, Path)) else 'image'}: no ruled table found "
-                               "(--layout auto reads it as lines)")
         tables, geometries = read_tables(loaded.image, geometries, self.recogniser.classify, loaded.scale, self.check)
         if not tables and self.layout == "table":
-            raise NoTableError(f"{source if isinstance(source, (str, Path)) else 'image'}: no ruled table found, "
-                               "only a grid the writing crosses (--layout auto reads it as lines)")
+            name = source if isinstance(source, (str, Path)) else "image"
+            raise NoTableError(f"{name}: no ruled table found (--layout auto reads it as lines)")
         clock.lap("tables")
         if not tables:
             return tables, loaded, loaded

@@ -43,14 +43,18 @@ class TableSettings:
     contrast: int = 12  # a rule is this much darker (grey levels) than its neighbourhood
     min_area: float = 0.03  # least share of the image a table's outline covers
     max_fill: float = 0.35  # most share of its outline a grid's ink fills (a blot is not a grid)
-    corner_tolerance: float = 0.04  # corners fitted within this share of the outline's length
+    corner_tolerance: float = 0.04  # corners fitted within this share of the outline's length ...
+    loosest_corners: float = 0.1  # ... or, where print touches the table, up to this share
+    side_length: float = 0.6  # a side found as a straight line is this share of the blob's shorter extent
+    side_angle: float = 20.0  # lines within this many degrees of a side's direction are its candidates
     rule_span: float = 0.45  # a rule runs along at least this share of the table's width or height
-    rule_kernel: float = 0.15  # rules are opened with a line this share of the table's side (under a cell)
+    rule_kernel: float = 0.15  # rules are opened with a line this share of their length (longer than digits)
     rule_gap: float = 0.005  # gaps in a rule up to this share of the table's side are bridged first
     merge_gap: float = 0.02  # rule rows nearer than this share of the side are one rule
     faint_span: float = 0.15  # a missing rule of a regular grid needs this much ink along it
     regular: float = 0.2  # gaps within this share of a multiple of the usual gap make a regular grid
     min_cell: float = 0.02  # cells narrower than this share of the side are a double rule
+    sliver: float = 0.4  # an outer row or column narrower than this share of the usual one is no row
     margin: float = 0.03  # the outline is warped with this margin around it
     bend_window: float = 0.3  # a bent rule is followed this share of a cell to either side
     bend_pieces: int = 12  # ... in this many pieces along its length
@@ -146,32 +150,88 @@ def find_tables(image):
     ink = rule_mask(small, TABLES.block * side)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     order = np.argsort(-stats[1:, cv2.CC_STAT_WIDTH] * stats[1:, cv2.CC_STAT_HEIGHT]) + 1
-    tables, taken = [], np.zeros(small.shape, np.uint8)
+    found = []
     for label in order:
         x, y, w, h, area = stats[label]
         if w * h < TABLES.min_area * small.size:
             break
-        if area > TABLES.max_fill * w * h or taken[y + h // 2, x + w // 2]:
+        if area > TABLES.max_fill * w * h:
             continue
-        corners = _outline(labels[y:y + h, x:x + w] == label)
-        if corners is None:
-            continue
-        corners += (x, y)
-        table = _rules(grey, corners / factor)
-        if table is not None:
-            tables.append(table)
-            cv2.fillConvexPoly(taken, np.int32(corners), 1)
-    return tables
+        blob = labels[y:y + h, x:x + w] == label
+        for outline in (_outline, _outline_from_sides):  # the second where print touching the table skews the first
+            corners = outline(blob)
+            table = _rules(grey, (corners + (x, y)) / factor) if corners is not None else None
+            if table is not None:
+                found.append(table)
+                break
+    return _innermost(found)
+
+
+def _innermost(tables):
+    """The tables that hold no other: a grid found inside another is the
+    table, the outer one a desk's texture or a page's frame that happened to
+    look like a grid (a table inside a table's cell is not read as such)."""
+    def holds(outer, inner):
+        centre = tuple(float(v) for v in inner.corners.mean(axis=0))
+        return (cv2.contourArea(inner.corners) < cv2.contourArea(outer.corners)
+                and cv2.pointPolygonTest(outer.corners.reshape(-1, 1, 2), centre, False) > 0)
+
+    return [t for t in tables if not any(holds(t, other) for other in tables)]
 
 
 def _outline(blob):
-    """The four corners of a blob's convex outline, or None if it is no quadrilateral."""
+    """The four corners of a blob's convex outline, or None if it is no quadrilateral.
+
+    Print touching the table (a title box on its border) adds a corner to
+    the outline: the fit is loosened step by step, up to
+    ``TABLES.loosest_corners``, until four corners remain; the rules found
+    inside then set the table's own sides."""
     contours, _ = cv2.findContours(blob.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     hull = cv2.convexHull(max(contours, key=cv2.contourArea))
-    quad = cv2.approxPolyDP(hull, TABLES.corner_tolerance * cv2.arcLength(hull, True), True)
-    if len(quad) != 4:
+    for tolerance in np.arange(TABLES.corner_tolerance, TABLES.loosest_corners + 1e-9, TABLES.corner_tolerance / 2):
+        quad = cv2.approxPolyDP(hull, tolerance * cv2.arcLength(hull, True), True)
+        if len(quad) == 4:
+            return order_corners(quad.reshape(4, 2).astype(np.float32))
+        if len(quad) < 4:
+            return None
+    return None
+
+
+def _outline_from_sides(blob):
+    """The four corners where the blob's outermost long straight lines
+    meet, or None: a title box or a word touching the table's border bends
+    its convex outline, but not the table's own sides, which are the
+    longest straight lines on each side."""
+    h, w = blob.shape
+    shortest = TABLES.side_length * min(h, w)
+    segments = cv2.HoughLinesP(blob.astype(np.uint8) * 255, 1, np.pi / 360, int(shortest / 2),
+                               minLineLength=shortest, maxLineGap=max(3, int(TABLES.rule_gap * 4 * max(h, w))))
+    if segments is None or not len(segments):
         return None
-    return order_corners(quad.reshape(4, 2).astype(np.float32))
+    segments = segments.reshape(-1, 4).astype(np.float64)
+    angles = np.degrees(np.arctan2(segments[:, 3] - segments[:, 1], segments[:, 2] - segments[:, 0])) % 180
+    longest = angles[np.argmax(np.hypot(segments[:, 2] - segments[:, 0], segments[:, 3] - segments[:, 1]))]
+    sides = []
+    for direction in (longest, longest + 90):
+        near = np.abs((angles - direction + 90) % 180 - 90) < TABLES.side_angle
+        if near.sum() < 2:
+            return None
+        theta = np.radians(direction)
+        normal = np.array([-np.sin(theta), np.cos(theta)])
+        middles = (segments[near, :2] + segments[near, 2:]) / 2
+        offsets = middles @ normal
+        sides += [(middles[np.argmin(offsets)], theta), (middles[np.argmax(offsets)], theta)]
+    corners = np.float32([_meet(sides[a], sides[b]) for a in (0, 1) for b in (2, 3)])
+    inside = np.all((corners >= -0.5 * np.float32([w, h])) & (corners <= 1.5 * np.float32([w, h])))
+    return order_corners(corners) if inside else None  # sides nearly parallel meet far off: no table
+
+
+def _meet(one, other):
+    """Where two lines, each (a point, an angle in radians), cross."""
+    (p, a), (q, b) = one, other
+    d1, d2 = np.array([np.cos(a), np.sin(a)]), np.array([np.cos(b), np.sin(b)])
+    t = np.linalg.solve(np.column_stack([d1, -d2]), q - p)[0]
+    return p + t * d1
 
 
 def _rules(grey, corners):
@@ -217,7 +277,21 @@ def _rule_positions(ink, extent, span, vertical):
     profile = rules.sum(axis=0 if vertical else 1) / (255.0 * span)  # share of the rule's length inked
     positions = _peaks(profile, TABLES.rule_span, max(2, int(TABLES.merge_gap * extent)))
     positions = [p for k, p in enumerate(positions) if k == 0 or p - positions[k - 1] >= TABLES.min_cell * extent]
-    return (_fill_regular(positions, profile) if len(positions) >= 2 else positions), rules
+    positions = _fill_regular(positions, profile) if len(positions) >= 2 else positions
+    return _without_slivers(positions), rules
+
+
+def _without_slivers(positions):
+    """Rules without an outer row (or column) far narrower than the others:
+    print touching the table (a title on its border) drew the outline
+    beyond the table's own side, and a rule along that print was found."""
+    if len(positions) < 4:
+        return positions
+    gaps = np.diff(positions)
+    usual = float(np.median(gaps))
+    start = 1 if gaps[0] < TABLES.sliver * usual else 0
+    end = len(positions) - 1 if gaps[-1] < TABLES.sliver * usual else len(positions)
+    return positions[start:end]
 
 
 def _bends(rules, positions, spacing, vertical):
