@@ -148,3 +148,31 @@ def test_dask_local_cluster_matches_local_run(mixed_folder, tmp_path, shipped_cn
         dask_doc, local_doc = (json.loads((folder / (name + ".json")).read_text()) for folder in (dask, local))
         dask_doc.pop("timing_ms"), local_doc.pop("timing_ms")
         assert dask_doc == local_doc
+
+
+@pytest.mark.slow
+def test_tables_in_a_batch_get_a_csv_each_and_layout_is_never_mixed(tmp_path, shipped_cnn):
+    import csv
+
+    import cv2
+    import numpy as np
+
+    from digit_sheet_reader.synth.tables import compose_table
+
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    image, truth = compose_table(np.random.default_rng(1))
+    cv2.imwrite(str(folder / "marks.png"), image)
+    shutil.copy(SHEETS[0], folder / "sheet.jpg")
+    result = recognize("-i", str(folder), "--out", str(out), "--workers", "1", "--quiet", "--no-images")
+    assert result.returncode == 0, result.stderr
+    with open(out / "marks.png.csv", newline="") as handle:
+        assert list(csv.reader(handle)) == truth
+    assert not (out / "sheet.jpg.csv").exists()  # no table, no CSV
+    document = json.loads((out / "marks.png.json").read_text())
+    assert [(t["rows"], t["cols"]) for t in document["tables"]] == [(len(truth), len(truth[0]))]
+    assert {r["layout"] for r in read_records(out)} == {"auto"}
+
+    mixed = recognize("-i", str(folder), "--out", str(out), "--quiet", "--layout", "lines")
+    assert mixed.returncode == 6
+    assert mixed.stderr.startswith("error:") and "--layout auto, now lines" in mixed.stderr

@@ -67,7 +67,7 @@ def run_batch(spec, out_dir, models, runtime="auto", workers=None, images=True, 
             debris.unlink(missing_ok=True)
         tasks = collect_inputs(spec, out_dir)
         models_id = fingerprint(path for _, path in [("recogniser", models.recogniser), *models.helpers()])
-        log = ResultLog(out_dir, models_id, force)
+        log = ResultLog(out_dir, models_id, force, layout)
         todo = [t for t in tasks if t.key not in log.done]
         skipped = len(tasks) - len(todo)
         workers = workers or os.cpu_count() or 1

@@ -23,13 +23,15 @@ class ResultLog:
     for a fault of its own (``"fault": "image"``: not an image, truncated,
     too large); a failure of the environment (a full disk, a worker
     killed, a time limit) is read again on the next run. Every record
-    carries the fingerprint of the models it was read with: results of
-    other models are never mixed in (OutputError, unless ``force``).
+    carries the fingerprint of the models it was read with and the
+    ``layout`` (tables read cell by cell or not): results read otherwise
+    are never mixed in (OutputError, unless ``force``).
     """
 
-    def __init__(self, out_dir, models, force=False):
+    def __init__(self, out_dir, models, force=False, layout="auto"):
         self.path = Path(out_dir) / RESULTS_JSONL
         self.models = models
+        self.layout = layout
         if force and self.path.exists():
             self.path.unlink()
         self.done = set()
@@ -51,16 +53,20 @@ class ResultLog:
             try:
                 record = json.loads(line)
                 key, status, fault = record["key"], record["status"], record.get("fault")
-                models = record.get("models_id")
+                models, layout = record.get("models_id"), record.get("layout", "auto")
             except (ValueError, KeyError, TypeError):
                 continue  # a damaged line: that image will simply be read again
             if models != self.models:
                 raise OutputError(f"{self.path.parent}: holds results read with other models ({models or 'unknown'}, "
                                   f"now {self.models}); use another --out, or --force to read everything again")
+            if layout != self.layout:
+                raise OutputError(f"{self.path.parent}: holds results read with --layout {layout}, now {self.layout}; "
+                                  "use another --out, or --force to read everything again")
             if status == "ok" or fault == "image":
                 self.done.add(key)
 
     def append(self, record):
+        record["layout"] = self.layout
         try:
             self._handle.write(json.dumps(record) + "\n")
             self._handle.flush()  # survives kill -9 of this process

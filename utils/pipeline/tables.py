@@ -186,8 +186,7 @@ def _outline(blob):
     the outline: the fit is loosened step by step, up to
     ``TABLES.loosest_corners``, until four corners remain; the rules found
     inside then set the table's own sides."""
-    contours, _ = cv2.findContours(blob.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    hull = cv2.convexHull(max(contours, key=cv2.contourArea))
+    hull = _hull(blob)
     for tolerance in np.arange(TABLES.corner_tolerance, TABLES.loosest_corners + 1e-9, TABLES.corner_tolerance / 2):
         quad = cv2.approxPolyDP(hull, tolerance * cv2.arcLength(hull, True), True)
         if len(quad) == 4:
@@ -197,11 +196,20 @@ def _outline(blob):
     return None
 
 
+def _hull(blob):
+    contours, _ = cv2.findContours(blob.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    return cv2.convexHull(max(contours, key=cv2.contourArea))
+
+
 def _outline_from_sides(blob):
     """The four corners where the blob's outermost long straight lines
     meet, or None: a title box or a word touching the table's border bends
     its convex outline, but not the table's own sides, which are the
-    longest straight lines on each side."""
+    longest straight lines on each side. Only for a blob whose outline is
+    at least four-cornered (a line of writing on a rule is not)."""
+    hull = _hull(blob)
+    if len(cv2.approxPolyDP(hull, TABLES.loosest_corners * cv2.arcLength(hull, True), True)) < 4:
+        return None
     h, w = blob.shape
     shortest = TABLES.side_length * min(h, w)
     segments = cv2.HoughLinesP(blob.astype(np.uint8) * 255, 1, np.pi / 360, int(shortest / 2),
