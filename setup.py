@@ -43,6 +43,7 @@ setup(
         "ai-edge-litert>=1.2",  # inference without TensorFlow
         "pillow>=10",  # an image's size read from its header before decoding (the size guard)
         "tqdm>=4.66",  # batch progress
+        "pypdfium2>=4.30",  # PDF pages rendered (PDFium; a wheel with no system dependency)
     ],
     extras_require={
         "train": TRAIN,

@@ -57,7 +57,7 @@ def test_folder_rows_statuses_and_exit_code(mixed_folder, tmp_path, shipped_cnn)
     assert "not an image" in records["notes.jpg"]["error"]
     assert "no such file" in records["nested/lost.png"]["error"]
     rows = (out / RESULTS_CSV).read_text().splitlines()
-    assert rows[0] == "path,text,lines,digits,min_confidence,status,error,ms,input" and len(rows) == 8
+    assert rows[0] == "path,text,lines,digits,min_confidence,status,error,ms,input,page" and len(rows) == 8
     truth = json.loads(SHEETS[0].with_suffix(".truth.json").read_text())
     assert "|".join(line["text"] for line in truth["lines"]) in (out / RESULTS_CSV).read_text()
 

@@ -143,7 +143,7 @@ def test_a_planted_cycle_is_caught(planted):
 
 # Import name -> the distribution setup.py declares for it.
 DISTRIBUTIONS = {"cv2": "opencv-python-headless", "PIL": "pillow", "ai_edge_litert": "ai-edge-litert",
-                 "numpy": "numpy", "tqdm": "tqdm"}
+                 "numpy": "numpy", "tqdm": "tqdm", "pypdfium2": "pypdfium2"}
 OPTIONAL = {"keras", "tensorflow", "dask", "distributed"}  # extras, imported only where asked for
 
 

@@ -11,6 +11,10 @@ cell: the text output prints each table as rows of tab-separated cells
 (an empty cell as "."), --json gives every cell with its row, column and
 box, and --csv FILE writes each table as CSV.
 
+A PDF or a multi-page TIFF is read page by page: the text output heads
+each page with "--- page N ---", --json prints one document
+{"image": ..., "pages": [...]}, and -o writes one annotated image a page.
+
 With --out DIR, -i may be a folder (walked recursively), a glob pattern or
 a .txt list of paths: every image is read in parallel into DIR (per-image
 JSON and annotated PNG, results.jsonl, results.csv); re-running resumes.
@@ -28,6 +32,7 @@ import os
 import sys
 
 from .errors import ImageError, command_parser, run_cli
+from .io import DEFAULT_DPI
 from .models.shipped import resolve_model
 from .pipeline import LAYOUTS
 
@@ -43,7 +48,8 @@ EXAMPLE = """examples:
 def build_parser(prog=None):
     parser = command_parser(__doc__, EXAMPLE, prog)
     parser.add_argument("-i", "--image", required=True,
-                        help="photo or scan (JPEG, PNG, BMP, TIFF, WebP); with --out also a folder, glob or .txt list")
+                        help="photo or scan (JPEG, PNG, BMP, TIFF, WebP), or a PDF or multi-page TIFF (every page is "
+                             "read); with --out also a folder, glob or .txt list")
     parser.add_argument("-m", "--model", default="output/mnist_cnn.model",
                         help="model bundle (default: %(default)s; output/mnist_mlp.model also ships)")
     parser.add_argument("-o", "--output", help="write the annotated image here (.png or .jpg)")
@@ -55,6 +61,8 @@ def build_parser(prog=None):
                              "lines: everything as lines; table: insist on a table (exit 11 if none)")
     parser.add_argument("--csv", metavar="FILE",
                         help="write each table as CSV: FILE, then FILE_2, ... (batch mode writes one per image)")
+    parser.add_argument("--dpi", type=float, default=DEFAULT_DPI,
+                        help="resolution PDF pages are rendered at (default: %(default)s)")
     parser.add_argument("--show", action="store_true", help="show the annotated image in a window, if a GUI is available")
     parser.add_argument("--runtime", choices=["auto", "litert", "keras"], default="auto",
                         help="inference runtime (default: LiteRT when available, else Keras)")
@@ -102,7 +110,7 @@ def main_batch(args, parser):
     total, failed, skipped = run_batch(args.image, args.out, models, args.runtime, args.workers,
                                        images=not args.no_images, force=args.force, quiet=args.quiet,
                                        scheduler=args.scheduler, model_label=args.model, timeout=args.timeout,
-                                       layout=args.layout)
+                                       layout=args.layout, dpi=args.dpi)
     print(f"{total} images: {total - failed} read, {failed} failed, {skipped} already done earlier; "
           f"results in {os.path.join(args.out, 'results.csv')}", file=sys.stderr)
     return BATCH_PARTIAL_FAILURE if failed else 0
@@ -111,35 +119,44 @@ def main_batch(args, parser):
 def main(argv=None, prog=None):
     parser = build_parser(prog)
     args = parser.parse_args(argv)
+    if args.dpi <= 0:
+        parser.error("--dpi must be more than 0")
     if args.out:
         return main_batch(args, parser)
     if os.path.isdir(args.image):
         raise ImageError(f"{args.image}: is a directory; to read every image in it, add --out DIR")
-    from .io.atomic import save_output
+    from .io.atomic import numbered_paths, save_numbered
     from .io.draw import annotate
     from .io.images import save_image
     from .pipeline.reader import SheetReader
-    from .pipeline.result import csv_paths
+    from .pipeline.result import to_json
 
-    page = SheetReader(resolve_model(args.model), args.runtime, layout=args.layout).read(args.image)
-    page.model = args.model
+    reader = SheetReader(resolve_model(args.model), args.runtime, layout=args.layout)
+    pages = reader.read_document(args.image, dpi=args.dpi)
+    for page in pages:
+        page.model = args.model
     if args.csv:
-        if not page.tables:
+        tables = [table.to_csv() for page in pages for table in page.tables]
+        if not tables:
             print(f"--csv: no table found, {args.csv} not written", file=sys.stderr)
-        for path, table in zip(csv_paths(args.csv, len(page.tables)), page.tables):
-            save_output(path, table.to_csv())
+        save_numbered(args.csv, tables)
     if args.output or args.show:
-        annotated = annotate(page.work_image, page, page.work_scale)
-        if args.output:
-            save_image(args.output, annotated)
-        if args.show:
-            show(annotated)
+        for path, page in zip(numbered_paths(args.output or "page.png", len(pages)), pages):
+            annotated = annotate(page.work_image, page, page.work_scale)
+            if args.output:
+                save_image(path, annotated)
+            if args.show:
+                show(annotated)
     if args.json:
-        print(json.dumps(page.to_dict()))
-    elif page.lines or page.tables:
-        print(page.text)
-    else:
-        print("(no digits found)", file=sys.stderr)
+        print(json.dumps(to_json(args.image, pages)))
+        return 0
+    for page in pages:
+        if page.page is not None:  # a PDF or a multi-page TIFF
+            print(f"--- page {page.page} ---")
+        if page.lines or page.tables:
+            print(page.text)
+        else:
+            print("(no digits found)", file=sys.stderr)
     return 0
 
 

@@ -47,13 +47,14 @@ __all__ = ["CSV_COLUMNS", "RESULTS_CSV", "RESULTS_JSONL", "ResultLog", "Task", "
 
 
 def run_batch(spec, out_dir, models, runtime="auto", workers=None, images=True, force=False, quiet=False,
-              scheduler=None, model_label=None, timeout=None, start_method="spawn", layout="auto"):
+              scheduler=None, model_label=None, timeout=None, start_method="spawn", layout="auto", dpi=None):
     """Read every image of ``spec`` into ``out_dir`` with ``models`` (a
     :class:`~digit_sheet_reader.models.shipped.ModelSet`); return (total,
     failed, skipped). ``start_method``: how local workers start
     (:mod:`multiprocessing`'s names); ``layout``: as
     :class:`~digit_sheet_reader.pipeline.reader.SheetReader`'s (each table
-    also goes to ``<image>.csv``, ``<image>_2.csv``, ...)."""
+    also goes to ``<image>.csv``, ``<image>_2.csv``, ...); ``dpi``: PDF
+    pages are rendered at this resolution (a PDF's record holds its pages)."""
     out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -72,7 +73,7 @@ def run_batch(spec, out_dir, models, runtime="auto", workers=None, images=True, 
         skipped = len(tasks) - len(todo)
         workers = workers or os.cpu_count() or 1
         job = dict(out_dir=str(out_dir), model=str(models.recogniser), models_id=models_id, runtime=runtime,
-                   images=images, model_label=model_label, layout=layout)
+                   images=images, model_label=model_label, layout=layout, dpi=dpi)
         from tqdm import tqdm
 
         results = (dask_results(todo, scheduler, workers, job) if scheduler

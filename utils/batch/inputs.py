@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ImageError
+from ..io.documents import DOCUMENT_EXTENSIONS
 from ..io.files import regular_file
-from ..io.images import IMAGE_EXTENSIONS
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def _tagged(name, original):
 
 
 def _is_image(path):
-    return path.suffix.lower() in IMAGE_EXTENSIONS
+    return path.suffix.lower() in DOCUMENT_EXTENSIONS
 
 
 def _list_entries(list_file):

@@ -13,7 +13,7 @@ from ..errors import OutputError
 from ..io.atomic import write_atomic
 
 RESULTS_JSONL, RESULTS_CSV, LOCK_FILE = "results.jsonl", "results.csv", ".lock"
-CSV_COLUMNS = ["path", "text", "lines", "digits", "min_confidence", "status", "error", "ms", "input"]
+CSV_COLUMNS = ["path", "text", "lines", "digits", "min_confidence", "status", "error", "ms", "input", "page"]
 
 
 class ResultLog:
@@ -97,19 +97,24 @@ def read_records(out_dir):
     return [records[k] for k in sorted(records)]
 
 
-def csv_row(record):
-    digits = [d for line in record.get("lines", []) for d in line["digits"]]
-    return {
-        "path": record["path"],
-        "text": "|".join(line["text"] for line in record.get("lines", [])),
-        "lines": len(record.get("lines", [])),
-        "digits": len(digits),
-        "min_confidence": min((d["confidence"] for d in digits), default=""),
-        "status": record["status"],
-        "error": record["error"] or "",
-        "ms": record["ms"],
-        "input": record.get("input", ""),
-    }
+def csv_rows(record):
+    """The ``results.csv`` rows of one record: one, or one per page of a
+    PDF or multi-page TIFF (``page`` numbered from 1; empty for an image)."""
+    pages = record.get("pages") or [record]
+    for page in pages:
+        digits = [d for line in page.get("lines", []) for d in line["digits"]]
+        yield {
+            "path": record["path"],
+            "text": "|".join(line["text"] for line in page.get("lines", [])),
+            "lines": len(page.get("lines", [])),
+            "digits": len(digits),
+            "min_confidence": min((d["confidence"] for d in digits), default=""),
+            "status": record["status"],
+            "error": record["error"] or "",
+            "ms": record["ms"],
+            "input": record.get("input", ""),
+            "page": page.get("page", ""),
+        }
 
 
 def write_csv(out_dir):
@@ -118,7 +123,7 @@ def write_csv(out_dir):
     writer = csv.DictWriter(buffer, CSV_COLUMNS)
     writer.writeheader()
     for record in read_records(out_dir):
-        writer.writerow(csv_row(record))
+        writer.writerows(csv_rows(record))
     try:
         write_atomic(Path(out_dir) / RESULTS_CSV, buffer.getvalue())
     except OSError as exc:

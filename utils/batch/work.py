@@ -10,8 +10,9 @@ import time
 from pathlib import Path
 
 from ..errors import ImageError, ReaderError
-from ..io.atomic import write_atomic
-from ..pipeline.result import csv_paths
+from ..io import DEFAULT_DPI
+from ..io.atomic import numbered_paths, save_numbered, write_atomic
+from ..pipeline.result import to_json
 
 _READERS = {}
 
@@ -45,7 +46,7 @@ def get_reader(model, runtime, layout="auto"):
     return _READERS[key]
 
 
-def process(task, out_dir, model, models_id, runtime="auto", images=True, model_label=None, layout="auto"):
+def process(task, out_dir, model, models_id, runtime="auto", images=True, model_label=None, layout="auto", dpi=None):
     """Read one image and write its outputs; return its results.jsonl record.
 
     Never raises for a bad image: the record says ``status: error`` with
@@ -57,18 +58,19 @@ def process(task, out_dir, model, models_id, runtime="auto", images=True, model_
     record = {"path": task.rel, "input": task.path, "key": task.key, "models_id": models_id, "status": "ok",
               "error": None, "fault": None}
     try:
-        page = get_reader(model, runtime, layout).read(task.path, name=task.rel)
-        page.model = model_label or str(model)
-        document = page.to_dict()
+        pages = get_reader(model, runtime, layout).read_document(task.path, task.rel, dpi or DEFAULT_DPI)
+        for page in pages:
+            page.model = model_label or str(model)
+        document = to_json(task.rel, pages)
         out = Path(out_dir) / task.rel
-        for path, table in zip(csv_paths(out.with_name(out.name + ".csv"), len(page.tables)), page.tables):
-            write_atomic(path, table.to_csv())
+        save_numbered(out.with_name(out.name + ".csv"), [table.to_csv() for page in pages for table in page.tables])
         write_atomic(out.with_name(out.name + ".json"), json.dumps(document) + "\n")
         if images:
             from ..io.draw import annotate
             from ..io.images import save_image
 
-            save_image(out.with_name(out.name + ".annotated.png"), annotate(page.work_image, page, page.work_scale))
+            for path, page in zip(numbered_paths(out.with_name(out.name + ".annotated.png"), len(pages)), pages):
+                save_image(path, annotate(page.work_image, page, page.work_scale))
         record.update(document)
     except ImageError as exc:
         record.update(status="error", error=str(exc), fault="image")

@@ -32,3 +32,23 @@ def save_output(path, data):
         write_atomic(path, data)
     except OSError as exc:
         raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def numbered_paths(path, count):
+    """Where ``count`` files go when one was asked for (the tables of
+    ``--csv path``, the pages of ``-o path``): ``path`` itself, then
+    ``<stem>_2<suffix>``, ``<stem>_3<suffix>``, ...
+
+    Examples
+    --------
+    >>> [p.name for p in numbered_paths("marks.csv", 3)]
+    ['marks.csv', 'marks_2.csv', 'marks_3.csv']
+    """
+    path = Path(path)
+    return [path] + [path.with_name(f"{path.stem}_{k}{path.suffix}") for k in range(2, count + 1)]
+
+
+def save_numbered(path, texts):
+    """:func:`save_output` each of ``texts`` to :func:`numbered_paths` of ``path``."""
+    for target, text in zip(numbered_paths(path, len(texts)), texts):
+        save_output(target, text)

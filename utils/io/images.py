@@ -104,6 +104,7 @@ class Header:
     sample_bytes: int  # bytes per channel of each pixel
     orientation: int = 1  # EXIF orientation (1: as stored)
     format: str = ""  # as Pillow names it: JPEG, PNG, TIFF, ...
+    frames: int = 1  # pages of a multi-page TIFF (only the first is read as an image)
 
     @property
     def decoded_bytes(self):
@@ -129,7 +130,7 @@ def read_header(path):
             try:
                 with Image.open(path) as im:
                     return Header(im.size, len(im.getbands()), _sample_bytes(im, path),
-                                  int(im.getexif().get(0x0112, 1) or 1), im.format or "")
+                                  int(im.getexif().get(0x0112, 1) or 1), im.format or "", getattr(im, "n_frames", 1))
             finally:
                 Image.MAX_IMAGE_PIXELS = limit
     except Exception:  # not Pillow's: perhaps a format it does not know

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from ..errors import ModelError, NoTableError, PageError
+from ..io.documents import DEFAULT_DPI, document_pages, is_document
 from ..io.images import MAX_SIDE, MIN_REDUCED_SIDE, LoadedImage, load_image
 from ..models.bundle import check_kind
 from ..models.runtime import load_recogniser
@@ -228,6 +229,19 @@ class SheetReader:
         if tables:  # drawn on the image as it was, tables and all
             page.tables, page.work_image, page.work_scale = tables, loaded.image, loaded.scale
         return page
+
+    def read_document(self, source, name=None, dpi=DEFAULT_DPI):
+        """Every page of ``source``, a list of :class:`Page`: one for an
+        image (or an array), one per page of a PDF (rendered at ``dpi``) or
+        a multi-page TIFF, each with its number in ``Page.page``."""
+        if isinstance(source, np.ndarray) or not is_document(source):
+            return [self.read(source, name)]
+        pages = []
+        for number, image in document_pages(source, dpi):
+            page = self.read(image, name or str(source))
+            page.page = number
+            pages.append(page)
+        return pages
 
     def read_tables(self, source, loaded, clock):
         """The ruled tables of the image, read cell by cell; the image they

@@ -19,7 +19,6 @@ Examples
 import csv
 import io
 from dataclasses import dataclass, field
-from pathlib import Path
 
 
 def union_box(boxes):
@@ -138,19 +137,6 @@ class Table:
                 "turn": self.turn, "cells": [c.to_dict() for c in self.cells]}
 
 
-def csv_paths(path, count):
-    """Where ``count`` tables go for ``--csv path``: ``path`` itself, then
-    ``<stem>_2<suffix>``, ``<stem>_3<suffix>``, ...
-
-    Examples
-    --------
-    >>> [p.name for p in csv_paths("marks.csv", 3)]
-    ['marks.csv', 'marks_2.csv', 'marks_3.csv']
-    """
-    path = Path(path)
-    return [path] + [path.with_name(f"{path.stem}_{k}{path.suffix}") for k in range(2, count + 1)]
-
-
 @dataclass
 class Page:
     """Everything read from one image, lines in reading order."""
@@ -174,6 +160,7 @@ class Page:
     # The model bundles read with, by role (see ModelSet); None where a helper was not asked.
     models: dict = field(default_factory=dict)
     tables: list = field(default_factory=list)
+    page: object = None  # the page number (from 1) in a PDF or multi-page TIFF; None for an image
 
     @property
     def text(self):
@@ -188,9 +175,12 @@ class Page:
     def digits(self):
         return [d for line in self.lines for d in line.digits]
 
+
     def to_dict(self):
+        number = {} if self.page is None else {"page": int(self.page)}
         return {
             "image": self.image,
+            **number,
             "size": [int(v) for v in self.size],
             "model": self.model,
             "rotation": int(self.rotation),
@@ -202,3 +192,11 @@ class Page:
             "warnings": list(self.warnings),
             "models": dict(self.models),
         }
+
+
+def to_json(image, pages):
+    """The JSON document of one input: a page's own for an image; for a PDF
+    or a multi-page TIFF, ``{"image": image, "pages": [...]}``."""
+    if len(pages) == 1 and pages[0].page is None:
+        return pages[0].to_dict()
+    return {"image": image, "pages": [page.to_dict() for page in pages]}
