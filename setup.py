@@ -50,7 +50,8 @@ setup(
         "dask": DASK,
         # The tests train tiny models, run batches on a Dask LocalCluster, and check
         # the reader's own hysteresis threshold against scikit-image's.
-        "test": ["pytest>=8", "scikit-image>=0.24", *TRAIN, *DASK],
+        # pikepdf: the tests write an encrypted PDF with it (pypdfium2 cannot).
+        "test": ["pytest>=8", "scikit-image>=0.24", "pikepdf>=9", *TRAIN, *DASK],
     },
     entry_points={"console_scripts": ["digit-sheet-reader = digit_sheet_reader.cli:run"]},
 )

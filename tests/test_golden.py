@@ -60,6 +60,12 @@ def test_golden_sheet(reader, image_path, update_golden):
     # The golden itself must be right, not just stable.
     assert [line["text"] for line in expected["lines"]] == [line["text"] for line in truth["lines"]]
     assert [line["text"] for line in got["lines"]] == [line["text"] for line in expected["lines"]]
+    want_tables = [[cell["text"] for cell in table["cells"]] for table in expected.get("tables", [])]
+    true_tables = [[text for row in table for text in row] for table in truth.get("tables", [])]
+    assert len(want_tables) == len(true_tables)
+    for want, true in zip(want_tables, true_tables):
+        assert [w for w, t in zip(want, true) if t is not None] == [t for t in true if t is not None]
+    assert [[cell["text"] for cell in table["cells"]] for table in got["tables"]] == want_tables
     got_boxes = [d["box"] for line in got["lines"] for d in line["digits"]]
     want_boxes = [d["box"] for line in expected["lines"] for d in line["digits"]]
     if want_boxes:
@@ -91,6 +97,18 @@ def test_negative_control_moved_box_is_caught(pages, image_path):
     x, y, w, h = moved.lines[0].digits[0].box
     moved.lines[0].digits[0].box = (x + max(4, round(4 * page.work_scale)), y, w, h)
     assert fraction_differing(annotate(page.work_image, moved, page.work_scale), expected) > TOLERANCE
+
+
+WITH_TABLES = [p for p in INPUTS if json.loads(p.with_suffix(".truth.json").read_text()).get("tables")]
+
+
+@pytest.mark.parametrize("image_path", WITH_TABLES, ids=[p.name for p in WITH_TABLES])
+def test_negative_control_wrong_cell_is_caught(reader, image_path):
+    page, expected = reader.read(image_path), cv2.imread(str(expected_paths(image_path)[1]))
+    wrong = copy.deepcopy(page)
+    cell = next(c for c in wrong.tables[0].cells if c.text)
+    cell.text = cell.read = "1" if cell.text != "1" else "7"
+    assert fraction_differing(annotate(page.work_image, wrong, page.work_scale), expected) > TOLERANCE
 
 
 def test_blank_page_is_empty_not_an_error(reader):

@@ -23,6 +23,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
 from digit_sheet_reader.synth.sheets import compose_sheet, hershey_glyph_source  # noqa: E402
+from digit_sheet_reader.synth.tables import compose_table  # noqa: E402
 
 # name: (seed, tier, forced conditions)
 CATALOGUE = {
@@ -43,6 +44,11 @@ CATALOGUE = {
     "punctuation_frames.jpg": (31, "punctuation", dict(lines=3, two_columns=False, rules=False, desk=False)),
     "touching_pairs.jpg": (36, "touching", dict(lines=3, two_columns=False, rules=False, desk=False)),
 }
+# name: (seed, compose_table's arguments); the truth's "tables" hold each cell's text (null: a header word).
+TABLES = {
+    "table_header_perspective.jpg": (40, dict(rows=6, cols=4, perspective=0.08,
+                                              header=["Name", "Test 1", "Test 2", "Total"])),
+}
 EXAMPLE = (21, "photo", dict(lines=4, rules=True, pen="blue", two_columns=False, desk=True, digit_height=60))
 
 
@@ -61,6 +67,7 @@ def main():
         write(HERE / name, image)
         (HERE / name).with_suffix(".truth.json").write_text(json.dumps(truth, indent=1) + "\n")
         print(name, image.shape, [line["text"] for line in truth["lines"]])
+    make_tables()
     blank = np.full((480, 640, 3), (236, 240, 244), np.uint8)
     write(HERE / "blank.png", blank)
     (HERE / "blank.truth.json").write_text(json.dumps({"tier": "clean", "lines": []}) + "\n")
@@ -68,6 +75,14 @@ def main():
     write(HERE.parent.parent / "examples" / "sheet.jpg", image)
     (HERE.parent.parent / "examples" / "sheet.truth.json").write_text(json.dumps(truth, indent=1) + "\n")
     print("examples/sheet.jpg", image.shape, [line["text"] for line in truth["lines"]])
+
+
+def make_tables():
+    for name, (seed, style) in TABLES.items():
+        image, cells = compose_table(np.random.default_rng(seed), **style)
+        write(HERE / name, image)
+        (HERE / name).with_suffix(".truth.json").write_text(json.dumps({"lines": [], "tables": [cells]}) + "\n")
+        print(name, image.shape, cells)
 
 
 if __name__ == "__main__":

@@ -73,6 +73,15 @@ def test_broken_and_empty_pdfs_are_image_errors(tmp_path):
         list(document_pages(empty))
 
 
+def test_an_encrypted_pdf_says_it_needs_a_password(two_pages, tmp_path):
+    import pikepdf
+
+    with pikepdf.open(two_pages / "form.pdf") as pdf:
+        pdf.save(tmp_path / "locked.pdf", encryption=pikepdf.Encryption(owner="owner", user="secret"))
+    with pytest.raises(ImageError, match="encrypted PDF"):
+        next(document_pages(tmp_path / "locked.pdf"))
+
+
 def test_a_page_too_large_at_the_dpi_asked_is_refused_before_rendering(two_pages):
     with pytest.raises(ImageError, match="use a lower --dpi"):
         next(document_pages(two_pages / "form.pdf", dpi=20000))

@@ -55,17 +55,18 @@ def annotate(image, page, scale=1.0):
 
 
 def _draw_table(out, table, scale, thickness, font_scale):
-    """Cell outlines, and each cell's reading at its top-left corner (flagged cells in red)."""
+    """Cell outlines, and what was read in each cell at its top-left corner
+    (in red where it is no value: candidates, a word)."""
     for cell in table.cells:
         quad = np.int32(np.round(np.float32(cell.corners) / scale))
         cv2.polylines(out, [quad], True, PURPLE, max(1, thickness // 2), cv2.LINE_AA)
-        if not cell.text:
+        if not cell.read:
             continue
-        colour = RED if cell.flags and "unsure" not in cell.flags else confidence_colour(cell.confidence)
+        colour = RED if cell.text != cell.read else confidence_colour(cell.confidence)
         x, y = quad.min(axis=0)
         h = quad[:, 1].max() - y
         size = font_scale * max(0.3, min(1.0, h / (60.0 * font_scale)))
-        cv2.putText(out, cell.text, (int(x) + 2 * thickness, int(y) + int(28 * size)), cv2.FONT_HERSHEY_SIMPLEX,
+        cv2.putText(out, cell.read, (int(x) + 2 * thickness, int(y) + int(28 * size)), cv2.FONT_HERSHEY_SIMPLEX,
                     size, colour, thickness + 1, cv2.LINE_AA)
 
 

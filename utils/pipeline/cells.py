@@ -10,8 +10,11 @@ belongs to the cell that holds most of it. In a cell:
 - nothing: the cell is empty (text ``""``), never a guess;
 - marks of a digit's height: the digits, grouped by their columns and read
   left to right as the cell's text;
-- only small marks (pencilled candidates, a note): read, and flagged
-  ``candidates`` rather than given as the cell's value;
+- only small marks (pencilled candidates, a note, a printed header word
+  smaller than the writing): read into ``read``, flagged ``candidates``,
+  and not given as the cell's value (text ``""``);
+- several marks, none of them a digit to the checker (a word): the same,
+  flagged ``not_digit``;
 - small marks beside digits (a crossed-out candidate, a tick): left out
   of the text, and the cell flagged ``small_marks``.
 
@@ -45,7 +48,8 @@ class CellSettings:
     bridge: int = 5  # gaps in a stroke up to about this many px (at cell_px) are closed
     rule_band: float = 0.06  # half-width of the band cleared along each rule
     speck: float = 0.12  # marks shorter and narrower than this are specks
-    candidate: float = 0.85  # marks shorter than this share of the table's usual digit are small (candidates)
+    candidate: float = 0.85  # marks shorter than this share of the table's usual digit ...
+    candidate_in_cell: float = 0.5  # ... and than this share of their cell's height are small (candidates)
     inside: float = 0.25  # a mark must have this share of its pixels off the cell's border band
     border: float = 0.12  # width of a cell's border band (share of its side)
     min_group_gap: float = 0.03  # parts overlapping in x by more than this share of their width are one digit
@@ -103,6 +107,7 @@ class _Cut:
     labels: np.ndarray  # connected components of the ink, rules cleared
     parts: dict  # (row, col) -> [(component label, (x, y, w, h))] of the pieces in that cell
     along_rules: float  # share of the ink in the cells that lies along the rules
+    cell_sizes: np.ndarray  # (rows, cols, 2): each cell's width and height in the view
 
 
 def _cut(image, geometry):
@@ -135,19 +140,26 @@ def _cut(image, geometry):
         if np.count_nonzero(inner[y:y + h, x:x + w][labels[y:y + h, x:x + w] == i]) < CELLS.inside * area:
             continue  # a rule's remnant along the border
         parts.setdefault(divmod(index, geometry.cols), []).append((i, (x, y, w, h)))
-    return _Cut(labels, parts, along_rules)
+    sizes = np.stack([np.diff(crossings[..., 0], axis=1)[:-1], np.diff(crossings[..., 1], axis=0)[:, :-1]], axis=-1)
+    return _Cut(labels, parts, along_rules, sizes)
 
 
 def _marks(cut, grouping):
     """The marks of a cut table. ``grouping``: pieces that overlap along x
     (0) or y (1, a table on its side) make one mark; None: each piece is
-    one. A mark well under the table's usual digit height is small."""
+    one. A mark is small (a pencilled candidate, print smaller than the
+    writing) when it is well under both the table's usual digit height
+    and its cell's height."""
     groups = {cell: _columns(parts, grouping) if grouping is not None else [[p] for p in parts]
               for cell, parts in cut.parts.items()}
     upright = 1 - (grouping or 0)  # the view's axis the digits stand along: y, or x on its side
     tallest = [max(_extent(g, upright) for g in cell_groups) for cell_groups in groups.values()]
-    small = CELLS.candidate * float(np.median(tallest)) if tallest else 0.0
-    return [_mark(cut.labels, row, col, g, _extent(g, upright) < small) for (row, col), cell_groups in groups.items()
+    usual = CELLS.candidate * float(np.median(tallest)) if tallest else 0.0
+
+    def small(group, row, col):
+        return _extent(group, upright) < min(usual, CELLS.candidate_in_cell * cut.cell_sizes[row, col, upright])
+
+    return [_mark(cut.labels, row, col, g, small(g, row, col)) for (row, col), cell_groups in groups.items()
             for g in cell_groups]
 
 
@@ -255,7 +267,7 @@ def _cell(row, col, quad, read, turn):
     x, y, w, h = cv2.boundingRect(np.float32(quad))
     corners = _upright_corners(quad, turn)
     if not read:
-        return Cell(row, col, "", None, (x, y, w, h), corners, [])
+        return Cell(row, col, "", None, (x, y, w, h), corners, [], "")
     direction = [(1, 0), (0, 1), (-1, 0), (0, -1)][turn]  # the upright x axis in view coordinates
     read.sort(key=lambda m: direction[0] * (m[0].box[0] + m[0].box[2] / 2) + direction[1] * (m[0].box[1] + m[0].box[3] / 2))
     flags = []
@@ -264,10 +276,14 @@ def _cell(row, col, quad, read, turn):
         read, flags = full, ["small_marks"]
     elif not full:
         flags = ["candidates"]
-    text = "".join(label for _, label, _, _ in read)
+    seen = "".join(label for _, label, _, _ in read)
     confidence = float(np.prod([c for _, _, c, _ in read]))
-    if any(d > CELLS.not_digit for _, _, _, d in read):
+    doubted = [d > CELLS.not_digit for _, _, _, d in read]
+    if any(doubted):
         flags.append("not_digit")
     if min(c for _, _, c, _ in read) < CELLS.unsure:
         flags.append("unsure")
-    return Cell(row, col, text, round(confidence, 4), (x, y, w, h), corners, flags)
+    # Pencilled candidates and writing that is not digits (a word) are no value: what was read is kept aside.
+    words = len(read) >= 2 and all(doubted)
+    text = "" if "candidates" in flags or words else seen
+    return Cell(row, col, text, round(confidence, 4), (x, y, w, h), corners, flags, seen)

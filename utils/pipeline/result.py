@@ -92,9 +92,10 @@ class Cell:
     box: tuple
     corners: list
     flags: list = field(default_factory=list)
+    read: str = ""
 
     def to_dict(self):
-        return {"row": self.row, "col": self.col, "text": self.text, "confidence": self.confidence,
+        return {"row": self.row, "col": self.col, "text": self.text, "read": self.read, "confidence": self.confidence,
                 "box": [int(v) for v in self.box], "corners": self.corners, "flags": list(self.flags)}
 
 
