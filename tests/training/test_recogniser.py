@@ -138,6 +138,26 @@ def test_broken_stroke_copies_join_both_splits_in_proportion(tiny_bundle, tmp_pa
     assert metrics["train_samples"] == 270 + 27 and metrics["validation_samples"] == 30 + 3
 
 
+def test_printed_digits_join_both_splits_in_proportion(tiny_bundle, tmp_path):
+    out, data = tiny_bundle
+    tuned = tmp_path / "printed.model"
+    argv = ["--data", str(data), "--out", str(tuned), "--init", str(out), "--printed", "27", *TINY]
+    assert train_cnn.main(argv) == 0
+    metrics = json.loads((tuned / "metrics.json").read_text())
+    assert metrics["train_samples"] == 270 + 27 and metrics["validation_samples"] == 30 + 3
+
+
+def test_printed_digits_are_balanced_mnist_style_crops():
+    from digit_sheet_reader.synth.glyphs import printed_digits
+
+    digits = printed_digits(50, np.random.default_rng(0))
+    assert digits.images.shape == (50, 28, 28) and np.bincount(digits.labels).tolist() == [5] * 10
+    for image in digits.images:  # fitted in a 20x20 box, as MNIST
+        rows, cols = np.nonzero(image > 64)
+        assert max(rows.max() - rows.min(), cols.max() - cols.min()) <= 20
+    assert printed_digits(50, np.random.default_rng(0)).images.tolist() == digits.images.tolist()  # seeded
+
+
 def test_broken_copies_keep_their_labels_and_lose_a_little_ink():
     from digit_sheet_reader.data.loaders import Dataset
     from digit_sheet_reader.training.recogniser import broken_copies

@@ -63,6 +63,9 @@ def add_training_arguments(parser, defaults):
     parser.add_argument("--broken-strokes", type=int, default=0, metavar="N",
                         help="also train on N training digits with gaps cut across their strokes, as a skipping "
                         "pen leaves them, and validate on validation digits cut the same way (default: 0)")
+    parser.add_argument("--printed", type=int, default=0, metavar="N",
+                        help="also train on N printed digits drawn in Hershey's sans and serif faces (forms, a "
+                        "sudoku's givens), and validate on printed digits too (default: 0)")
     parser.add_argument("--limit", type=int, help="train on the first N training images only (quick runs)")
     parser.add_argument("--num-classes", type=int, default=10, help="classes in the data set (default: %(default)s)")
     parser.add_argument("--transpose", action="store_true", help="transpose IDX images (EMNIST)")
@@ -112,7 +115,20 @@ def load_training_data(args):
         train, val = with_sheet_crops(train, val, args)
     if args.broken_strokes > 0:
         train, val = with_broken_strokes(train, val, args.broken_strokes, args.seed)
+    if getattr(args, "printed", 0) > 0:
+        train, val = with_printed(train, val, args.printed, args.seed)
     return train, val, splits.test, splits
+
+
+def with_printed(train, val, count, seed):
+    """``train`` and ``val`` each joined by printed digits (as many
+    validation ones, in proportion, as the split holds back): MNIST holds
+    only handwriting, and forms and puzzles print their numbers."""
+    from ..synth.glyphs import printed_digits
+
+    rng = np.random.default_rng([seed, 11])  # a stream of its own
+    val_count = max(1, round(count * len(val) / len(train)))
+    return train.joined(printed_digits(count, rng)), val.joined(printed_digits(val_count, rng))
 
 
 def with_broken_strokes(train, val, count, seed):
