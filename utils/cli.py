@@ -129,34 +129,32 @@ def main(argv=None, prog=None):
     from .io.draw import annotate
     from .io.images import save_image
     from .pipeline.reader import SheetReader
-    from .pipeline.result import to_json
+    from .pipeline.result import collect, to_json
 
     reader = SheetReader(resolve_model(args.model), args.runtime, layout=args.layout)
-    pages = reader.read_document(args.image, dpi=args.dpi)
-    for page in pages:
-        page.model = args.model
+
+    def each(page, number):  # while the page (and its image) is held
+        if args.output or args.show:
+            annotated = annotate(page.work_image, page, page.work_scale)
+            if args.output:
+                save_image(numbered_paths(args.output, number)[-1], annotated)
+            if args.show:
+                show(annotated)
+        if not args.json:
+            if page.page is not None:  # a PDF or a multi-page TIFF
+                print(f"--- page {page.page} ---")
+            if page.lines or page.tables:
+                print(page.text)
+            else:
+                print("(no digits found)", file=sys.stderr)
+
+    documents, tables = collect(reader.read_document(args.image, dpi=args.dpi), args.model, each)
     if args.csv:
-        tables = [table.to_csv() for page in pages for table in page.tables]
         if not tables:
             print(f"--csv: no table found, {args.csv} not written", file=sys.stderr)
         save_numbered(args.csv, tables)
-    if args.output or args.show:
-        for path, page in zip(numbered_paths(args.output or "page.png", len(pages)), pages):
-            annotated = annotate(page.work_image, page, page.work_scale)
-            if args.output:
-                save_image(path, annotated)
-            if args.show:
-                show(annotated)
     if args.json:
-        print(json.dumps(to_json(args.image, pages)))
-        return 0
-    for page in pages:
-        if page.page is not None:  # a PDF or a multi-page TIFF
-            print(f"--- page {page.page} ---")
-        if page.lines or page.tables:
-            print(page.text)
-        else:
-            print("(no digits found)", file=sys.stderr)
+        print(json.dumps(to_json(args.image, documents)))
     return 0
 
 

@@ -46,12 +46,28 @@ def reader(shipped_cnn):
 
 @pytest.mark.parametrize("name", ["form.pdf", "form.tif"])
 def test_every_page_is_read_and_numbered(reader, two_pages, table, name):
-    pages = reader.read_document(two_pages / name)
+    pages = list(reader.read_document(two_pages / name))
     assert [page.page for page in pages] == [1, 2]
     assert pages[0].tables[0].grid() == table[1]
     alone = reader.read(SHEET)
     assert pages[1].text == alone.text  # the second page reads as the image on its own
     assert pages[0].to_dict()["page"] == 1
+
+
+def test_pages_are_rendered_one_at_a_time(reader, two_pages, monkeypatch):
+    import digit_sheet_reader.pipeline.reader as reading
+
+    rendered = []
+
+    def counted(path, dpi):
+        for number, image in document_pages(path, dpi):
+            rendered.append(number)
+            yield number, image
+
+    monkeypatch.setattr(reading, "document_pages", counted)
+    pages = reader.read_document(two_pages / "form.pdf")
+    assert next(pages).page == 1 and rendered == [1]  # the second page is not rendered yet
+    assert next(pages).page == 2 and rendered == [1, 2]
 
 
 def test_an_image_is_one_page_without_a_number(reader):

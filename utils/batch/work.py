@@ -12,7 +12,7 @@ from pathlib import Path
 from ..errors import ImageError, ReaderError
 from ..io import DEFAULT_DPI
 from ..io.atomic import numbered_paths, save_numbered, write_atomic
-from ..pipeline.result import to_json
+from ..pipeline.result import collect, to_json
 
 _READERS = {}
 
@@ -58,19 +58,20 @@ def process(task, out_dir, model, models_id, runtime="auto", images=True, model_
     record = {"path": task.rel, "input": task.path, "key": task.key, "models_id": models_id, "status": "ok",
               "error": None, "fault": None}
     try:
-        pages = get_reader(model, runtime, layout).read_document(task.path, task.rel, dpi or DEFAULT_DPI)
-        for page in pages:
-            page.model = model_label or str(model)
-        document = to_json(task.rel, pages)
         out = Path(out_dir) / task.rel
-        save_numbered(out.with_name(out.name + ".csv"), [table.to_csv() for page in pages for table in page.tables])
-        write_atomic(out.with_name(out.name + ".json"), json.dumps(document) + "\n")
-        if images:
+
+        def draw(page, number):  # now, while this page's image is held
             from ..io.draw import annotate
             from ..io.images import save_image
 
-            for path, page in zip(numbered_paths(out.with_name(out.name + ".annotated.png"), len(pages)), pages):
-                save_image(path, annotate(page.work_image, page, page.work_scale))
+            picture = numbered_paths(out.with_name(out.name + ".annotated.png"), number)[-1]
+            save_image(picture, annotate(page.work_image, page, page.work_scale))
+
+        pages = get_reader(model, runtime, layout).read_document(task.path, task.rel, dpi or DEFAULT_DPI)
+        documents, tables = collect(pages, model_label or str(model), draw if images else None)
+        save_numbered(out.with_name(out.name + ".csv"), tables)
+        document = to_json(task.rel, documents)
+        write_atomic(out.with_name(out.name + ".json"), json.dumps(document) + "\n")
         record.update(document)
     except ImageError as exc:
         record.update(status="error", error=str(exc), fault="image")

@@ -28,8 +28,11 @@ DOCUMENT_EXTENSIONS = IMAGE_EXTENSIONS | {".pdf"}
 
 
 def _is_pdf(path):
-    with open(path, "rb") as handle:
-        return handle.read(len(PDF_MAGIC)) == PDF_MAGIC
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(PDF_MAGIC)) == PDF_MAGIC
+    except OSError:
+        return False  # unreadable: load_image says why, in one line
 
 
 def is_document(path):

@@ -231,17 +231,17 @@ class SheetReader:
         return page
 
     def read_document(self, source, name=None, dpi=DEFAULT_DPI):
-        """Every page of ``source``, a list of :class:`Page`: one for an
+        """Yield every page of ``source`` as a :class:`Page`: one for an
         image (or an array), one per page of a PDF (rendered at ``dpi``) or
-        a multi-page TIFF, each with its number in ``Page.page``."""
+        a multi-page TIFF, each with its number in ``Page.page``. One page
+        is rendered and held at a time: use each before asking for the next."""
         if isinstance(source, np.ndarray) or not is_document(source):
-            return [self.read(source, name)]
-        pages = []
+            yield self.read(source, name)
+            return
         for number, image in document_pages(source, dpi):
             page = self.read(image, name or str(source))
             page.page = number
-            pages.append(page)
-        return pages
+            yield page
 
     def read_tables(self, source, loaded, clock):
         """The ruled tables of the image, read cell by cell; the image they

@@ -196,8 +196,24 @@ class Page:
 
 
 def to_json(image, pages):
-    """The JSON document of one input: a page's own for an image; for a PDF
-    or a multi-page TIFF, ``{"image": image, "pages": [...]}``."""
-    if len(pages) == 1 and pages[0].page is None:
-        return pages[0].to_dict()
-    return {"image": image, "pages": [page.to_dict() for page in pages]}
+    """The JSON document of one input from its pages' :meth:`Page.to_dict`:
+    the page's own for an image; for a PDF or a multi-page TIFF (pages
+    numbered), ``{"image": image, "pages": [...]}``."""
+    if len(pages) == 1 and "page" not in pages[0]:
+        return pages[0]
+    return {"image": image, "pages": list(pages)}
+
+
+def collect(pages, model, each=None):
+    """Go through ``pages`` (:meth:`SheetReader.read_document`'s generator)
+    once: their JSON dicts (``model`` named in each) and their tables as CSV
+    texts, calling ``each(page, number)`` on every page while it is held
+    (to draw it: a long PDF's pages are never all in memory)."""
+    documents, tables = [], []
+    for page in pages:
+        page.model = model
+        documents.append(page.to_dict())
+        tables += [table.to_csv() for table in page.tables]
+        if each is not None:
+            each(page, len(documents))
+    return documents, tables
