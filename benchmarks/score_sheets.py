@@ -45,14 +45,15 @@ def main(argv=None):
         page = reader.read(image_path)
         seconds = time.perf_counter() - started
         name = str(image_path.relative_to(args.folder))
-        texts[name] = {"truth": "\n".join(line["text"] for line in truth["lines"]), "read": page.text}
+        read = "\n".join("".join(d.label for d in line.digits) for line in page.lines)  # no groups in the truth
+        texts[name] = {"truth": "\n".join(line["text"] for line in truth["lines"]), "read": read}
         groups = [tallies.setdefault(truth["tier"], Tally()), overall]
         if args.by_condition:
             groups += [conditions.setdefault(key, Tally()) for key, on in truth.get("conditions", {}).items()
                        if on is True]
         for tally in groups:
             tally.add(truth, page.to_dict(), seconds, name)
-        if args.failures and page.text != "\n".join(line["text"] for line in truth["lines"]):
+        if args.failures and read != texts[name]["truth"]:
             out = Path(args.failures) / name.replace("/", "_")
             out.parent.mkdir(parents=True, exist_ok=True)
             import cv2

@@ -59,6 +59,9 @@ def build_parser(prog=None):
     parser.add_argument("--layout", choices=LAYOUTS, default="auto",
                         help="auto: read ruled tables cell by cell where found, the rest as lines (default); "
                              "lines: everything as lines; table: insist on a table (exit 11 if none)")
+    parser.add_argument("--separators", action="store_true",
+                        help="print the separators written between groups of digits (31/12/1999, 12.50, 020-7946) "
+                             "instead of a space")
     parser.add_argument("--csv", metavar="FILE",
                         help="write each table as CSV: FILE, then FILE_2, ... (batch mode writes one per image)")
     parser.add_argument("--dpi", type=float, default=DEFAULT_DPI,
@@ -99,8 +102,8 @@ def main_batch(args, parser):
     from .errors import BATCH_PARTIAL_FAILURE
     from .pipeline.reader import SheetReader
 
-    if args.output or args.json or args.show or args.csv:
-        parser.error("-o, --json, --csv and --show are for one image; batch mode writes into --out")
+    if args.output or args.json or args.show or args.csv or args.separators:
+        parser.error("-o, --json, --csv, --separators and --show are for one image; batch mode writes into --out")
     if args.workers is not None and args.workers < 1:
         parser.error("--workers must be at least 1")
     if args.timeout is not None and args.timeout <= 0:
@@ -144,7 +147,7 @@ def main(argv=None, prog=None):
             if page.page is not None:  # a PDF or a multi-page TIFF
                 print(f"--- page {page.page} ---")
             if page.lines or page.tables:
-                print(page.text)
+                print(page.render_text(args.separators))
             else:
                 print("(no digits found)", file=sys.stderr)
 

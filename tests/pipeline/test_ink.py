@@ -9,6 +9,7 @@ from digit_sheet_reader.pipeline.ink import (
     estimate_digit_height,
     ink_darkness,
     remove_frames,
+    shrink_keeping_strokes,
     threshold,
     trace_rule,
 )
@@ -110,6 +111,20 @@ def test_faint_show_through_is_not_ink():
     mixed = np.minimum(image, ghost[:, ::-1])
     d = ink_darkness(mixed, 20)
     assert threshold(d)[:, :120].sum() == 0
+
+
+def test_a_thin_stroke_scaled_down_stays_ink():
+    # Big digits written with a fine pen on grey paper are read from a view
+    # scaled down to the working digit height: a 2 px stroke must survive it.
+    image = np.full((400, 400, 3), 125, np.uint8)
+    cv2.line(image, (100, 60), (130, 340), (60, 60, 60), 2, cv2.LINE_AA)
+    factor = 3.5
+    kept = threshold(ink_darkness(shrink_keeping_strokes(image, factor), 20))
+    averaged = threshold(ink_darkness(cv2.resize(image, None, fx=1 / factor, fy=1 / factor,
+                                                 interpolation=cv2.INTER_AREA), 20))
+    assert cv2.connectedComponents(kept)[0] == 2  # one stroke, unbroken, and nothing else
+    assert kept[:, :20].sum() == 0 and kept.sum() < 4 * 90  # not thickened past a pixel or two of the view
+    assert averaged.sum() < kept.sum() / 2  # the negative control: averaging pales it away
 
 
 def test_ruled_lines_removed_digit_kept():

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from digit_sheet_reader.pipeline.lines import group_lines
+from digit_sheet_reader.pipeline.lines import group_lines, group_starts
 
 
 def row(y, xs, h=30, w=20, slope=0.0):
@@ -57,3 +57,33 @@ def test_a_short_digit_sitting_low_does_not_break_its_line():
 
 def test_empty():
     assert group_lines([], 30) == []
+
+
+def test_a_phone_number_breaks_into_its_groups_and_stays_one_line():
+    # 020 7946 0958: gaps of a third of a digit inside groups, a digit apart between them.
+    xs, x = [], 0
+    for size in (3, 4, 4):
+        for _ in range(size):
+            xs.append(x)
+            x += 26
+        x += 30
+    boxes = np.array(row(50, xs))
+    [line] = group_lines(boxes, 30)
+    assert group_starts(boxes[line], 30) == {3: " ", 7: " "}
+
+
+def test_evenly_spaced_digits_and_a_wide_usual_gap_are_one_group():
+    assert group_starts(np.array(row(0, range(0, 300, 30))), 30) == {}
+    assert group_starts(np.array(row(0, [0, 60, 120])), 30) == {}  # every gap wide: nothing stands out
+    assert group_starts(np.array(row(0, [0, 60])), 30) == {}  # one gap: nothing to compare it with
+
+
+def test_a_date_breaks_at_its_separator_marks():
+    boxes = np.array(row(0, [0, 24, 60, 84, 120, 144]))  # 31 12 99, the marks between
+    marks = [((47, 26, 5, 9), "dot"), ((107, 12, 10, 4), "dash"), ((200, 12, 10, 4), "dash")]  # a comma, a dash, one after the line
+    assert group_starts(boxes, 30, [((48, 8, 4, 4), "dot")]) == {}  # a lone speck high in the line
+    assert group_starts(boxes, 30, marks) == {2: ",", 4: "-"}
+    colon = [((49, 8, 4, 4), "dot"), ((49, 20, 4, 4), "dot")]
+    assert group_starts(boxes, 30, colon) == {2: ":"}
+    far_below = [((48, 50, 4, 4), "dot")]  # a speck under the line, not in it
+    assert group_starts(boxes, 30, far_below) == {}

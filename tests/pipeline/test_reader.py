@@ -108,3 +108,32 @@ def test_a_page_of_more_marks_than_any_sheet_is_refused_quickly():
         cv2.circle(page, (int(x), int(y)), 3, (0, 0, 0), -1)
     with pytest.raises(PageError, match="more than any sheet of digits holds"):
         SheetReader().read(page)
+
+
+def _written(text, height=48, seed=3):
+    """``text`` written in the project's handwriting glyphs on light paper, a space a digit wide."""
+    from digit_sheet_reader.synth.glyphs import render_glyph
+
+    rng = np.random.default_rng(seed)
+    glyphs = [None if c == " " else render_glyph(c, rng, height=height) for c in text]
+    page = np.full((3 * height, sum(height if g is None else g.shape[1] + height // 5 for g in glyphs) + 2 * height, 3),
+                   245, np.uint8)
+    x = height
+    for glyph in glyphs:
+        if glyph is not None:
+            y = height + int(rng.integers(-3, 4))
+            alpha = glyph.astype(np.float32)[..., None] / 255
+            roi = page[y:y + glyph.shape[0], x:x + glyph.shape[1]]
+            page[y:y + glyph.shape[0], x:x + glyph.shape[1]] = (roi * (1 - alpha) + alpha * (40, 30, 30)).astype(np.uint8)
+        x += height if glyph is None else glyph.shape[1] + height // 5
+    return page
+
+
+def test_a_phone_number_reads_as_its_groups(reader):
+    page = reader.read(_written("020 7946 0958"))
+    [line] = page.to_dict()["lines"]
+    assert line["text"] == "020 7946 0958"
+    assert [(g["text"], g["separator"]) for g in line["groups"]] == [("020", ""), ("7946", " "), ("0958", " ")]
+    first, second = (g["box"] for g in line["groups"][:2])
+    assert first[0] + first[2] < second[0]  # each group's own box
+    assert page.render_text(separators=True) == "020 7946 0958"

@@ -37,6 +37,11 @@ class LineSettings:
     least_gap: float = 0.1  # the typical gap is taken as at least this (a comma or dash is not one)
     column_gap: float = 1.5  # a gap this wide splits a line into two columns ...
     column_gaps: float = 3.0  # ... and so does one this many times the typical gap
+    group_gap: float = 0.6  # a gap this wide starts a new group of digits within a line ...
+    group_gaps: float = 2.5  # ... if it is also this many times the line's median gap
+    comma: float = 1.3  # a dot this many times taller than wide is a comma
+    low_dot: float = 0.6  # a lone dot separates only if its centre lies below this share of the line's height
+    separator_reach: float = 0.25  # a dot or dash this close above or below a line's span may separate its groups
 
 
 LINES = LineSettings()
@@ -102,6 +107,55 @@ def _split_at_gaps(members, boxes, limit):
         current.append(b)
     pieces.append(current)
     return pieces
+
+
+def group_starts(boxes, digit_height, marks=()):
+    """Where one line's digits break into groups: ``{position: separator}``.
+
+    ``boxes`` are the line's digit boxes left to right; a group starts at
+    ``position`` after a clear gap (separator ``" "``: far wider than the
+    line's usual gap, as between the parts of a phone number) or after a
+    separator mark lying between two digits. ``marks`` are ``(box, kind)``
+    of the marks rejected as not digits; ``"dash"`` separates as ``"-"``,
+    ``"dot"`` low in the line as ``"."`` (``","`` if taller than wide: a
+    comma's tail), two dots one above the other as ``":"``.
+
+    Examples
+    --------
+    >>> line = np.array([[0, 0, 20, 30], [24, 0, 20, 30], [70, 0, 20, 30], [94, 0, 20, 30], [118, 0, 20, 30]])
+    >>> group_starts(line, 30)
+    {2: ' '}
+    >>> group_starts(line[:2], 30, marks=[((60, 26, 4, 4), "dot")])   # after the line, not inside it
+    {}
+    >>> group_starts(line[1:3], 30, marks=[((50, 14, 12, 4), "dash")])
+    {1: '-'}
+    """
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    h = float(digit_height) or float(np.median(boxes[:, 3]))
+    starts = {}
+    gaps = boxes[1:, 0] - (boxes[:-1, 0] + boxes[:-1, 2])
+    if len(gaps) >= 2:  # a usual gap to compare with
+        usual = max(float(np.median(gaps)), LINES.least_gap * h)
+        starts = {i + 1: " " for i, gap in enumerate(gaps) if gap > max(LINES.group_gap * h, LINES.group_gaps * usual)}
+    top, bottom = boxes[:, 1].min(), (boxes[:, 1] + boxes[:, 3]).max()
+    reach = LINES.separator_reach * h
+    between = {}
+    for (x, y, w, hh), kind in marks:
+        centre = x + w / 2
+        i = int(np.searchsorted(boxes[:, 0] + boxes[:, 2] / 2, centre))
+        if kind in ("dot", "dash") and 0 < i < len(boxes) and top - reach <= y and y + hh <= bottom + reach \
+                and boxes[i - 1, 0] + boxes[i - 1, 2] <= centre <= boxes[i, 0]:
+            low = y + hh / 2 > top + LINES.low_dot * (bottom - top)
+            between.setdefault(i, []).append("-" if kind == "dash" else ("," if hh > LINES.comma * w else ".", low))
+    for i, found in between.items():
+        dots = [mark for mark in found if mark != "-"]
+        if "-" in found:
+            starts[i] = "-"
+        elif len(dots) > 1:
+            starts[i] = ":"
+        elif dots[0][1]:  # a lone dot high in the line is a speck of ink, not a point
+            starts[i] = dots[0][0]
+    return dict(sorted(starts.items()))
 
 
 def group_lines(boxes, digit_height):

@@ -28,8 +28,8 @@ from ..models.sequences import averaged_readers
 from ..models.shipped import ModelSet
 from . import LAYOUTS
 from .cells import read_tables
-from .ink import binarise, rough_digit_height
-from .lines import group_lines
+from .ink import binarise, rough_digit_height, shrink_keeping_strokes
+from .lines import group_lines, group_starts
 from .page import find_page, fitted_angle, hanging_from_tops, top_down, turn, whole, writing_angle
 from .recognise import read_regions, view_confidence
 from .refine import join_broken, join_fragments, reread_bridged, second_opinion, split_by_strings, split_touching
@@ -281,7 +281,9 @@ class SheetReader:
         def original(box):
             return reading.photo_box(box, loaded)
 
-        lines = [Line([Digit(read.names[i], float(read.confidences[i]), original(boxes[i]), read.crops[i]) for i in line])
+        height = reading.segmentation.digit_height
+        lines = [Line([Digit(read.names[i], float(read.confidences[i]), original(boxes[i]), read.crops[i]) for i in line],
+                      group_starts(boxes[line], height, rejected))
                  for line in order]
         image_name = name or (str(source) if not isinstance(source, np.ndarray) else "<array>")
         return Page(image_name, loaded.original_size, self.model_path, lines, clock.laps, loaded.image, loaded.scale,
@@ -380,7 +382,7 @@ def working_view(image):
     if rough <= READER.scale_down_above * READER.work_digit_height:
         return view, rough
     factor = rough / READER.work_digit_height
-    small = cv2.resize(view.image, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)
+    small = shrink_keeping_strokes(view.image, factor)
     f = view.image.shape[1] / small.shape[1]
     return replace(view, image=small, to_photo=view.to_photo @ np.diag([f, f, 1.0])), rough / f
 

@@ -58,21 +58,62 @@ class Rejected:
 
 
 @dataclass
-class Line:
-    """Digits of one line, left to right."""
+class Group:
+    """Digits of a line that belong together (``020`` of ``020 7946 0958``),
+    and the separator before them: ``""`` for a line's first group, ``" "``
+    after a clear gap, or the mark written (``-``, ``.``, ``:``)."""
 
     digits: list
+    separator: str = ""
 
     @property
     def text(self):
         return "".join(d.label for d in self.digits)
+
+    def to_dict(self):
+        return {"text": self.text, "box": [int(v) for v in union_box([d.box for d in self.digits])],
+                "separator": self.separator}
+
+
+@dataclass
+class Line:
+    """Digits of one line, left to right, and where they break into groups.
+
+    ``starts`` maps the position of each digit that starts a new group to
+    the separator before it (see :class:`Group`). ``text`` keeps groups
+    apart with one space; ``written`` shows the separator marks as written.
+
+    Examples
+    --------
+    >>> digits = [Digit(c, 0.9, (10 * i, 0, 8, 12)) for i, c in enumerate("311299")]
+    >>> line = Line(digits, {2: "/", 4: "/"})
+    >>> line.text, line.written, [g.text for g in line.groups]
+    ('31 12 99', '31/12/99', ['31', '12', '99'])
+    """
+
+    digits: list
+    starts: dict = field(default_factory=dict)
+
+    @property
+    def groups(self):
+        edges = [0, *sorted(self.starts), len(self.digits)]
+        return [Group(self.digits[a:b], self.starts.get(a, "")) for a, b in zip(edges, edges[1:])]
+
+    @property
+    def text(self):
+        return " ".join(g.text for g in self.groups)
+
+    @property
+    def written(self):
+        return "".join(g.separator + g.text for g in self.groups)
 
     @property
     def box(self):
         return union_box([d.box for d in self.digits])
 
     def to_dict(self):
-        return {"text": self.text, "box": [int(v) for v in self.box], "digits": [d.to_dict() for d in self.digits]}
+        return {"text": self.text, "box": [int(v) for v in self.box], "digits": [d.to_dict() for d in self.digits],
+                "groups": [g.to_dict() for g in self.groups]}
 
 
 @dataclass
@@ -165,9 +206,14 @@ class Page:
 
     @property
     def text(self):
-        """Lines joined by newlines, then each table after a blank line: a
-        row per line, cells separated by tabs, an empty cell as ``.``."""
-        parts = [line.text for line in self.lines]
+        """Lines joined by newlines (groups apart by a space), then each
+        table after a blank line: a row per line, cells separated by tabs,
+        an empty cell as ``.``."""
+        return self.render_text()
+
+    def render_text(self, separators=False):
+        """:attr:`text`, with ``separators`` the lines as written (``31/12/1999``)."""
+        parts = [line.written if separators else line.text for line in self.lines]
         for table in self.tables:
             parts += [""] * bool(parts) + ["\t".join(cell or "." for cell in row) for row in table.grid()]
         return "\n".join(parts)

@@ -81,8 +81,10 @@ class Tally:
         p_digits = [d for line in page_dict["lines"] for d in line["digits"]]
         matches = match_boxes(t_boxes, [d["box"] for d in p_digits])
         t_text = "\n".join(line["text"] for line in truth["lines"])
-        p_text = "\n".join(line["text"] for line in page_dict["lines"])
-        remaining = [line["text"] for line in page_dict["lines"]]
+        # The generator writes no groups: a line's digits are compared, not the spaces between its groups.
+        read_lines = ["".join(d["label"] for d in line["digits"]) for line in page_dict["lines"]]
+        p_text = "\n".join(read_lines)
+        remaining = list(read_lines)
         for line in truth["lines"]:
             if line["text"] in remaining:
                 remaining.remove(line["text"])
