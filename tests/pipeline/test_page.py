@@ -117,3 +117,19 @@ def test_a_soft_shadow_across_the_page_does_not_cut_it():
     found = find_page(photo)
     # Either the whole sheet, or nothing (read as it is): never only its lit part.
     assert found is None or np.abs(found - CORNERS).max() < 10
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_finds_a_small_turned_note_on_a_textured_desk(seed):
+    # A sticky note a tenth of a 12 MP photo wide, turned 30 deg on wood or
+    # leather: on the page thumbnail its corners span a few pixels only.
+    from digit_sheet_reader.synth.hard_cases import desk_texture
+
+    rng = np.random.default_rng(seed)
+    photo = np.clip(desk_texture(3000, 4000, rng), 0, 255).astype(np.uint8)
+    centre = (int(rng.integers(600, 3400)), int(rng.integers(600, 2400)))
+    corners = cv2.boxPoints((centre, (420, 160), 30)).astype(np.float32)
+    cv2.fillConvexPoly(photo, corners.astype(np.int32), (150, 235, 250))
+    found = find_page(photo)
+    assert found is not None
+    assert np.abs(order_corners(found) - order_corners(corners)).max() < 25  # within a thumbnail pixel of the crop

@@ -241,3 +241,16 @@ def test_merging_fragments_costs_in_proportion_to_the_regions(monkeypatch):
     fragments = _random_fragments(rng, 800, 20, 1000)
     stage.merge_fragments(fragments, 20)
     assert len(calls) < 40 * len(fragments)
+
+
+def test_the_rim_of_a_scan_margin_is_an_edge_a_one_by_the_edge_is_a_digit():
+    # A small crop of a register cell: a black scan margin's rim leaves a line
+    # a few pixels in from the left edge, longer than the digits; a 1 written
+    # as near the right edge is a digit's length and stays.
+    mask = np.zeros((70, 160), np.uint8)
+    mask[7:63, 7:13] = 1  # the margin's rim, 1.4 digit heights long
+    mask[18:58, 60:84] = 1  # a digit, 40 px tall
+    mask[16:56, 147:153] = 1  # a 1 close to the right edge
+    seg = find_regions(mask, 40)
+    assert sorted(r.box for r in seg.regions) == [(60, 18, 24, 40), (147, 16, 6, 40)]
+    assert ((7, 7, 6, 56), "edge") in seg.rejected

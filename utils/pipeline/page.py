@@ -33,7 +33,9 @@ class PageSettings:
     Areas are shares of the photo, contrasts shares of the paper's brightness.
     """
 
-    page_min_area: float = 0.05  # least share of the photo a page must cover to be warped
+    page_min_area: float = 0.003  # least share of the photo a page must cover to be warped (a sticky note in 16 MP)
+    refit_below: float = 0.5  # a page narrower than this share of the thumbnail is fitted again on a crop around it
+    splits: int = 2  # brightness splits tried: Otsu's, then Otsu's among the pixels above it
     page_max_area: float = 0.88  # most share of the photo a page may cover (else it is all paper)
     page_thumb_side: int = 320  # longer side (px) of the thumbnail the page is looked for on
     page_contrast: float = 0.7  # the desk is darker than this share of the paper
@@ -69,13 +71,16 @@ def whole(image):
     return View(image, np.eye(3))
 
 
-def find_page(image):
+def find_page(image, refit=True):
     """Corners (4x2 float32, photo pixels) of a sheet on a darker desk, or None.
 
     Paper is where the brightness, with strokes closed away, reaches
     ``INK.desk_ratio`` of the paper level (the rule the preprocessing uses to
     tell desk from page). The largest such region must be a convex
-    quadrilateral that covers part, not all, of the photo.
+    quadrilateral that covers part, not all, of the photo. A small sheet
+    (a sticky note in a large photo) is fitted again on a closer crop
+    around it, where its corners span enough pixels to be fitted
+    (``refit``).
 
     Examples
     --------
@@ -87,27 +92,63 @@ def find_page(image):
     >>> find_page(np.full((300, 400, 3), 235, np.uint8)) is None
     True
     """
+    bright, factor = _thumb_brightness(image)
+    for outline in _paper_outlines(bright):
+        x, y, w, h = cv2.boundingRect(outline)
+        if max(w, h) < PAGE.refit_below * PAGE.page_thumb_side and factor > 1 and refit:
+            # Fit again on the photo around it, so a note a tenth of the
+            # frame wide gets a thumbnail of its own.
+            margin = max(w, h) // 2 + 2
+            x0, y0 = int(max(0, (x - margin) * factor)), int(max(0, (y - margin) * factor))
+            x1, y1 = int((x + w + margin) * factor), int((y + h + margin) * factor)
+            corners = find_page(image[y0:y1, x0:x1], refit=False)
+            corners = None if corners is None else corners + np.float32([x0, y0])
+        else:
+            corners = _sheet_corners(outline, bright)
+            corners = None if corners is None else corners * factor
+        if corners is not None:
+            return corners
+    return None
+
+
+def _thumb_brightness(image):
+    """(brightness with strokes closed away, on a thumbnail; the thumbnail's scale factor)."""
     factor = max(1.0, max(image.shape[:2]) / PAGE.page_thumb_side)
     thumb = cv2.resize(image, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA) if factor > 1 else image
     bright = strongest_channel(thumb) if thumb.ndim == 3 else thumb
-    bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
-    # Otsu splits a light desk from the paper; the desk ratio keeps a
-    # paper-only photo in one piece.
+    return cv2.morphologyEx(bright, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))), factor
+
+
+def _paper_outlines(bright):
+    """Outlines of the largest bright region that could be a page: split at
+    Otsu's threshold, then at Otsu's threshold among the pixels brighter
+    than that (a note covering a hundredth of the frame barely moves the
+    first split, which may fall within a lighter desk's own range)."""
     otsu, _ = cv2.threshold(bright, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    paper = (bright >= max(otsu, INK.desk_ratio * np.percentile(bright, 90))).astype(np.uint8)
-    contours, _ = cv2.findContours(paper, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    if not contours:
-        return None
-    outline = max(contours, key=cv2.contourArea)
-    area = cv2.contourArea(outline) / float(paper.size)
-    if not PAGE.page_min_area <= area <= PAGE.page_max_area:
-        return None
+    # The desk ratio keeps a paper-only photo in one piece.
+    level = max(otsu, INK.desk_ratio * np.percentile(bright, 90))
+    for _ in range(PAGE.splits):
+        paper = (bright >= level).astype(np.uint8)
+        contours, _ = cv2.findContours(paper, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        if not contours:
+            return
+        outline = max(contours, key=cv2.contourArea)
+        if PAGE.page_min_area <= cv2.contourArea(outline) / float(paper.size) <= PAGE.page_max_area:
+            yield outline
+        brighter = bright[bright >= level]
+        if brighter.size < 2:
+            return
+        level = max(level + 1, cv2.threshold(brighter.reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0])
+
+
+def _sheet_corners(outline, bright):
+    """The four corners (thumbnail pixels) of a sheet with this outline, or None if it is no sheet."""
     hull = cv2.convexHull(outline)
     corners = cv2.approxPolyDP(hull, PAGE.corner_tolerance * cv2.arcLength(hull, True), True).reshape(-1, 2)
     if len(corners) != 4:
         corners = cv2.boxPoints(cv2.minAreaRect(hull))
     corners = order_corners(corners)
-    inside = np.zeros_like(paper)
+    inside = np.zeros_like(bright)
     cv2.fillConvexPoly(inside, corners.astype(np.int32), 1)
     if cv2.contourArea(outline) < PAGE.convex * inside.sum():
         return None  # not a sheet's outline (a shadow's edge, a torn page)
@@ -115,7 +156,7 @@ def find_page(image):
         return None  # "outside" is paper in shadow, not a desk
     if not _sharp_sides(bright, corners):
         return None  # a side follows a soft shadow's edge: it would cut the page
-    return corners * factor
+    return corners
 
 
 def _sharp_sides(bright, corners, step=3):

@@ -48,6 +48,7 @@ class ReaderSettings:
 
     work_digit_height: int = 40  # digit height (px) pages are scaled down to when their digits are taller
     scale_down_above: float = 1.25  # digits taller than this many times that are scaled down to it
+    blank_card: float = 0.05  # a page found blank and smaller than this share of the photo is not the page
     fast_side: int = 800  # longer side (px) a large JPEG is first decoded at
     small_digit: int = 24  # digits shorter than this (px) at the fast decode: decode again larger
     skew_min: float = 5.0  # lines tilted more than this (degrees) are read from a levelled view
@@ -371,7 +372,8 @@ def working_view(image):
     """The view of ``image`` to read, and its rough digit height.
 
     The page is found and warped top-down first, so that a desk around it
-    cannot sway the digit-height estimate. Then, when the digits are far
+    cannot sway the digit-height estimate; a small page found blank (a
+    card) is no page to read, and the whole photo is read instead. Then, when the digits are far
     taller than needed, the view is scaled down to them: a 12 MP photo of a
     few large numbers is read as fast as a small scan (preprocessing cost
     falls with the square of the factor).
@@ -379,6 +381,12 @@ def working_view(image):
     corners = find_page(image)
     view = whole(image) if corners is None else top_down(whole(image), corners)
     rough = rough_digit_height(view.image, view.all_paper)
+    card = corners is not None and cv2.contourArea(corners) < READER.blank_card * image.shape[0] * image.shape[1]
+    if card and rough == 0:
+        # Nothing written on a small bright thing found (a blank card, a
+        # reflection): the writing is elsewhere, on paper less bright than that.
+        view = whole(image)
+        rough = rough_digit_height(image)
     if rough <= READER.scale_down_above * READER.work_digit_height:
         return view, rough
     factor = rough / READER.work_digit_height

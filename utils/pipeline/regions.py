@@ -38,6 +38,7 @@ class RegionSettings:
 
     speck: float = 0.004  # blobs of less area are pixel noise, not listed (a thin-pen 1 has ~0.012)
     line: float = 0.3  # a blob thinner than this is a line (or, along the photo's edge, an edge)
+    near_frame: float = 0.25  # a line longer than a digit this close to the photo's edge is an edge (a scan margin's rim)
     least_height: float = 0.45  # a region shorter than this ...
     least_area: float = 0.008  # ... or of less area is a dot or dash, not a digit
     least_mark: float = 0.1  # a dot or dash smaller than this is not listed as rejected
@@ -142,6 +143,16 @@ def _should_merge(small, big, h):
 def _touches_frame(box, shape):
     x, y, w, h = box
     return x <= 0 or y <= 0 or x + w >= shape[1] or y + h >= shape[0]
+
+
+def _along_frame(box, shape, h):
+    """True if ``box`` lies within ``REGIONS.near_frame`` digit heights of the
+    photo's edge along its long side, and is longer than any digit."""
+    x, y, w, hh = box
+    near = REGIONS.near_frame * h
+    if hh >= w:
+        return hh > REGIONS.tallest_union * h and (x <= near or x + w >= shape[1] - near)
+    return w > REGIONS.tallest_union * h and (y <= near or y + hh >= shape[0] - near)
 
 
 def merge_fragments(regions, h):
@@ -327,8 +338,11 @@ def find_regions(mask, digit_height):
                 continue
         if too_long:
             rejected.append((box, "line" if line else "too large"))  # underline, border, drawing
-        elif _touches_frame(box, labels.shape) and line:
-            rejected.append((box, "edge"))  # a sliver along the photo's edge: paper edge or a cut-off stroke
+        elif line and (_touches_frame(box, labels.shape) or _along_frame(box, labels.shape, h)):
+            # A sliver on the photo's edge (paper edge, a cut-off stroke), or a
+            # line longer than any digit just inside it: the rim of a black
+            # scan margin, a small crop's cell border.
+            rejected.append((box, "edge"))
         else:
             regions.append(Region(box, [i], area))
     kept, fragments = [], []

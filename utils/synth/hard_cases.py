@@ -14,6 +14,10 @@ broken        strokes broken by gaps (a 5's floating bar, a 4 in two strokes)
 punctuation   dots, commas and dashes between digit groups, underlines and
               box borders drawn around lines
 show_through  strong mirrored writing from the back of the page
+note          a sticky note or a small sheet, written with a thin ballpoint
+              (digits 40-60 px), lying on a dark wood or leather desk in a
+              photo of 1 to 16 MP, turned by 5 to 40 deg: the page covers
+              a small share of the frame
 strips        small grey scans of one amount box (about 150x45 px) on a
               patterned security background, digits often touching,
               punctuation between groups
@@ -28,7 +32,7 @@ import numpy as np
 
 from ..pipeline.crops import crop_to_ink
 
-CASE_TIERS = ("desk", "tilt", "turned", "touching", "broken", "punctuation", "show_through", "strips")
+CASE_TIERS = ("desk", "tilt", "turned", "touching", "broken", "punctuation", "show_through", "strips", "note")
 
 
 def glyph_alpha(glyph, height, thickness=0):
@@ -150,6 +154,48 @@ def page_matrix(width, height, rng, angle, turn, perspective):
     shift = np.array([[1, 0, -moved[:, 0].min()], [0, 1, -moved[:, 1].min()], [0, 0, 1]])
     size = (int(np.ceil(np.ptp(moved[:, 0]))), int(np.ceil(np.ptp(moved[:, 1]))))
     return shift @ rotate, size
+
+
+def desk_texture(height, width, rng):
+    """A dark desk (float32 BGR): wood grain along a random direction, or
+    blotchy leather, with contrast of about a fifth of its brightness.
+
+    Examples
+    --------
+    >>> desk = desk_texture(120, 160, np.random.default_rng(0))
+    >>> desk.shape, bool(desk.mean() < 120), bool(desk.std() > 4)
+    ((120, 160, 3), True, True)
+    """
+    base = np.array(rng.choice([[35, 55, 85], [25, 35, 55], [30, 30, 34], [45, 70, 100]]), np.float32)
+    small = (max(8, height // 8), max(8, width // 8))
+    if rng.random() < 0.6:  # wood: long streaks and rings, stretched along the grain
+        noise = cv2.GaussianBlur(rng.normal(0, 1, small).astype(np.float32), (0, 0), sigmaX=12, sigmaY=0.8)
+        rings = np.sin(np.linspace(0, rng.uniform(20, 60), small[0]))[:, None].astype(np.float32)
+        grain = noise / max(noise.std(), 1e-6) + 0.6 * rings
+        angle = rng.uniform(-90, 90)
+        grain = cv2.warpAffine(grain, cv2.getRotationMatrix2D((small[1] / 2, small[0] / 2), angle, 1.0), small[::-1],
+                               borderMode=cv2.BORDER_REFLECT)
+    else:  # leather: blotches at two scales
+        grain = sum(cv2.GaussianBlur(rng.normal(0, 1, small).astype(np.float32), (0, 0), s) * w
+                    for s, w in ((1.0, 0.5), (4.0, 3.0)))
+        grain /= max(grain.std(), 1e-6)
+    grain = cv2.resize(grain, (width, height), interpolation=cv2.INTER_LINEAR)
+    fine = rng.normal(0, 0.5, (height, width)).astype(np.float32)
+    return base * (1 + 0.2 * (grain + fine))[..., None]
+
+
+def note_geometry(width, height, rng):
+    """Paper-to-photo matrix (3x3) and photo size for the ``note`` tier:
+    the paper turned by 5 to 40 deg, somewhere in a 4:3 photo of 1 to
+    16 MP that holds it whole. (No perspective: pulling the corners of a
+    narrow strip by a share of its length would make a wedge of it.)"""
+    angle = rng.choice([-1, 1]) * rng.uniform(5, 40)
+    matrix, (w, h) = page_matrix(width, height, rng, angle, 0, perspective=False)
+    pixels = np.exp(rng.uniform(np.log(1e6), np.log(16e6)))
+    photo_w = max(int(np.sqrt(pixels * 4 / 3)), int(w * 1.1) + 2)
+    photo_h = max(int(photo_w * 3 / 4), int(h * 1.1) + 2)
+    x, y = rng.uniform(0, photo_w - w), rng.uniform(0, photo_h - h)
+    return np.array([[1, 0, x], [0, 1, y], [0, 0, 1]]) @ matrix, (photo_w, photo_h)
 
 
 def security_pattern(height, width, rng):

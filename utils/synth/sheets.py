@@ -38,8 +38,10 @@ from .hard_cases import (
     compose_strip,
     frame_lines,
     glyph_alpha,
+    desk_texture,
     ink_box,
     mark_alpha,
+    note_geometry,
     page_matrix,
 )
 
@@ -135,9 +137,10 @@ def compose_sheet(glyph_source, rng, tier="photo", **style):
         return image, _truth(tier, image, style, lines)
     case, tier = (tier, "photo") if tier in CASE_TIERS else (None, tier)
     hard, clean = tier == "hard", tier == "clean"
-    h = int(_choose(style, "digit_height", rng.uniform(28, 70) if not hard else rng.choice([rng.uniform(24, 40), rng.uniform(40, 110)])))
+    h = int(_choose(style, "digit_height", rng.uniform(40, 60) if case == "note" else rng.uniform(28, 70) if not hard
+                    else rng.choice([rng.uniform(24, 40), rng.uniform(40, 110)])))
     style["chosen"]["digit_height"] = h
-    n_lines = int(_choose(style, "lines", rng.integers(1, 7)))
+    n_lines = int(_choose(style, "lines", rng.integers(1, 5 if case == "note" else 7)))
     marker = _choose(style, "marker", hard and rng.random() < 0.2)
     rows, line_step = _layout(glyph_source, rng, tier, n_lines, h, marker, style, case)
     # Paper just large enough for the text plus margins.
@@ -164,6 +167,8 @@ def compose_sheet(glyph_source, rng, tier="photo", **style):
             text, boxes = "", []
             for label, alpha, x, y in col:
                 alpha = alpha * (rng.uniform(0.75, 1.0) if not clean else 1.0)
+                if case == "note":  # a ballpoint: strokes of 2-3 px, not MNIST's fifth of the height
+                    alpha = cv2.erode(alpha, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
                 box = _stamp(paper, alpha, int(round(x)), int(round(y)), pen)
                 if box is None or label is None:
                     continue
@@ -242,14 +247,18 @@ def _photograph(paper, lines, rng, tier, h, style, case=None):
     hard, clean = tier == "hard", tier == "clean"
     height, width = paper.shape[:2]
     angle = _choose(style, "tilt", 0.0 if clean else rng.uniform(-4, 4) if hard else rng.uniform(-2, 2))
-    desk = _choose(style, "desk", case == "desk" or not clean and rng.random() < (0.5 if hard else 0.3))
+    desk = _choose(style, "desk", case in ("desk", "note") or not clean and rng.random() < (0.5 if hard else 0.3))
     border = int(max(height, width) * rng.uniform(0.08, 0.25)) if desk else 0
     out_w, out_h = width + 2 * border, height + 2 * border
     matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
     matrix[:, 2] += border
     if case in ("desk", "tilt", "turned"):  # their own angles and turns replace the draws above
         matrix, (out_w, out_h), border = _case_geometry(width, height, rng, case, style, border)
-    if desk:
+    elif case == "note":
+        matrix, (out_w, out_h) = note_geometry(width, height, rng)
+    if case == "note":
+        background = desk_texture(out_h, out_w, rng)
+    elif desk:
         base = np.array(rng.choice([[40, 55, 75], [30, 30, 35], [70, 90, 110]]), np.float32)
         grain = cv2.GaussianBlur(rng.normal(0, 1, (out_h, out_w)).astype(np.float32), (0, 0), sigmaX=8, sigmaY=1)
         background = base + (grain * 12)[..., None]
