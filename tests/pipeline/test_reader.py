@@ -164,3 +164,15 @@ def test_a_blank_card_on_a_grey_sheet_does_not_hide_the_writing(reader, upright)
 
     assert find_page(grey) is not None  # the card
     assert reader.read(grey).text == upright.text
+
+
+def test_a_pale_page_is_read_at_lower_thresholds_a_noisy_blank_one_stays_empty(reader, upright):
+    # Faint pencil or a pale scan: the ink reaches a third of its usual
+    # darkness, under the usual thresholds everywhere.
+    image = cv2.imread(str(UPRIGHT)).astype(np.float32)
+    pale = reader.read((255 - (255 - image) * 0.3).astype(np.uint8))
+    assert [len(line.digits) for line in pale.lines] == [len(line.digits) for line in upright.lines]
+    wrong = sum(a != b for line, ref in zip(pale.lines, upright.lines) for a, b in zip(line.text, ref.text))
+    assert wrong <= 1
+    noise = np.clip(235 + np.random.default_rng(0).normal(0, 6, (600, 800, 3)), 0, 255).astype(np.uint8)
+    assert reader.read(noise).text == ""

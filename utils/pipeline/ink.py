@@ -38,6 +38,7 @@ class InkSettings:
 
     low: float = 0.16  # hysteresis: darkness (0 paper .. 1 black) a stroke's pixels must reach
     high: float = 0.32  # hysteresis: darkness some pixel of a stroke must reach
+    faint: float = 0.6  # a page with no digit-sized ink at low/high is thresholded again at this share of them
     min_contrast: float = 0.10  # drop below the background (0..1) ink must also show
     desk_ratio: float = 0.3  # brightness under this share of the paper's is desk, not page
     wide_close: int = 15  # closing kernel (px) that brings back marker ink wider than the background kernel
@@ -423,7 +424,7 @@ def shrink_keeping_strokes(image, factor):
     return cv2.resize(image, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)
 
 
-def rough_digit_height(image, all_paper=False, side=320):
+def rough_digit_height(image, all_paper=False, side=320, faint=1.0):
     """A first, cheap estimate of the digit height on a thumbnail.
 
     Only needed to size the background kernel; a kernel of a sixth of the
@@ -432,22 +433,24 @@ def rough_digit_height(image, all_paper=False, side=320):
     """
     factor = max(1.0, min(image.shape[:2]) / side)
     thumb = cv2.resize(image, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA) if factor > 1 else image
-    _, height = remove_rules(threshold(ink_darkness(thumb, min(thumb.shape[:2]) / 6, all_paper)))
+    darkness = ink_darkness(thumb, min(thumb.shape[:2]) / 6, all_paper)
+    _, height = remove_rules(threshold(darkness, INK.low * faint, INK.high * faint))
     return height * factor
 
 
-def binarise(image, rough=None, all_paper=False):
+def binarise(image, rough=None, all_paper=False, faint=1.0):
     """BGR image -> :class:`Binarised` (darkness, mask without rules, digit height).
 
     ``rough`` is :func:`rough_digit_height` of ``image`` if already known;
-    ``all_paper`` as in :func:`ink_darkness`.
+    ``all_paper`` as in :func:`ink_darkness`; ``faint`` scales the ink
+    thresholds (``INK.faint`` on a page whose ink is all pale).
     """
     rough = rough_digit_height(image, all_paper) if rough is None else rough
     # Half a digit height is wider than any pen stroke, narrow enough to
     # follow shadows; with no ink found, fall back to an image-sized kernel.
     kernel = 0.5 * rough if rough > 0 else min(image.shape[:2]) / 6
     darkness = ink_darkness(image, max(9.0, kernel), all_paper, restore_wide_ink=rough > 0)
-    ink = threshold(darkness)
+    ink = threshold(darkness, INK.low * faint, INK.high * faint)
     mask, height = _without_lines(ink, rough, darkness)
     steep = 0.0
     if _lines_left(mask, height, rough):

@@ -57,6 +57,7 @@ class View:
     rotation: int = 0  # 0, 90, 180 or 270: the page's turn, counter-clockwise
     skew: float = 0.0  # degrees, counter-clockwise, on top of the rotation
     all_paper: bool = False  # the page was found and cut out: no desk in view
+    faint: float = 1.0  # the ink thresholds are scaled by this: a page whose writing is all pale
 
     def box_to_photo(self, box):
         """Axis-aligned (x0, y0, x1, y1) in photo pixels around a view box (x, y, w, h)."""
@@ -239,7 +240,7 @@ def turn(view, angle):
     forward = np.vstack([matrix, [0, 0, 1]])
     # Turning the photo by +a undoes a page turn of -a.
     return View(image, view.to_photo @ np.linalg.inv(forward), *_split_turn(view.rotation + view.skew - angle),
-                all_paper=view.all_paper)
+                all_paper=view.all_paper, faint=view.faint)
 
 
 def _split_turn(total):

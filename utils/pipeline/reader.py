@@ -28,7 +28,7 @@ from ..models.sequences import averaged_readers
 from ..models.shipped import ModelSet
 from . import LAYOUTS
 from .cells import read_tables
-from .ink import binarise, rough_digit_height, shrink_keeping_strokes
+from .ink import INK, binarise, rough_digit_height, shrink_keeping_strokes
 from .lines import group_lines, group_starts
 from .page import find_page, fitted_angle, hanging_from_tops, top_down, turn, whole, writing_angle
 from .recognise import read_regions, view_confidence
@@ -294,7 +294,7 @@ class SheetReader:
 
     def _find(self, view, rough, clock):
         """Binarise and segment one view, and read its regions as found."""
-        binary = binarise(view.image, rough, view.all_paper)
+        binary = binarise(view.image, rough, view.all_paper, view.faint)
         clock.lap("ink")
         segmentation = find_regions(binary.mask, binary.digit_height)
         if len(segmentation.regions) > READER.max_regions:
@@ -387,6 +387,12 @@ def working_view(image):
         # reflection): the writing is elsewhere, on paper less bright than that.
         view = whole(image)
         rough = rough_digit_height(image)
+    if rough == 0:
+        # No ink dark enough for a digit: a pale scan or faint pencil is read
+        # at lower thresholds, if any digit-sized ink reaches them.
+        pale = rough_digit_height(view.image, view.all_paper, faint=INK.faint)
+        if pale > 0:
+            view, rough = replace(view, faint=INK.faint), pale
     if rough <= READER.scale_down_above * READER.work_digit_height:
         return view, rough
     factor = rough / READER.work_digit_height
