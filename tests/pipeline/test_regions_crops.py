@@ -254,3 +254,15 @@ def test_the_rim_of_a_scan_margin_is_an_edge_a_one_by_the_edge_is_a_digit():
     seg = find_regions(mask, 40)
     assert sorted(r.box for r in seg.regions) == [(60, 18, 24, 40), (147, 16, 6, 40)]
     assert ((7, 7, 6, 56), "edge") in seg.rejected
+
+
+def test_the_cut_off_end_of_writing_on_the_photos_edge_is_no_digit():
+    # A register crop's column edge cuts through the next column's number:
+    # a small piece of it is left on the photo's edge.
+    mask = np.zeros((200, 140), np.uint8)
+    mask[60:100, 50:76] = 1  # a digit, 40 px tall
+    mask[110:122, 132:140] = 1  # a cut-off stroke on the right edge, under half a digit tall
+    mask[150:190, 0:22] = 1  # a whole digit touching the left edge stays
+    seg = find_regions(mask, 40)
+    assert sorted(r.box for r in seg.regions) == [(0, 150, 22, 40), (50, 60, 26, 40)]
+    assert ((132, 110, 8, 12), "edge") in seg.rejected

@@ -38,6 +38,7 @@ class RegionSettings:
 
     speck: float = 0.004  # blobs of less area are pixel noise, not listed (a thin-pen 1 has ~0.012)
     line: float = 0.3  # a blob thinner than this is a line (or, along the photo's edge, an edge)
+    cut_off: float = 0.6  # a mark on the photo's edge shorter than this is the cut-off end of writing beyond it
     near_frame: float = 0.25  # a line longer than a digit this close to the photo's edge is an edge (a scan margin's rim)
     least_height: float = 0.45  # a region shorter than this ...
     least_area: float = 0.008  # ... or of less area is a dot or dash, not a digit
@@ -343,6 +344,8 @@ def find_regions(mask, digit_height):
             # line longer than any digit just inside it: the rim of a black
             # scan margin, a small crop's cell border.
             rejected.append((box, "edge"))
+        elif _touches_frame(box, labels.shape) and hh < REGIONS.cut_off * h:
+            rejected.append((box, "edge"))  # the cut-off end of writing beyond the photo (a crop of a column)
         else:
             regions.append(Region(box, [i], area))
     kept, fragments = [], []
