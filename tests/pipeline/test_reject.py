@@ -36,3 +36,11 @@ def test_both_sides_of_a_frame_go_whatever_they_read_as():
     boxes = np.array([[10, 88, 4, 72]] + DIGITS + [[240, 88, 4, 72]], float)
     names = ["7", "3", "4", "5", "6", "8", "4"]
     assert border_strokes(boxes, [list(range(len(boxes)))], names) == {0, 6}
+
+
+def test_an_underline_swash_read_as_a_digit_is_dropped_digits_are_kept():
+    from digit_sheet_reader.pipeline.reject import flat_marks
+
+    digits = [[10 + 25 * k, 100, 18, 30] for k in range(3)] + [[90, 100, 62, 30]]  # a 2 with a long tail among them
+    swash = [[5, 134, 80, 12]]
+    assert flat_marks(np.array(digits + swash, float)) == [4]

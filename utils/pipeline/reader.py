@@ -34,7 +34,7 @@ from .page import find_page, fitted_angle, hanging_from_tops, top_down, turn, wh
 from .recognise import read_regions, view_confidence
 from .refine import join_broken, join_fragments, reread_bridged, second_opinion, split_by_strings, split_touching
 from .regions import find_regions
-from .reject import border_strokes, faint_marks
+from .reject import border_strokes, faint_marks, flat_marks
 from .result import Digit, Line, Page, Rejected
 from .tables import blank_tables, find_tables
 
@@ -413,7 +413,8 @@ def reject_and_group(reading, read):
     in_digits = {i for region in read.regions for i in region.ids}
     joined = {f.box for f in reading.segmentation.fragments if f.ids[0] in in_digits}
     rejected = [(box, reason) for box, reason in reading.segmentation.rejected if box not in joined]
-    reasons = {i: "border" for i in border_strokes(boxes, order, read.names)}
+    reasons = {i: "line" for i in flat_marks(boxes)}
+    reasons.update({i: "border" for i in border_strokes(boxes, order, read.names)})
     reasons.update({i: "faint" for i in faint_marks(reading.darkness, reading.segmentation.labels, read.regions)})
     if reasons:
         rejected += [(tuple(boxes[i]), reason) for i, reason in sorted(reasons.items())]

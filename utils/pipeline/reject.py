@@ -6,7 +6,8 @@ Most non-digits are dropped by :mod:`digit_sheet_reader.pipeline.regions` on the
 - the upright sides of a box drawn around a number look like 1s on their
   own, but they reach well above and below the digits of their line;
 - writing showing through from the back of the page is shaped like
-  digits, but far fainter than the ink on the front.
+  digits, but far fainter than the ink on the front;
+- an underline's swash read as a digit is far wider than any digit.
 """
 
 from dataclasses import dataclass
@@ -26,11 +27,25 @@ class RejectSettings:
     border_height: float = 1.35  # a frame's side is this much taller than its line's digits
     overhang: float = 0.12  # ... and reaches past them above and below by this share of their height
     border_thin: float = 0.5  # ... and is narrower than this share of its own height
+    flat: float = 3.0  # a mark read as one digit but this many times wider than tall is a line (an underline's swash)
     faint: float = 0.45  # ink this much fainter than the page's typical digit is show-through
     ink_quantile: float = 0.9  # a region's ink strength is this quantile of its darkness
 
 
 REJECT = RejectSettings()
+
+
+def flat_marks(boxes):
+    """Indices of boxes far wider than tall (``REJECT.flat``): what was still
+    read as one digit after touching digits were split is an underline's
+    swash or a word's piece: no digit is three times as wide as it is tall (a
+    2 with a long tail is twice).
+
+    >>> flat_marks(np.array([[0, 0, 20, 30], [0, 40, 50, 14]], float))
+    [1]
+    """
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    return [int(i) for i in np.flatnonzero(boxes[:, 2] > REJECT.flat * boxes[:, 3])]
 
 
 def border_strokes(boxes, lines, names=None):
