@@ -176,3 +176,17 @@ def test_a_pale_page_is_read_at_lower_thresholds_a_noisy_blank_one_stays_empty(r
     assert wrong <= 1
     noise = np.clip(235 + np.random.default_rng(0).normal(0, 6, (600, 800, 3)), 0, 255).astype(np.uint8)
     assert reader.read(noise).text == ""
+
+
+def test_a_dark_line_on_the_photos_edge_is_not_smeared_into_1s_when_the_page_is_levelled(reader, upright):
+    # A scan tilted 8 deg with a scanner's dark line along its top edge: the
+    # levelled view's opened corners must not continue that line as streaks.
+    image = cv2.imread(str(UPRIGHT))
+    h, w = image.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), 8, 1.0)
+    tilted = cv2.warpAffine(image, matrix, (w, h), borderValue=(245, 245, 248))
+    for x in (10, 40, w - 60, w - 25):
+        tilted[0:2, x:x + 12] = 20  # dark dashes along the top rows
+    page = reader.read(tilted)
+    assert page.text == upright.text
+    assert page.skew > 3  # read from a levelled view

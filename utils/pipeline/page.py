@@ -42,6 +42,7 @@ class PageSettings:
     side_contrast: float = 0.4  # across each side, inside must be brighter than outside by this share
     convex: float = 0.9  # the page's outline covers at least this share of the bright region in it
     corner_tolerance: float = 0.03  # corners are fitted within this share of the outline's length
+    corner_smoothing: int = 16  # the corners a turn opens continue the image's edge averaged over this many px
     hanging: float = 0.8  # digits whose tops spread less than this share of their bottoms hang
 
 
@@ -236,11 +237,31 @@ def turn(view, angle):
         corners = np.float64([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1]]) @ matrix.T
         matrix[:, 2] -= corners.min(axis=0)
         size = tuple(int(np.ceil(v)) for v in np.ptp(corners, axis=0))
-        image = cv2.warpAffine(view.image, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        image = _warp_filling_corners(view.image, matrix, size)
     forward = np.vstack([matrix, [0, 0, 1]])
     # Turning the photo by +a undoes a page turn of -a.
     return View(image, view.to_photo @ np.linalg.inv(forward), *_split_turn(view.rotation + view.skew - angle),
                 all_paper=view.all_paper, faint=view.faint)
+
+
+def _warp_filling_corners(image, matrix, size):
+    """``image`` turned by the affine ``matrix`` onto a canvas of ``size``;
+    the corners the turn opens continue the image's edge, smoothed.
+
+    Replicating the edge pixels themselves would smear a dark scanner line
+    or a stroke cut by the edge into long streaks, read as 1s; one flat
+    colour would draw a sharp edge against a dark corner of the photo.
+    """
+    flags = dict(flags=cv2.INTER_LINEAR)
+    turned = cv2.warpAffine(image, matrix, size, borderMode=cv2.BORDER_CONSTANT, **flags)
+    inside = cv2.warpAffine(np.full(image.shape[:2], 255, np.uint8), matrix, size, borderMode=cv2.BORDER_CONSTANT,
+                            flags=cv2.INTER_NEAREST)
+    h, w = image.shape[:2]
+    step = PAGE.corner_smoothing
+    smooth = cv2.resize(cv2.resize(image, (max(1, w // step), max(1, h // step)), interpolation=cv2.INTER_AREA), (w, h),
+                        interpolation=cv2.INTER_LINEAR)
+    filled = cv2.warpAffine(smooth, matrix, size, borderMode=cv2.BORDER_REPLICATE, **flags)
+    return cv2.copyTo(turned, cv2.erode(inside, np.ones((3, 3), np.uint8)), filled)
 
 
 def _split_turn(total):
