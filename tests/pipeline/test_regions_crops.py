@@ -266,3 +266,13 @@ def test_the_cut_off_end_of_writing_on_the_photos_edge_is_no_digit():
     seg = find_regions(mask, 40)
     assert sorted(r.box for r in seg.regions) == [(0, 150, 22, 40), (50, 60, 26, 40)]
     assert ((132, 110, 8, 12), "edge") in seg.rejected
+
+
+def test_a_short_stroke_just_inside_the_photos_edge_is_a_cut_off_end():
+    mask = np.zeros((200, 140), np.uint8)
+    mask[60:100, 50:76] = 1  # a digit, 40 px tall
+    mask[160:171, 129:132] = 1  # a thin stroke 8 px in from the right edge, a quarter digit long
+    mask[100:140, 132:136] = 1  # a 1 as close to the edge stays
+    seg = find_regions(mask, 40)
+    assert sorted(r.box for r in seg.regions) == [(50, 60, 26, 40), (132, 100, 4, 40)]
+    assert ((129, 160, 3, 11), "edge") in seg.rejected

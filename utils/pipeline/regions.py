@@ -148,12 +148,15 @@ def _touches_frame(box, shape):
 
 def _along_frame(box, shape, h):
     """True if ``box`` lies within ``REGIONS.near_frame`` digit heights of the
-    photo's edge along its long side, and is longer than any digit."""
+    photo's edge along its long side, and is either longer than any digit
+    (a margin's rim) or shorter than ``REGIONS.cut_off`` (a cut-off stroke)."""
     x, y, w, hh = box
     near = REGIONS.near_frame * h
     if hh >= w:
-        return hh > REGIONS.tallest_union * h and (x <= near or x + w >= shape[1] - near)
-    return w > REGIONS.tallest_union * h and (y <= near or y + hh >= shape[0] - near)
+        length, beside = hh, x <= near or x + w >= shape[1] - near
+    else:
+        length, beside = w, y <= near or y + hh >= shape[0] - near
+    return beside and (length > REGIONS.tallest_union * h or length < REGIONS.cut_off * h)
 
 
 def merge_fragments(regions, h):
@@ -341,8 +344,8 @@ def find_regions(mask, digit_height):
             rejected.append((box, "line" if line else "too large"))  # underline, border, drawing
         elif line and (_touches_frame(box, labels.shape) or _along_frame(box, labels.shape, h)):
             # A sliver on the photo's edge (paper edge, a cut-off stroke), or a
-            # line longer than any digit just inside it: the rim of a black
-            # scan margin, a small crop's cell border.
+            # line just inside it longer than any digit (the rim of a black
+            # scan margin, a small crop's cell border) or too short for one.
             rejected.append((box, "edge"))
         elif _touches_frame(box, labels.shape) and hh < REGIONS.cut_off * h:
             rejected.append((box, "edge"))  # the cut-off end of writing beyond the photo (a crop of a column)
