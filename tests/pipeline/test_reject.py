@@ -44,3 +44,12 @@ def test_an_underline_swash_read_as_a_digit_is_dropped_digits_are_kept():
     digits = [[10 + 25 * k, 100, 18, 30] for k in range(3)] + [[90, 100, 62, 30]]  # a 2 with a long tail among them
     swash = [[5, 134, 80, 12]]
     assert flat_marks(np.array(digits + swash, float)) == [4]
+
+
+def test_tall_digits_amid_the_line_are_no_frame_sides_whatever_they_read_as():
+    # 7 8 9 10 11 written naturally: the 9's tail and the 1s reach far past
+    # the other digits, but a frame's sides are the line's ends.
+    boxes = np.array(DIGITS[:3] + [[160, 88, 20, 72], [200, 88, 8, 72]] + DIGITS[3:], float)
+    boxes[5:, 0] += 100
+    names = ["7", "8", "9", "9", "1", "0", "1"]
+    assert border_strokes(boxes, [list(range(len(boxes)))], names) == set()

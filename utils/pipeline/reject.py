@@ -52,7 +52,8 @@ def border_strokes(boxes, lines, names=None):
     """Indices of boxes that are the sides of a frame drawn around a line.
 
     A side is a thin stroke far taller than its line's digits, reaching
-    past them above and below. A frame has two: a lone one is a side only
+    past them above and below, at one end of the line (``lines`` list each
+    line's boxes left to right). A frame has two: a lone one is a side only
     if it reads as a 1 (``names``, where given), for a 9, 7 or 4 whose
     tail reaches far below the line is just as thin and tall.
 
@@ -74,6 +75,9 @@ def border_strokes(boxes, lines, names=None):
         height, top, bottom = np.median(hh), np.median(y), np.median(y + hh)
         side = ((w < REJECT.border_thin * hh) & (hh > REJECT.border_height * height)
                 & (y < top - REJECT.overhang * height) & (y + hh > bottom + REJECT.overhang * height))
+        # A frame's sides are the line's ends: a tall 9 or a long 1 amid the
+        # digits (natural handwriting) is no side, however it reads.
+        side[1:-1] = False
         indices = np.asarray(line)[side]
         if names is not None and len(indices) == 1 and names[indices[0]] != "1":
             continue  # a lone tall stroke that reads as another digit: a digit with a long tail
