@@ -185,7 +185,8 @@ def desk_texture(height, width, rng):
 
 
 def note_geometry(width, height, rng):
-    """Paper-to-photo matrix (3x3) and photo size for the ``note`` tier:
+    """Paper-to-photo matrix (3x3), photo size and what was drawn (for the
+    truth's conditions) for the ``note`` tier:
     the paper turned by 5 to 40 deg, somewhere in a 4:3 photo of 1 to
     16 MP that holds it whole. (No perspective: pulling the corners of a
     narrow strip by a share of its length would make a wedge of it.)"""
@@ -195,7 +196,8 @@ def note_geometry(width, height, rng):
     photo_w = max(int(np.sqrt(pixels * 4 / 3)), int(w * 1.1) + 2)
     photo_h = max(int(photo_w * 3 / 4), int(h * 1.1) + 2)
     x, y = rng.uniform(0, photo_w - w), rng.uniform(0, photo_h - h)
-    return np.array([[1, 0, x], [0, 1, y], [0, 0, 1]]) @ matrix, (photo_w, photo_h)
+    drawn = {"note_turn": round(float(angle), 1), "page_share": round(width * height / (photo_w * photo_h), 4)}
+    return np.array([[1, 0, x], [0, 1, y], [0, 0, 1]]) @ matrix, (photo_w, photo_h), drawn
 
 
 def security_pattern(height, width, rng):

@@ -255,7 +255,8 @@ def _photograph(paper, lines, rng, tier, h, style, case=None):
     if case in ("desk", "tilt", "turned"):  # their own angles and turns replace the draws above
         matrix, (out_w, out_h), border = _case_geometry(width, height, rng, case, style, border)
     elif case == "note":
-        matrix, (out_w, out_h) = note_geometry(width, height, rng)
+        matrix, (out_w, out_h), drawn = note_geometry(width, height, rng)
+        style["chosen"].update(drawn)
     if case == "note":
         background = desk_texture(out_h, out_w, rng)
     elif desk:
