@@ -16,7 +16,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from digit_sheet_reader.errors import command_parser, run_cli
-from digit_sheet_reader.synth.scoring import Tally, format_table
+from digit_sheet_reader.synth.scoring import Tally, digits_only, format_table
 
 
 def main(argv=None):
@@ -45,7 +45,7 @@ def main(argv=None):
         page = reader.read(image_path)
         seconds = time.perf_counter() - started
         name = str(image_path.relative_to(args.folder))
-        read = "\n".join("".join(d.label for d in line.digits) for line in page.lines)  # no groups in the truth
+        read = "\n".join(digits_only(line.text) for line in page.lines)  # no groups in the truth
         texts[name] = {"truth": "\n".join(line["text"] for line in truth["lines"]), "read": read}
         groups = [tallies.setdefault(truth["tier"], Tally()), overall]
         if args.by_condition:

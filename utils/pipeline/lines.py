@@ -139,22 +139,23 @@ def group_starts(boxes, digit_height, marks=()):
         starts = {i + 1: " " for i, gap in enumerate(gaps) if gap > max(LINES.group_gap * h, LINES.group_gaps * usual)}
     top, bottom = boxes[:, 1].min(), (boxes[:, 1] + boxes[:, 3]).max()
     reach = LINES.separator_reach * h
-    between = {}
+    between = {}  # position -> the marks (one character each) between it and the digit before
     for (x, y, w, hh), kind in marks:
         centre = x + w / 2
         i = int(np.searchsorted(boxes[:, 0] + boxes[:, 2] / 2, centre))
         if kind in ("dot", "dash") and 0 < i < len(boxes) and top - reach <= y and y + hh <= bottom + reach \
                 and boxes[i - 1, 0] + boxes[i - 1, 2] <= centre <= boxes[i, 0]:
             low = y + hh / 2 > top + LINES.low_dot * (bottom - top)
-            between.setdefault(i, []).append("-" if kind == "dash" else ("," if hh > LINES.comma * w else ".", low))
+            dot = ("," if hh > LINES.comma * w else ".") if low else "'"  # "'": a dot high in the line
+            between.setdefault(i, []).append("-" if kind == "dash" else dot)
     for i, found in between.items():
         dots = [mark for mark in found if mark != "-"]
         if "-" in found:
             starts[i] = "-"
         elif len(dots) > 1:
             starts[i] = ":"
-        elif dots[0][1]:  # a lone dot high in the line is a speck of ink, not a point
-            starts[i] = dots[0][0]
+        elif dots[0] != "'":  # a lone dot high in the line is a speck of ink, not a point
+            starts[i] = dots[0]
     return dict(sorted(starts.items()))
 
 

@@ -373,10 +373,12 @@ def working_view(image):
 
     The page is found and warped top-down first, so that a desk around it
     cannot sway the digit-height estimate; a small page found blank (a
-    card) is no page to read, and the whole photo is read instead. Then, when the digits are far
-    taller than needed, the view is scaled down to them: a 12 MP photo of a
-    few large numbers is read as fast as a small scan (preprocessing cost
-    falls with the square of the factor).
+    card) is no page to read, and the whole photo is read instead. A page
+    whose ink is all pale is read at lower ink thresholds (``View.faint``).
+    Then, when the digits are far taller than needed, the view is scaled
+    down to them, its thin strokes kept dark: a 12 MP photo of a few large
+    numbers is read as fast as a small scan (preprocessing cost falls with
+    the square of the factor).
     """
     corners = find_page(image)
     view = whole(image) if corners is None else top_down(whole(image), corners)

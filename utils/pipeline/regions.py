@@ -146,17 +146,24 @@ def _touches_frame(box, shape):
     return x <= 0 or y <= 0 or x + w >= shape[1] or y + h >= shape[0]
 
 
-def _along_frame(box, shape, h):
-    """True if ``box`` lies within ``REGIONS.near_frame`` digit heights of the
-    photo's edge along its long side, and is either longer than any digit
-    (a margin's rim) or shorter than ``REGIONS.cut_off`` (a cut-off stroke)."""
+def _at_edge(box, shape, h, line):
+    """True if the blob at ``box`` belongs to the photo's edge, not to a digit.
+
+    On the edge: a line (paper edge, a cut stroke), or anything shorter than
+    ``REGIONS.cut_off`` (the cut-off end of writing beyond a crop). Within
+    ``REGIONS.near_frame`` of it, along its long side: a line longer than
+    any digit (a black scan margin's rim, a cell border) or too short for
+    one; a 1 that close is a digit's length and stays.
+    """
     x, y, w, hh = box
+    if _touches_frame(box, shape):
+        return line or hh < REGIONS.cut_off * h
     near = REGIONS.near_frame * h
     if hh >= w:
         length, beside = hh, x <= near or x + w >= shape[1] - near
     else:
         length, beside = w, y <= near or y + hh >= shape[0] - near
-    return beside and (length > REGIONS.tallest_union * h or length < REGIONS.cut_off * h)
+    return line and beside and (length > REGIONS.tallest_union * h or length < REGIONS.cut_off * h)
 
 
 def merge_fragments(regions, h):
@@ -342,13 +349,8 @@ def find_regions(mask, digit_height):
                 continue
         if too_long:
             rejected.append((box, "line" if line else "too large"))  # underline, border, drawing
-        elif line and (_touches_frame(box, labels.shape) or _along_frame(box, labels.shape, h)):
-            # A sliver on the photo's edge (paper edge, a cut-off stroke), or a
-            # line just inside it longer than any digit (the rim of a black
-            # scan margin, a small crop's cell border) or too short for one.
+        elif _at_edge(box, labels.shape, h, line):
             rejected.append((box, "edge"))
-        elif _touches_frame(box, labels.shape) and hh < REGIONS.cut_off * h:
-            rejected.append((box, "edge"))  # the cut-off end of writing beyond the photo (a crop of a column)
         else:
             regions.append(Region(box, [i], area))
     kept, fragments = [], []

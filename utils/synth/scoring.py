@@ -82,7 +82,7 @@ class Tally:
         matches = match_boxes(t_boxes, [d["box"] for d in p_digits])
         t_text = "\n".join(line["text"] for line in truth["lines"])
         # The generator writes no groups: a line's digits are compared, not the spaces between its groups.
-        read_lines = ["".join(d["label"] for d in line["digits"]) for line in page_dict["lines"]]
+        read_lines = [digits_only(line["text"]) for line in page_dict["lines"]]
         p_text = "\n".join(read_lines)
         remaining = list(read_lines)
         for line in truth["lines"]:
@@ -150,7 +150,8 @@ def compare_runs(before, after):
     return dict(changes)
 
 
-def _digits(text):
+def digits_only(text):
+    """The digits of ``text`` alone (a read line's group spaces and separators dropped)."""
     return "".join(c for c in str(text) if c.isdigit())
 
 
@@ -163,7 +164,7 @@ def read_rows(lines):
     ...            {"text": "5", "box": [0, 30, 10, 10]}])
     ['1234', '5']
     """
-    lines = [line for line in lines if _digits(line["text"])]
+    lines = [line for line in lines if digits_only(line["text"])]
     rows = []
     for line in sorted(lines, key=lambda line: line["box"][1] + line["box"][3] / 2):
         x, y, w, h = line["box"]
@@ -174,7 +175,7 @@ def read_rows(lines):
                 break
         else:
             rows.append([y, y + h, [line]])
-    return ["".join(_digits(line["text"]) for line in sorted(row[2], key=lambda line: line["box"][0]))
+    return ["".join(digits_only(line["text"]) for line in sorted(row[2], key=lambda line: line["box"][0]))
             for row in rows]
 
 
@@ -206,8 +207,8 @@ def real_page_errors(truth_lines, page_lines):
     >>> real_page_errors(["3112"], page)   # one row, read as two lines
     (0, 4, 1)
     """
-    truth = [_digits(line) for line in truth_lines]
-    as_read = [_digits(line["text"]) for line in page_lines if _digits(line["text"])]
+    truth = [digits_only(line) for line in truth_lines]
+    as_read = [digits_only(line["text"]) for line in page_lines if digits_only(line["text"])]
     edits, exact = min(matched_errors(truth, as_read), matched_errors(truth, read_rows(page_lines)),
                        key=lambda result: (result[0], -result[1]))
     return edits, sum(map(len, truth)), exact
