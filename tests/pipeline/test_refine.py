@@ -410,6 +410,26 @@ def test_cuts_fall_between_the_frames_the_digits_were_seen_in(classify):
     assert unsure is first  # negative control: an unsure sequence reading changes nothing
 
 
+@pytest.mark.parametrize("whole_read, ones_read, split", [
+    (0.9999, 0.95, False),  # the recogniser is all but certain of a 0: a 1 read at 0.95 beside it is a stroke of it
+    (0.9999, 0.995, True),  # ... unless the sequence reader is as sure of the 1 as of any disputed 1
+    (0.99, 0.95, True),  # the recogniser less sure: the sequence reading is taken
+])
+def test_a_one_seen_in_a_zero_read_surely_whole_must_be_read_surely(whole_read, ones_read, split, classify):
+    # The sequence reader's typical mistake on a small, slanted 0 is "10"
+    # (its left side taken for a 1); on a crop holding that 0 alone it is
+    # the only wide region, so the page counts as written joined, where
+    # a disputed 1 is taken from REFINE.joined_alone.
+    assert REFINE.joined_alone < 0.95 < REFINE.string_alone < 0.995 and REFINE.whole_sure <= 0.9999
+    not_one = lambda crops: np.ones(len(crops))  # noqa: E731 - a checker sure it is not one digit
+    segmentation, darkness = page([glyph("0", 1, width=int(1.15 * H))])
+    first = first_look(segmentation, darkness, classify)
+    first = Read(first.regions, ["0"], np.array([whole_read]), first.crops)
+    reading = fake_strings("10", [(6, 8), (16, 17)], confidence=ones_read)
+    read = split_by_strings(segmentation.labels, first, H, darkness, classify, reading, check=not_one)
+    assert read.names == (["1", "0"] if split else ["0"])
+
+
 def test_a_region_wide_as_two_digits_takes_an_unsure_sequence_reading(classify):
     # Wider than REFINE.string_wide digit heights and not one digit by the checker:
     # read whole it loses a digit for sure, so a reading at 0.6 is taken,

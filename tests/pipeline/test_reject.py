@@ -1,9 +1,9 @@
-"""Non-digits told in context: the sides of a frame, show-through."""
+"""Non-digits told in context: the sides of a frame, show-through, unsure lines."""
 
 import numpy as np
 import pytest
 
-from digit_sheet_reader.pipeline.reject import border_strokes
+from digit_sheet_reader.pipeline.reject import REJECT, border_strokes, unsure_lines
 
 DIGITS = [[40 + 40 * k, 100, 26, 48] for k in range(5)]  # a line of five digits 48 px high
 
@@ -53,3 +53,18 @@ def test_tall_digits_amid_the_line_are_no_frame_sides_whatever_they_read_as():
     boxes[5:, 0] += 100
     names = ["7", "8", "9", "9", "1", "0", "1"]
     assert border_strokes(boxes, [list(range(len(boxes)))], names) == set()
+
+
+def test_a_line_read_unsurely_beside_a_sure_one_is_dropped():
+    # A register row: the number read surely, a printed word below it read
+    # as digits, none of them sure.
+    lines = [[0, 1], [2, 3, 4, 5]]
+    confidences = np.array([0.999, 0.97, 0.6, 0.8, 0.5, 0.7])
+    assert unsure_lines(lines, confidences) == [1]
+    confidences[4] = REJECT.sure_line  # one sure digit is enough to keep a line
+    assert unsure_lines(lines, confidences) == []
+
+
+def test_a_page_with_no_sure_line_keeps_its_guesses():
+    assert unsure_lines([[0, 1], [2]], np.array([0.6, 0.7, 0.8])) == []
+    assert unsure_lines([], np.array([])) == []

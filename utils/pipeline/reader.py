@@ -34,7 +34,7 @@ from .page import find_page, fitted_angle, hanging_from_tops, top_down, turn, wh
 from .recognise import read_regions, view_confidence
 from .refine import join_broken, join_fragments, reread_bridged, second_opinion, split_by_strings, split_touching
 from .regions import find_regions
-from .reject import border_strokes, faint_marks, flat_marks
+from .reject import border_strokes, faint_marks, flat_marks, unsure_lines
 from .result import Digit, Line, Page, Rejected
 from .tables import blank_tables, find_tables
 
@@ -405,8 +405,8 @@ def working_view(image):
 
 def reject_and_group(reading, read):
     """Boxes of the regions finally read, their lines in reading order, and
-    the rejected marks (segmentation's, plus the sides of frames and
-    show-through)."""
+    the rejected marks (segmentation's, plus the sides of frames,
+    show-through and lines read unsurely beside sure ones)."""
     unchanged = len(read.regions) == len(reading.segmentation.regions) and all(
         a is b for a, b in zip(read.regions, reading.segmentation.regions))
     boxes = reading.boxes if unchanged else np.array([r.box for r in read.regions], np.float64).reshape(-1, 4)
@@ -422,7 +422,9 @@ def reject_and_group(reading, read):
         rejected += [(tuple(boxes[i]), reason) for i, reason in sorted(reasons.items())]
         keep = [i for i in range(len(boxes)) if i not in reasons]
         order = [[keep[k] for k in line] for line in group_lines(boxes[keep], height)]
-    return boxes, order, rejected
+    unsure = unsure_lines(order, read.confidences)
+    rejected += [(tuple(boxes[i]), "unsure") for k in unsure for i in order[k]]
+    return boxes, [line for k, line in enumerate(order) if k not in unsure], rejected
 
 
 def _no_worse(levelled, reading):

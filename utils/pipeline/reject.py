@@ -7,7 +7,10 @@ Most non-digits are dropped by :mod:`digit_sheet_reader.pipeline.regions` on the
   own, but they reach well above and below the digits of their line;
 - writing showing through from the back of the page is shaped like
   digits, but far fainter than the ink on the front;
-- an underline's swash read as a digit is far wider than any digit.
+- an underline's swash read as a digit is far wider than any digit;
+- a printed word, a scribble or a stray mark beside a number reads as
+  digits too, but not one of its marks reads surely, while the number's
+  own line does.
 """
 
 from dataclasses import dataclass
@@ -30,6 +33,7 @@ class RejectSettings:
     flat: float = 3.0  # a mark read as one digit but this many times wider than tall is a line (an underline's swash)
     faint: float = 0.45  # ink this much fainter than the page's typical digit is show-through
     ink_quantile: float = 0.9  # a region's ink strength is this quantile of its darkness
+    sure_line: float = 0.85  # a line none of whose digits is read this surely (probability) is unsure
 
 
 REJECT = RejectSettings()
@@ -83,6 +87,25 @@ def border_strokes(boxes, lines, names=None):
             continue  # a lone tall stroke that reads as another digit: a digit with a long tail
         found.update(int(i) for i in indices)
     return found
+
+
+def unsure_lines(lines, confidences):
+    """Indices of the lines not one of whose digits is read surely
+    (``REJECT.sure_line``), on a page where another line is.
+
+    A printed word, a scribble or the pencil mark beside a number reads as
+    digits, each unsure; a line of real digits has at least one the
+    recogniser is sure of. A page with no sure line at all keeps its
+    readings: they are the best guess there is.
+
+    >>> unsure_lines([[0, 1], [2, 3], [4]], np.array([0.99, 0.7, 0.6, 0.8, 0.95]))
+    [1]
+    >>> unsure_lines([[0], [1]], np.array([0.6, 0.7]))
+    []
+    """
+    confidences = np.asarray(confidences, np.float64)
+    unsure = [k for k, line in enumerate(lines) if len(line) and confidences[line].max() < REJECT.sure_line]
+    return unsure if len(unsure) < len(lines) else []
 
 
 def faint_marks(darkness, labels, regions):

@@ -34,6 +34,7 @@ class RefineSettings:
     string_narrowest: float = 0.45  # the sequence reader looks at regions wider than this (digit heights)
     string_sure: float = 0.9  # ... and splits those it reads as several digits at least this surely
     string_alone: float = 0.99  # a 1 the recogniser reads otherwise must be read this surely
+    whole_sure: float = 0.999  # a region read whole this surely disputes the 1s a sequence reading adds to its digit
     string_wide: float = 1.3  # a region this wide (digit heights) that is not one digit loses a digit read whole
     string_wide_sure: float = 0.5  # ... so there the sequence reading is taken from this sure
     whole_doubted: float = 0.8  # a region not one digit and read whole less surely than this ...

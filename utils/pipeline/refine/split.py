@@ -163,7 +163,9 @@ def split_by_strings(labels, read, digit_height, darkness, classify, read_string
     would mislead the one-digit recogniser. A 1 that the recogniser reads
     as another digit the sequence reader must be very sure of
     (``REFINE.string_alone``): its typical mistake is an extra 1 seen in a
-    stroke of a looped 2 or an open 4. A region as wide as two digits
+    stroke of a looped 2 or an open 4. So must a 1 added to the digit the
+    recogniser reads the whole region as all but certainly
+    (``REFINE.whole_sure``): a small, slanted 0 read "10". A region as wide as two digits
     (``REFINE.string_wide``) that the checker says is not one digit is cut on a
     less sure reading (``REFINE.string_wide_sure``) and its pieces are not
     checked: read whole, it would lose a digit for sure. So is a region
@@ -216,7 +218,12 @@ def split_by_strings(labels, read, digit_height, darkness, classify, read_string
     for i, reading, pieces, wide in cuts:
         rows = list(range(k, k + len(pieces)))
         k += len(pieces)
-        if wide or all(tried.names[r] == digit or digit != "1" or c >= string_alone
+        # A region the recogniser reads very surely as the one digit that
+        # the sequence reading has besides its 1s (a small, slanted 0 read
+        # "10") disputes each of those 1s, on any page.
+        whole_disputes = read.confidences[i] >= REFINE.whole_sure and set(reading.text) == {"1", read.names[i]}
+        alone = REFINE.string_alone if whole_disputes else string_alone
+        if wide or all(digit != "1" or (tried.names[r] == digit and not whole_disputes) or c >= alone
                        for r, digit, c in zip(rows, reading.text, reading.confidences)):
             for r, digit, c in zip(rows, reading.text, reading.confidences):
                 tried.names[r], tried.confidences[r] = digit, c
