@@ -9,6 +9,7 @@ import pytest
 from conftest import ROOT
 
 from digit_sheet_reader.pipeline.reader import SheetReader
+from digit_sheet_reader.synth.glyphs import render_glyph
 from digit_sheet_reader.synth.scoring import match_boxes
 
 UPRIGHT = ROOT / "tests" / "golden" / "clean_lines.png"
@@ -190,3 +191,27 @@ def test_a_dark_line_on_the_photos_edge_is_not_smeared_into_1s_when_the_page_is_
     page = reader.read(tilted)
     assert page.text == upright.text
     assert page.skew > 3  # read from a levelled view
+
+
+def scan_with_margin(band_x):
+    """A scan 480 px wide with a black margin 44 px wide at its left (too
+    little of the frame for the page to be found) and the digits 4 7; a
+    dark band 6 px wide and 50 px tall at ``band_x``: the shadow of a
+    curled edge just beside the margin, or a 1 written on the paper."""
+    image = np.full((260, 480, 3), 235, np.uint8)
+    image[:, :44] = 25
+    image[110:160, band_x:band_x + 6] = 90
+    x = 160
+    for k, digit in enumerate("47"):
+        glyph = render_glyph(digit, np.random.default_rng(k), height=60).astype(np.float32) / 255
+        spot = image[100:100 + glyph.shape[0], x:x + glyph.shape[1]].astype(np.float32)
+        image[100:100 + glyph.shape[0], x:x + glyph.shape[1]] = (spot * (1 - glyph[..., None]) + 30 * glyph[..., None])
+        x += glyph.shape[1] + 12
+    return cv2.GaussianBlur(image, (3, 3), 0)
+
+
+@pytest.mark.parametrize("band_x, text", [(50, "47"), (110, "147")])
+def test_the_paper_edge_beside_a_scan_margin_is_no_1_but_a_1_clear_of_it_is(reader, band_x, text):
+    page = reader.read(scan_with_margin(band_x))
+    assert page.text == text
+    assert ("edge" in [r.reason for r in page.rejected]) == (text == "47")

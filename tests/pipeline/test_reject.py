@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from digit_sheet_reader.pipeline.reject import REJECT, border_strokes, unsure_lines
+from digit_sheet_reader.pipeline.reject import REJECT, border_strokes, paper_edges, unsure_lines
 
 DIGITS = [[40 + 40 * k, 100, 26, 48] for k in range(5)]  # a line of five digits 48 px high
 
@@ -68,3 +68,18 @@ def test_a_line_read_unsurely_beside_a_sure_one_is_dropped():
 def test_a_page_with_no_sure_line_keeps_its_guesses():
     assert unsure_lines([[0, 1], [2]], np.array([0.6, 0.7, 0.8])) == []
     assert unsure_lines([], np.array([])) == []
+
+
+def test_only_a_one_lying_along_the_desk_is_the_paper_edge():
+    from digit_sheet_reader.pipeline.regions import Region
+
+    paper = np.ones((80, 80), np.uint8)
+    paper[:, :10] = 0  # a black scan margin
+    labels = np.zeros((80, 80), np.int32)
+    labels[10:40, 12:15] = 1  # along the margin
+    labels[10:40, 30:33] = 2  # a stroke's width and more clear of it
+    regions = [Region((12, 10, 3, 30), [1]), Region((30, 10, 3, 30), [2])]
+    assert REJECT.paper_edge * 30 < 30 - 10
+    assert paper_edges(labels, regions, ["1", "1"], paper, 30.0) == [0]
+    assert paper_edges(labels, regions, ["7", "1"], paper, 30.0) == []  # a 7 there is written
+    assert paper_edges(labels, regions, ["1", "1"], None, 30.0) == []  # a page found: all paper

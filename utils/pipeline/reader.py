@@ -34,7 +34,7 @@ from .page import find_page, fitted_angle, hanging_from_tops, top_down, turn, wh
 from .recognise import read_regions, view_confidence
 from .refine import join_broken, join_fragments, reread_bridged, second_opinion, split_by_strings, split_touching
 from .regions import find_regions
-from .reject import border_strokes, faint_marks, flat_marks, unsure_lines
+from .reject import border_strokes, faint_marks, flat_marks, paper_edges, unsure_lines
 from .result import Digit, Line, Page, Rejected
 from .tables import blank_tables, find_tables
 
@@ -406,7 +406,7 @@ def working_view(image):
 def reject_and_group(reading, read):
     """Boxes of the regions finally read, their lines in reading order, and
     the rejected marks (segmentation's, plus the sides of frames,
-    show-through and lines read unsurely beside sure ones)."""
+    show-through, the paper's edge and lines read unsurely beside sure ones)."""
     unchanged = len(read.regions) == len(reading.segmentation.regions) and all(
         a is b for a, b in zip(read.regions, reading.segmentation.regions))
     boxes = reading.boxes if unchanged else np.array([r.box for r in read.regions], np.float64).reshape(-1, 4)
@@ -417,7 +417,9 @@ def reject_and_group(reading, read):
     rejected = [(box, reason) for box, reason in reading.segmentation.rejected if box not in joined]
     reasons = {i: "line" for i in flat_marks(boxes)}
     reasons.update({i: "border" for i in border_strokes(boxes, order, read.names)})
-    reasons.update({i: "faint" for i in faint_marks(reading.darkness, reading.segmentation.labels, read.regions)})
+    labels = reading.segmentation.labels
+    reasons.update({i: "faint" for i in faint_marks(reading.darkness, labels, read.regions)})
+    reasons.update({i: "edge" for i in paper_edges(labels, read.regions, read.names, reading.binary.paper, height)})
     if reasons:
         rejected += [(tuple(boxes[i]), reason) for i, reason in sorted(reasons.items())]
         keep = [i for i in range(len(boxes)) if i not in reasons]
