@@ -3,6 +3,7 @@
 
     python benchmarks/score_real.py ../shared/datasets/real-dev/photos/truth.json --texts runs/real_a.json
     python benchmarks/score_real.py TRUTH.json --texts runs/real_b.json
+    python benchmarks/score_real.py ../shared/datasets/real-dev/mgr-rowid/truth.json --only /val/
     python benchmarks/compare_texts.py runs/real_a.json runs/real_b.json      # image by image, +N -M
 
 A truth file lists ``[{"image": PATH, "lines": ["0123", ...]}, ...]``, one
@@ -52,11 +53,15 @@ def main(argv=None):
     parser.add_argument("--texts", help="write each image's truth and reading here (JSON; compare two runs with "
                                         "benchmarks/compare_texts.py)")
     parser.add_argument("--worst", type=int, default=5, help="list this many of the worst-read images (default: 5)")
+    parser.add_argument("--only", metavar="TEXT", help="read only the images whose path contains TEXT (/val/: "
+                                                      "a set's validation split)")
     args = parser.parse_args(argv)
 
     from digit_sheet_reader import SheetReader
 
-    items = load_truth(args.truth)
+    items = [item for item in load_truth(args.truth) if args.only is None or args.only in item[0]]
+    if not items:
+        raise DataError(f"{args.truth}: no image path contains {args.only!r}")
     reader = SheetReader(args.model)
     edits = chars = exact = lines_exact = lines = 0
     texts, worst, started = {}, [], time.perf_counter()

@@ -5,6 +5,7 @@ import json
 import pytest
 from conftest import ROOT
 
+from digit_sheet_reader.errors import DataError
 from digit_sheet_reader.synth.scoring import Tally, compare_runs, iou, match_boxes, real_page_errors
 
 
@@ -71,3 +72,7 @@ def test_score_real_reads_a_truth_file_and_writes_the_texts(tmp_path, capsys):
     assert "1/2 images read exactly" in capsys.readouterr().out
     texts = json.loads((tmp_path / "texts.json").read_text())
     assert [t["exact"] for t in texts.values()] == [True, False] and list(texts.values())[1]["errors"] == 1
+    assert score_real.main([str(tmp_path / "truth.json"), "--only", "two_columns"]) == 0
+    assert "0/1 images read exactly" in capsys.readouterr().out  # the wrong one alone
+    with pytest.raises(DataError, match="no image path contains"):
+        score_real.main([str(tmp_path / "truth.json"), "--only", "nowhere"])
