@@ -225,8 +225,9 @@ class SheetReader:
         if not tables and self._decoded_below_default(rest) and any(r == "faint" for _, r in rejected):
             # A thin stroke decoded at reduced size pales, and passes for
             # writing showing through: decide with all the pixels there are.
-            rest, reading, read, (boxes, order, rejected) = self._read_lines(
-                source, load_image(source, self.max_side), clock)
+            full = load_image(source, self.max_side)
+            clock.lap("load")
+            rest, reading, read, (boxes, order, rejected) = self._read_lines(source, full, clock)
         page = self.result(source, name, rest, reading, read, boxes, order, rejected, clock)
         if tables:  # drawn on the image as it was, tables and all
             page.tables, page.work_image, page.work_scale = tables, loaded.image, loaded.scale
