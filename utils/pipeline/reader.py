@@ -221,27 +221,27 @@ class SheetReader:
         loaded = load_image(source, self.max_side, min_side=READER.fast_side)
         clock.lap("load")
         tables, loaded, rest = self.read_tables(source, loaded, clock)
-        rest, reading, read, (boxes, order, rejected) = self._read_lines(source, rest, clock)
+        rest, reading, read, boxes, order, rejected = self._read_lines(source, rest, clock)
         if not tables and self._decoded_below_default(rest) and any(r == "faint" for _, r in rejected):
             # A thin stroke decoded at reduced size pales, and passes for
             # writing showing through: decide with all the pixels there are.
             full = load_image(source, self.max_side)
             clock.lap("load")
-            rest, reading, read, (boxes, order, rejected) = self._read_lines(source, full, clock)
+            rest, reading, read, boxes, order, rejected = self._read_lines(source, full, clock)
         page = self.result(source, name, rest, reading, read, boxes, order, rejected, clock)
         if tables:  # drawn on the image as it was, tables and all
             page.tables, page.work_image, page.work_scale = tables, loaded.image, loaded.scale
         return page
 
     def _read_lines(self, source, loaded, clock):
-        """``loaded`` read as lines: (the image read, :class:`Reading`, the
-        regions as finally read, :func:`reject_and_group`'s boxes, order and rejected)."""
+        """``loaded`` read as lines: the image read, its :class:`Reading`, the
+        regions as finally read, and :func:`reject_and_group`'s boxes, order and rejected marks."""
         loaded, reading = self.first_reading(source, clock, loaded)  # page, ink, regions, recognise, upright
         read = self.refine(reading)
         clock.lap("refine")
-        grouped = reject_and_group(reading, read)
+        boxes, order, rejected = reject_and_group(reading, read)
         clock.lap("lines")
-        return loaded, reading, read, grouped
+        return loaded, reading, read, boxes, order, rejected
 
     def read_document(self, source, name=None, dpi=DEFAULT_DPI):
         """Yield every page of ``source`` as a :class:`Page`: one for an
