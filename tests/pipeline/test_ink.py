@@ -71,6 +71,30 @@ def test_dark_textured_desk_is_not_ink():
     assert binarise(desk).mask.sum() < 1.3 * truth.sum()  # almost nothing outside the paper
 
 
+def test_a_dim_photo_keeps_the_pale_stroke_of_a_digit():
+    # A dim photo of grey paper (numbers2.jpg in real-dev: paper at 85 of
+    # 255): a pale stroke joined to a dark one drops 18 grey levels below
+    # the paper, as much as 50 levels in a bright photo of the same page.
+    image = np.full((300, 400, 3), 240, np.uint8)
+    cv2.ellipse(image, (200, 190), (35, 45), 0, 0, 360, (30, 30, 30), 6)   # a 6's loop
+    cv2.line(image, (168, 170), (215, 60), (190, 190, 190), 5)             # its pale stem
+    stem = np.zeros((300, 400), bool)
+    stem[70:130, 185:215] = True
+    for exposure in (1.0, 0.35):
+        mask = binarise((image * exposure).astype(np.uint8)).mask.astype(bool)
+        assert mask[stem].sum() > 0.5 * cv2.countNonZero((image[..., 0] < 200).astype(np.uint8) & stem)
+        assert mask[:, :100].sum() == 0
+
+
+def test_a_dark_desk_in_a_dim_photo_is_not_ink():
+    image, truth = page_with_digit(size=(300, 400))
+    desk = np.random.default_rng(1).normal(50, 14, (500, 700, 3)).clip(0, 255).astype(np.uint8)
+    desk = cv2.GaussianBlur(desk, (0, 0), sigmaX=6, sigmaY=1)
+    desk[100:400, 150:550] = image
+    dim = (desk * 0.4).astype(np.uint8)
+    assert binarise(dim).mask.sum() < 1.3 * truth.sum()
+
+
 def marker_page(loop_radius=26, shadow=False):
     """A 9 whose loop a felt marker filled (``loop_radius`` px; the digits
     are ~87 px tall, so the background kernel is ~43 px), between two

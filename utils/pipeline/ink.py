@@ -6,8 +6,9 @@
    and tinted paper (yellow sticky notes) all divide out to 1.0.
 2. **Darkness.** A pixel's ink darkness is its largest drop below the
    background over the three channels (so red and blue pens count as ink),
-   relative to the paper's brightness, gated by the absolute drop so that a
-   dark desk's texture does not.
+   relative to the paper's brightness, gated by the drop relative to the
+   photo's exposure (its brightest paper) so that a dark desk's texture
+   does not count, while a dim photo's strokes do.
 3. **Threshold** with hysteresis: strokes must reach a strong level
    somewhere and are grown through weaker pixels, so faint show-through
    from the back of the page and paper texture stay out.
@@ -39,7 +40,8 @@ class InkSettings:
     low: float = 0.16  # hysteresis: darkness (0 paper .. 1 black) a stroke's pixels must reach
     high: float = 0.32  # hysteresis: darkness some pixel of a stroke must reach
     faint: float = 0.6  # a page with no digit-sized ink at low/high is thresholded again at this share of them
-    min_contrast: float = 0.10  # drop below the background (0..1) ink must also show
+    min_contrast: float = 0.10  # drop below the background ink must also show, as a share of the photo's exposure
+    dimmest_exposure: float = 0.25  # exposure (brightest paper, 0..1) assumed at least: darker, noise is as strong as ink
     desk_ratio: float = 0.3  # brightness under this share of the paper's is desk, not page
     wide_close: int = 15  # closing kernel (px) that brings back marker ink wider than the background kernel
     thin_stroke: int = 12  # grey levels a stroke must be darker than its surroundings to be kept dark when scaled down
@@ -95,8 +97,9 @@ class Binarised:
 
 
 def estimate_background(image, kernel_px, restore_wide_ink=False):
-    """Per-channel paper brightness (smooth, same shape as ``image``) and a
-    boolean mask of where paper is, as opposed to a desk around it.
+    """Per-channel paper brightness (smooth, same shape as ``image``), a
+    boolean mask of where paper is, as opposed to a desk around it, and
+    the photo's exposure: the brightness (0..255) of its brightest paper.
 
     The light varies slowly, so the work is done at a reduced size where a
     9x9 kernel spans ``kernel_px`` pixels of ``image``: a closing there
@@ -118,11 +121,13 @@ def estimate_background(image, kernel_px, restore_wide_ink=False):
         _restore_absorbed_ink(small, closed)
     brightness = strongest_channel(cv2.medianBlur(closed, 5))
     paper = (brightness >= INK.desk_ratio * np.percentile(brightness, 90)).astype(np.uint8)
+    # The 99th percentile: a sticky note on a desk is a small share of the frame.
+    exposure = max(float(np.percentile(brightness, 99)), 255 * INK.dimmest_exposure)
     # Step one small pixel in from the paper's edge: the edge itself is dark.
     paper = cv2.erode(paper, np.ones((3, 3), np.uint8))
     closed = cv2.medianBlur(closed, 5)
     background = cv2.resize(closed, (w, h), interpolation=cv2.INTER_LINEAR)
-    return background, cv2.resize(paper, (w, h), interpolation=cv2.INTER_NEAREST)
+    return background, cv2.resize(paper, (w, h), interpolation=cv2.INTER_NEAREST), exposure
 
 
 def _restore_absorbed_ink(small, closed):
@@ -173,7 +178,7 @@ def darkness_and_paper(image, kernel_px, all_paper=False, restore_wide_ink=False
     """(:func:`ink_darkness`, the paper mask of :func:`estimate_background`,
     or None where ``all_paper``)."""
     image = cv2.GaussianBlur(image, (3, 3), 0)
-    background, paper = estimate_background(image, kernel_px, restore_wide_ink)
+    background, paper, exposure = estimate_background(image, kernel_px, restore_wide_ink)
     if all_paper:
         paper[:] = 1
     drop = cv2.subtract(background, image)
@@ -182,9 +187,11 @@ def darkness_and_paper(image, kernel_px, all_paper=False, restore_wide_ink=False
     # weak blue channel of yellow paper would otherwise amplify JPEG chroma noise.
     paper_level = strongest_channel(background)
     relative = cv2.divide(absolute, paper_level, scale=255.0)
-    # Texture on a dark desk is a large *relative* drop but a small absolute
-    # one: weight by the absolute drop up to INK.min_contrast (saturates at 255).
-    gate = cv2.multiply(absolute, 1.0 / INK.min_contrast)
+    # Texture on a dark desk is a large drop relative to the desk but a small
+    # one relative to the paper: weight by the drop up to INK.min_contrast of
+    # the exposure (saturates at 255). Measured against the exposure, not
+    # full white, so that strokes keep their weight in a dim photo of grey paper.
+    gate = cv2.multiply(absolute, 255.0 / (INK.min_contrast * exposure))
     darkness = cv2.multiply(relative, gate, scale=1.0 / 255.0)
     return cv2.multiply(darkness, paper), None if all_paper else paper
 
