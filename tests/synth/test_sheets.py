@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from digit_sheet_reader.synth.hard_cases import break_strokes
+from digit_sheet_reader.synth.hard_cases import add_flag, break_strokes
 from digit_sheet_reader.synth.sheets import ALL_TIERS, compose_sheet, hershey_glyph_source
 
 SOURCE = hershey_glyph_source(height=48)
@@ -81,3 +81,21 @@ def test_broken_strokes_are_cut_across_not_along():
         for x, y, w, h, area in stats[1:]:
             assert w <= 16  # a short gap along the bar (at most 0.1 h wide, slanted, anti-aliased) ...
             assert h == 8 or x in (10, 60 - w)  # ... through its whole thickness, unless it nicked an end
+
+
+def test_a_flag_falls_from_the_top_of_a_1_to_its_left():
+    """The flag of a continental 1 starts at the stem's top and falls to
+    the left, steeper than a 7's bar; a 1 leaning left gets none."""
+    one = np.zeros((28, 28), np.uint8)
+    cv2.line(one, (14, 4), (14, 23), 255, 2, cv2.LINE_AA)
+    for seed in range(10):
+        flagged = add_flag(one, np.random.default_rng(seed)) > 127
+        rows, cols = np.nonzero(flagged)
+        top, foot, left = rows.min(), rows.max(), cols.min()
+        flag_end = rows[cols <= left + 1]
+        assert flag_end.mean() > top + 1.5 and flag_end.max() < top + 0.6 * (foot - top)  # hangs below the top
+        assert cols[rows == foot].min() >= left + 3  # the stem's foot lies right of the flag's end
+        assert max(rows.max() - rows.min(), cols.max() - cols.min()) <= 20  # in MNIST's box again
+    leaning_left = np.zeros((28, 28), np.uint8)
+    cv2.line(leaning_left, (11, 4), (17, 23), 255, 2, cv2.LINE_AA)
+    assert add_flag(leaning_left, np.random.default_rng(0)) is None

@@ -175,6 +175,19 @@ def test_broken_copies_keep_their_labels_and_lose_a_little_ink():
     assert len(broken_copies(Dataset(images, np.arange(6)), 9, np.random.default_rng(0)).labels) == 9  # repeats
 
 
+def test_flagged_copies_are_1s_with_ink_added_at_their_top_left():
+    from digit_sheet_reader.data.loaders import Dataset
+    from digit_sheet_reader.training.recogniser import flagged_copies
+
+    images = np.zeros((4, 28, 28), np.uint8)
+    images[:, 4:24, 13:16] = 255  # upright bars ...
+    labels = np.array([1, 7, 1, 4])  # ... only those labelled 1 are flagged
+    copies = flagged_copies(Dataset(images, labels), 5, np.random.default_rng(0))
+    assert len(copies) == 5 and set(copies.labels.tolist()) == {1}
+    for image in copies.images:
+        assert (image[:, :12] > 127).any() and (image > 127).sum() > (images[0] > 127).sum() * 0.6
+
+
 def test_export_quantises_an_old_float_bundle(tiny_bundle, tmp_path, tiny_test):
     import shutil
 

@@ -63,6 +63,10 @@ def add_training_arguments(parser, defaults):
     parser.add_argument("--broken-strokes", type=int, default=0, metavar="N",
                         help="also train on N training digits with gaps cut across their strokes, as a skipping "
                         "pen leaves them, and validate on validation digits cut the same way (default: 0)")
+    parser.add_argument("--flagged-ones", type=int, default=0, metavar="N",
+                        help="also train on N training 1s given the flag many writers start a 1 with "
+                        "(utils/synth/hard_cases.py add_flag), and validate on flagged validation 1s too "
+                        "(default: 0)")
     parser.add_argument("--printed", type=int, default=0, metavar="N",
                         help="also train on N printed digits drawn in Hershey's sans and serif faces (forms, a "
                         "sudoku's givens), and validate on printed digits too (default: 0)")
@@ -115,6 +119,8 @@ def load_training_data(args):
         train, val = with_sheet_crops(train, val, args)
     if args.broken_strokes > 0:
         train, val = with_broken_strokes(train, val, args.broken_strokes, args.seed)
+    if getattr(args, "flagged_ones", 0) > 0:
+        train, val = with_flagged_ones(train, val, args.flagged_ones, args.seed)
     if getattr(args, "printed", 0) > 0:
         train, val = with_printed(train, val, args.printed, args.seed)
     return train, val, splits.test, splits
@@ -140,6 +146,31 @@ def with_broken_strokes(train, val, count, seed):
     rng = np.random.default_rng([seed, 7])  # a stream of its own: shuffling and augmentation keep theirs
     val_count = max(1, round(count * len(val) / len(train)))
     return train.joined(broken_copies(train, count, rng)), val.joined(broken_copies(val, val_count, rng))
+
+
+def with_flagged_ones(train, val, count, seed):
+    """``train`` and ``val`` each joined by flagged copies of their own 1s
+    (:func:`digit_sheet_reader.synth.hard_cases.add_flag`), as many
+    validation copies, in proportion, as the split holds back: MNIST's 1s
+    are bare strokes, and a recogniser trained on them alone reads the
+    flagged 1 of continental handwriting as a 7."""
+    rng = np.random.default_rng([seed, 13])  # a stream of its own
+    val_count = max(1, round(count * len(val) / len(train)))
+    return train.joined(flagged_copies(train, count, rng)), val.joined(flagged_copies(val, val_count, rng))
+
+
+def flagged_copies(data, count, rng):
+    """``count`` flagged copies of random 1s of ``data`` (1s leaning left are passed over)."""
+    from ..synth.hard_cases import add_flag
+
+    ones = np.flatnonzero(data.labels == 1)
+    images = []
+    while len(images) < count:
+        for k in rng.choice(ones, count - len(images)):
+            flagged = add_flag(data.images[k], rng)
+            if flagged is not None:
+                images.append(flagged)
+    return data_io.Dataset(np.stack(images), np.ones(count, data.labels.dtype), data.sources)
 
 
 def broken_copies(data, count, rng):
