@@ -6,6 +6,7 @@ from skimage.filters import apply_hysteresis_threshold
 
 from digit_sheet_reader.pipeline.ink import (
     binarise,
+    estimate_background,
     estimate_digit_height,
     ink_darkness,
     remove_frames,
@@ -84,6 +85,17 @@ def test_a_dim_photo_keeps_the_pale_stroke_of_a_digit():
         mask = binarise((image * exposure).astype(np.uint8)).mask.astype(bool)
         assert mask[stem].sum() > 0.5 * cv2.countNonZero((image[..., 0] < 200).astype(np.uint8) & stem)
         assert mask[:, :100].sum() == 0
+
+
+def test_a_saturated_cloth_beside_the_page_is_desk_and_a_yellow_note_is_paper():
+    # 1-100.jpg in real-dev: a blue cloth's blue channel is 0.38 of the paper's
+    # brightness, yet its luminance only 0.16; the paper's edge against it was read as a 1.
+    image = np.full((300, 400, 3), (195, 200, 205), np.uint8)
+    image[:, 300:] = (76, 35, 10)
+    _, paper, _ = estimate_background(image, 20)
+    assert paper[:, 320:].max() == 0 and paper[:, :280].min() == 1
+    image[:, 300:] = (60, 215, 235)  # a yellow sticky note beside white paper is paper too
+    assert estimate_background(image, 20)[1].min() == 1
 
 
 def test_a_dark_desk_in_a_dim_photo_is_not_ink():

@@ -42,7 +42,7 @@ class InkSettings:
     faint: float = 0.6  # a page with no digit-sized ink at low/high is thresholded again at this share of them
     min_contrast: float = 0.10  # drop below the background ink must also show, as a share of the photo's exposure
     dimmest_exposure: float = 0.25  # exposure (brightest paper, 0..1) assumed at least: darker, noise is as strong as ink
-    desk_ratio: float = 0.3  # brightness under this share of the paper's is desk, not page
+    desk_ratio: float = 0.28  # luminance under this share of the paper's is desk, not page
     wide_close: int = 15  # closing kernel (px) that brings back marker ink wider than the background kernel
     thin_stroke: int = 12  # grey levels a stroke must be darker than its surroundings to be kept dark when scaled down
     absorbed: float = 0.25  # darkness (0..1) under which ink absorbed by the background estimate is restored
@@ -104,8 +104,9 @@ def estimate_background(image, kernel_px, restore_wide_ink=False):
     The light varies slowly, so the work is done at a reduced size where a
     9x9 kernel spans ``kernel_px`` pixels of ``image``: a closing there
     erases every stroke narrower than that. Paper is where the strokeless
-    brightness reaches ``INK.desk_ratio`` of the page's paper level: a desk is
-    far darker than the paper lying on it, even in shadow. With
+    luminance reaches ``INK.desk_ratio`` of the page's paper level: a desk is
+    far darker than the paper lying on it, even in shadow, and a coloured
+    cloth far darker than its one bright channel says. With
     ``restore_wide_ink``, ink too wide for the kernel is found again
     (:func:`_restore_absorbed_ink`): only where the kernel was sized from
     the digits, not on the thumbnail pass, whose kernel is a sixth of the
@@ -119,8 +120,12 @@ def estimate_background(image, kernel_px, restore_wide_ink=False):
     closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, element)
     if restore_wide_ink:
         _restore_absorbed_ink(small, closed)
-    brightness = strongest_channel(cv2.medianBlur(closed, 5))
-    paper = (brightness >= INK.desk_ratio * np.percentile(brightness, 90)).astype(np.uint8)
+    strokeless = cv2.medianBlur(closed, 5)
+    brightness = strongest_channel(strokeless)
+    # Desk is told by luminance: a saturated blue cloth or brown wood is bright
+    # in one channel only, a tinted paper (a yellow note) in two or three.
+    luminance = cv2.cvtColor(strokeless, cv2.COLOR_BGR2GRAY) if strokeless.ndim == 3 else strokeless
+    paper = (luminance >= INK.desk_ratio * np.percentile(luminance, 90)).astype(np.uint8)
     # The 99th percentile: a sticky note on a desk is a small share of the frame.
     exposure = max(float(np.percentile(brightness, 99)), 255 * INK.dimmest_exposure)
     # Step one small pixel in from the paper's edge: the edge itself is dark.

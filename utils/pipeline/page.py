@@ -78,7 +78,7 @@ def find_page(image, refit=True):
 
     Paper is where the brightness, with strokes closed away, reaches
     ``INK.desk_ratio`` of the paper level (the rule the preprocessing uses to
-    tell desk from page). The largest such region must be a convex
+    tell desk from page, there on luminance). The largest such region must be a convex
     quadrilateral that covers part, not all, of the photo. A small sheet
     (a sticky note in a large photo) is fitted again on a closer crop
     around it, where its corners span enough pixels to be fitted
