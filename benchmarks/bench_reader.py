@@ -11,6 +11,7 @@ turned, so the reader has to search for its orientation.
 """
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -70,6 +71,10 @@ def main():
     print(f"whole CLI wall time: median {statistics.median(walls):.3f} s (min {min(walls):.3f}, max {max(walls):.3f})")
     print("reader stages (median ms): " + ", ".join(
         f"{k} {statistics.median(s[k] for s in stages):.0f}" for k in stages[0]))
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        # Measured: 0.53 s with it set, 0.48 s without, on the same machine.
+        print("note: PYTHONDONTWRITEBYTECODE is set, so every run compiles the package from source; "
+              "an installed copy, with its bytecode cached, starts about 50 ms sooner")
 
 
 if __name__ == "__main__":
