@@ -186,6 +186,8 @@ def test_flagged_copies_are_1s_with_ink_added_at_their_top_left():
     assert len(copies) == 5 and set(copies.labels.tolist()) == {1}
     for image in copies.images:
         assert (image[:, :12] > 127).any() and (image > 127).sum() > (images[0] > 127).sum() * 0.6
+    with pytest.raises(ValueError, match="no 1 to flag"):  # not an endless loop
+        flagged_copies(Dataset(images, np.array([7, 7, 4, 4])), 3, np.random.default_rng(0))
 
 
 def test_export_quantises_an_old_float_bundle(tiny_bundle, tmp_path, tiny_test):

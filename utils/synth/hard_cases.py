@@ -105,12 +105,12 @@ def add_flag(digit, rng):
         return None
     length = rng.uniform(0.2, 0.45) * (foot - top + 1)
     angle = np.radians(rng.uniform(30, 60))
-    end = (x_top - length * np.cos(angle), top + length * np.sin(angle))
     width = max(scale, int(round(stroke_width(ink))))
-    canvas = cv2.copyMakeBorder(big, 0, 0, int(length) + width, 0, cv2.BORDER_CONSTANT, value=0)
-    shift = int(length) + width
-    cv2.line(canvas, (int(round(x_top)) + shift, int(top)), (int(round(end[0])) + shift, int(round(end[1]))),
-             255, width, cv2.LINE_AA)
+    margin = int(length) + width  # room on the left for the flag
+    canvas = cv2.copyMakeBorder(big, 0, 0, margin, 0, cv2.BORDER_CONSTANT, value=0)
+    start = (round(x_top) + margin, int(top))
+    end = (round(x_top - length * np.cos(angle)) + margin, round(top + length * np.sin(angle)))
+    cv2.line(canvas, start, end, 255, width, cv2.LINE_AA)
     return mnist_style(crop_to_ink(canvas))
 
 

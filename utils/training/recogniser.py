@@ -119,44 +119,46 @@ def load_training_data(args):
         train, val = with_sheet_crops(train, val, args)
     if args.broken_strokes > 0:
         train, val = with_broken_strokes(train, val, args.broken_strokes, args.seed)
-    if getattr(args, "flagged_ones", 0) > 0:
+    if args.flagged_ones > 0:
         train, val = with_flagged_ones(train, val, args.flagged_ones, args.seed)
-    if getattr(args, "printed", 0) > 0:
+    if args.printed > 0:
         train, val = with_printed(train, val, args.printed, args.seed)
     return train, val, splits.test, splits
 
 
+def joined_in_proportion(train, val, count, make):
+    """``train`` joined by ``make(train, count)`` and ``val`` by
+    ``make(val, n)``, ``n`` as many, in proportion, as the split holds
+    back: the extra examples are judged on held-out ones of their kind."""
+    val_count = max(1, round(count * len(val) / len(train)))
+    return train.joined(make(train, count)), val.joined(make(val, val_count))
+
+
 def with_printed(train, val, count, seed):
-    """``train`` and ``val`` each joined by printed digits (as many
-    validation ones, in proportion, as the split holds back): MNIST holds
+    """``train`` and ``val`` each joined by printed digits: MNIST holds
     only handwriting, and forms and puzzles print their numbers."""
     from ..synth.glyphs import printed_digits
 
     rng = np.random.default_rng([seed, 11])  # a stream of its own
-    val_count = max(1, round(count * len(val) / len(train)))
-    return train.joined(printed_digits(count, rng)), val.joined(printed_digits(val_count, rng))
+    return joined_in_proportion(train, val, count, lambda data, n: printed_digits(n, rng))
 
 
 def with_broken_strokes(train, val, count, seed):
     """``train`` and ``val`` each joined by copies of some of their own
     digits with one or two gaps cut across the strokes
-    (:func:`digit_sheet_reader.synth.hard_cases.break_strokes`), as many validation copies,
-    in proportion, as the split holds back: a recogniser trained on whole
-    strokes reads a 9 whose loop a skipping pen left open as a 7."""
+    (:func:`digit_sheet_reader.synth.hard_cases.break_strokes`): a recogniser
+    trained on whole strokes reads a 9 whose loop a skipping pen left open as a 7."""
     rng = np.random.default_rng([seed, 7])  # a stream of its own: shuffling and augmentation keep theirs
-    val_count = max(1, round(count * len(val) / len(train)))
-    return train.joined(broken_copies(train, count, rng)), val.joined(broken_copies(val, val_count, rng))
+    return joined_in_proportion(train, val, count, lambda data, n: broken_copies(data, n, rng))
 
 
 def with_flagged_ones(train, val, count, seed):
     """``train`` and ``val`` each joined by flagged copies of their own 1s
-    (:func:`digit_sheet_reader.synth.hard_cases.add_flag`), as many
-    validation copies, in proportion, as the split holds back: MNIST's 1s
-    are bare strokes, and a recogniser trained on them alone reads the
-    flagged 1 of continental handwriting as a 7."""
+    (:func:`digit_sheet_reader.synth.hard_cases.add_flag`): MNIST's 1s are
+    bare strokes, and a recogniser trained on them alone reads the flagged
+    1 of continental handwriting as a 7."""
     rng = np.random.default_rng([seed, 13])  # a stream of its own
-    val_count = max(1, round(count * len(val) / len(train)))
-    return train.joined(flagged_copies(train, count, rng)), val.joined(flagged_copies(val, val_count, rng))
+    return joined_in_proportion(train, val, count, lambda data, n: flagged_copies(data, n, rng))
 
 
 def flagged_copies(data, count, rng):
@@ -166,10 +168,10 @@ def flagged_copies(data, count, rng):
     ones = np.flatnonzero(data.labels == 1)
     images = []
     while len(images) < count:
-        for k in rng.choice(ones, count - len(images)):
-            flagged = add_flag(data.images[k], rng)
-            if flagged is not None:
-                images.append(flagged)
+        drawn = [add_flag(data.images[k], rng) for k in rng.choice(ones, count - len(images))] if ones.size else []
+        if not any(image is not None for image in drawn):
+            raise ValueError("no 1 to flag: the data holds no 1s, or only 1s leaning left")
+        images += [image for image in drawn if image is not None]
     return data_io.Dataset(np.stack(images), np.ones(count, data.labels.dtype), data.sources)
 
 
