@@ -288,6 +288,24 @@ def test_a_grid_blob_does_not_count_beside_digits_whatever_the_rough_estimate():
     assert estimate_digit_height(mask, rough=40) == ink_height(one)
 
 
+def test_a_blob_cut_by_the_frame_does_not_set_the_digit_height():
+    # A crop's page edge shaded into the scan margin: one tall blob on the
+    # frame beside two small digits. Counted, it sets the height to its own.
+    mask = np.zeros((215, 81), np.uint8)
+    mask[0:68, 0:10] = 1
+    digits = np.zeros_like(mask)
+    cv2.line(digits, (34, 79), (34, 93), 1, 2)
+    cv2.ellipse(digits, (48, 86), (5, 7), 0, 0, 360, 1, 2)
+    assert estimate_digit_height(mask | digits) == ink_height(digits)
+
+
+def test_digits_that_fill_a_strip_set_its_height_though_the_frame_cuts_them():
+    mask = np.zeros((40, 200), np.uint8)
+    for k in range(4):  # each digit runs from the strip's top to its bottom
+        cv2.ellipse(mask, (25 + 45 * k, 20), (12, 22), 0, 0, 360, 1, 3)
+    assert estimate_digit_height(mask) == 40.0
+
+
 def test_a_row_of_digits_joined_along_a_short_rule_keeps_the_rough_height_and_its_digits():
     # A rule too short for the page-wide search (under a quarter of the page)
     # joins a row of digits into one blob that looks like no digit: the

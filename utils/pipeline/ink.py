@@ -220,19 +220,25 @@ def estimate_digit_height(mask, min_area=12, rough=0.0):
     """Median height of the blobs that look like characters, or 0.
 
     Long flat blobs (rules, underlines) and specks are left out; the median
-    is taken over the larger half, so noise does not pull it down. A blob
-    over half the image both ways (a grid, a frame) counts only when
-    nothing else does and it is about as tall as the ``rough`` estimate
-    says digits are: on a small scan of one amount, two or three touching
-    digits are such a blob.
+    is taken over the larger half, so noise does not pull it down. Blobs
+    cut by the image's frame (a page edge, a scan margin's shadow, writing
+    beyond a crop) count only if no other blob is left (a strip whose
+    digits fill it). A blob over half the image both ways (a grid, a frame)
+    counts only when nothing else does and it is about as tall as the
+    ``rough`` estimate says digits are: on a small scan of one amount, two
+    or three touching digits are such a blob.
     """
     count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if count <= 1:
         return 0.0
+    x, y = stats[1:, cv2.CC_STAT_LEFT], stats[1:, cv2.CC_STAT_TOP]
     w, h, area = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA]
     network = (w > 0.5 * mask.shape[1]) & (h > 0.5 * mask.shape[0])
     shaped = (area >= min_area) & (w < 3 * h) & (h >= 6)
     plausible = shaped & ~network
+    inside = (x > 0) & (y > 0) & (x + w < mask.shape[1]) & (y + h < mask.shape[0])
+    if (plausible & inside).any():
+        plausible &= inside
     if not plausible.any() and rough > 0:
         plausible = shaped & (h >= 0.5 * rough) & (h <= 2 * rough)
     if not plausible.any():
