@@ -2,6 +2,7 @@
 boxes on the original photo, and the turn reported."""
 
 import json
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -79,6 +80,57 @@ def test_a_page_written_joined_is_judged_upright_by_the_sequence_reader(reader):
     flipped = reader._find(turn(upright.view, 180), rough, _Clock())
     assert upright.score > flipped.score + 5 * READER.turn_margin
     assert upright.score != pytest.approx(np.mean(upright.read.confidences))  # not the recogniser's
+
+
+def register_crop_with_a_shaded_page_edge():
+    """A crop of a scanned register: black scan margin on the left, the
+    page's edge shaded where it curls into it, a small number in pale pencil."""
+    image = np.full((216, 128, 3), 200, np.uint8)
+    image[:, :46] = 15
+    image[:66, 46:49] = np.array([150, 170, 185], np.uint8)[None, :, None]
+    rng = np.random.default_rng(0)
+    for k, digit in enumerate("12"):
+        glyph = render_glyph(digit, rng, height=14, stroke=0.12, slant=0.0).astype(np.float32) / 255
+        y, x = 78, 80 + 10 * k
+        patch = image[y:y + glyph.shape[0], x:x + glyph.shape[1]].astype(np.float32)
+        image[y:y + glyph.shape[0], x:x + glyph.shape[1]] = (patch * (1 - 0.3 * glyph[..., None])).astype(np.uint8)
+    return image
+
+
+def test_a_shaded_page_edge_at_the_crop_frame_does_not_shrink_a_small_pale_number(reader):
+    # Counted as a digit, the edge's blob (four times their height) shrank the
+    # view until the pencil digits were a few pixels tall: read "18".
+    from digit_sheet_reader.pipeline.reader import working_view
+
+    image = register_crop_with_a_shaded_page_edge()
+    _, rough = working_view(image)
+    assert rough == pytest.approx(14, abs=2)
+    assert reader.read(image).text == "12"
+
+
+def number_over_a_printed_footer():
+    """A register crop: a handwritten number, and a line of small print at the foot of the page."""
+    image = np.full((220, 260, 3), 235, np.uint8)
+    rng = np.random.default_rng(3)
+    x = 90
+    for digit in "47":
+        glyph = render_glyph(digit, rng, height=30).astype(np.float32) / 255
+        patch = image[60:60 + glyph.shape[0], x:x + glyph.shape[1]].astype(np.float32)
+        image[60:60 + glyph.shape[0], x:x + glyph.shape[1]] = (patch * (1 - 0.85 * glyph[..., None])).astype(np.uint8)
+        x += glyph.shape[1] + 6
+    cv2.putText(image, "Printed for the parish", (10, 190), cv2.FONT_HERSHEY_COMPLEX, 0.6, (40, 40, 40), 1, cv2.LINE_AA)
+    return image
+
+
+def test_a_printed_footer_is_rejected_as_a_word_and_the_number_kept(reader, monkeypatch):
+    page = reader.read(number_over_a_printed_footer())
+    assert page.text == "47"
+    assert any(mark.reason == "word" for mark in page.rejected)
+    # The control: without the word rule the footer is read as digits.
+    from digit_sheet_reader.pipeline import reject
+
+    monkeypatch.setattr(reject, "REJECT", replace(reject.REJECT, word_doubt=1.01))
+    assert reader.read(number_over_a_printed_footer()).text.startswith("47\n")
 
 
 def test_upright_clean_page_takes_no_second_look_at_orientation(reader, upright, monkeypatch):

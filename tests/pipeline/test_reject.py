@@ -1,9 +1,10 @@
-"""Non-digits told in context: the sides of a frame, show-through, unsure lines."""
+"""Non-digits told in context: the sides of a frame, show-through, broken rules, unsure lines, words."""
 
 import numpy as np
 import pytest
 
-from digit_sheet_reader.pipeline.reject import REJECT, border_strokes, paper_edges, unsure_lines
+from digit_sheet_reader.pipeline.reject import (REJECT, border_strokes, paper_edges, rule_pieces, unsure_lines,
+                                                word_lines)
 
 DIGITS = [[40 + 40 * k, 100, 26, 48] for k in range(5)]  # a line of five digits 48 px high
 
@@ -68,6 +69,47 @@ def test_a_line_read_unsurely_beside_a_sure_one_is_dropped():
 def test_a_page_with_no_sure_line_keeps_its_guesses():
     assert unsure_lines([[0, 1], [2]], np.array([0.6, 0.7, 0.8])) == []
     assert unsure_lines([], np.array([])) == []
+
+
+def test_a_one_between_the_dashes_of_a_broken_rule_is_a_dash_too():
+    # A register crop's column rule, broken into dashes down its right edge:
+    # segmentation rejected the dashes on the edge, two more read as 1s.
+    rejected = [((116, 4, 4, 7), "edge"), ((116, 26, 4, 10), "edge"), ((115, 200, 3, 4), "edge")]
+    boxes = np.array([[116, 38, 4, 12], [64, 91, 11, 13], [115, 177, 3, 21]], float)
+    assert rule_pieces(boxes, ["1", "0", "1"], rejected, 13.0) == [0, 2]
+
+
+@pytest.mark.parametrize("box, why", [
+    ([100, 38, 4, 12], "beside the rule's column"),
+    ([116, 60, 4, 12], "two digit heights below its nearest dash"),
+])
+def test_a_written_one_beside_a_rule_or_far_from_its_dashes_is_kept(box, why):
+    rejected = [((116, 4, 4, 7), "edge"), ((116, 26, 4, 10), "edge"), ((20, 30, 40, 3), "line")]
+    assert rule_pieces(np.array([box], float), ["1"], rejected, 13.0) == [], why
+
+
+def test_a_line_of_marks_none_shaped_like_one_digit_is_a_word_beside_a_number():
+    # A register crop: the number, and the printed footer below it read mark by mark.
+    lines = [[0, 1], [2, 3, 4, 5]]
+    doubts = np.array([0.02, 0.3, 0.99, 0.97, 0.2, 1.0])  # one letter looks like a digit: still a word
+    confidences = np.array([1.0, 0.99, 0.99, 0.7, 0.95, 0.8])
+    assert word_lines(lines, doubts, confidences) == [1]
+    doubts[[3, 5]] = 0.3  # half its marks shaped like digits: a number, written oddly
+    assert word_lines(lines, doubts, confidences) == []
+
+
+def test_touching_digits_cut_apart_and_read_surely_are_no_word():
+    # The pieces cut from touching digits are no digit's shape on their own,
+    # but the sequence reader reads every one of them surely.
+    lines = [[0, 1], [2, 3, 4, 5]]
+    doubts = np.array([0.02, 0.3, 0.99, 0.97, 0.2, 1.0])
+    assert word_lines(lines, doubts, np.ones(6)) == []
+
+
+def test_a_short_line_and_a_page_of_nothing_but_words_are_kept():
+    unsure = np.full(3, 0.6)
+    assert word_lines([[0], [1, 2]], np.array([0.1, 1.0, 1.0]), unsure) == []  # two marks: touching digits, maybe
+    assert word_lines([[0, 1, 2]], np.ones(3), unsure) == []  # nothing else on the page: the best guess there is
 
 
 def test_only_a_one_lying_along_the_desk_is_the_paper_edge():

@@ -78,9 +78,39 @@ def test_shipped_checker_takes_held_out_digits_written_wide_for_one_digit(not_on
     assert np.mean(not_one(pairs) >= 0.5) > 0.98  # joined pairs still are not one digit
 
 
+def test_shipped_checker_takes_small_soft_digits_for_one_digit(not_one, mnist_dir):
+    # Digits 12-20 px tall in a soft photo: the checker trained on MNIST's
+    # sharp strokes alone took most of them for "not one" (0.57 of the real
+    # register digits it was asked about).
+    from digit_sheet_reader.data.loaders import load_mnist, train_val_split
+    from digit_sheet_reader.pipeline.crops import crop_to_ink
+
+    val = train_val_split(load_mnist(mnist_dir).train, 0.1, 1)[1]
+    rng = np.random.default_rng(1)
+    soft = []
+    for i in rng.choice(len(val), 300, replace=False):
+        glyph = crop_to_ink(val.images[i], 30)
+        height = int(rng.integers(12, 21))
+        small = cv2.resize(glyph, (max(2, round(glyph.shape[1] * height / glyph.shape[0])), height),
+                           interpolation=cv2.INTER_AREA)
+        blurred = cv2.GaussianBlur(small.astype(np.float32), (0, 0), 0.9)
+        soft.append(mnist_style(crop_to_ink(np.clip(blurred * 1.6, 0, 255).astype(np.uint8), 30)))
+    assert np.mean(not_one(soft) < 0.5) > 0.85
+
+
+def test_soft_examples_are_small_blurred_and_stretched_to_white():
+    glyph = np.zeros((60, 30), np.uint8)
+    glyph[5:55, 12:18] = 255
+    soft = checker.small_and_soft(glyph, np.random.default_rng(3))
+    assert max(soft.shape) <= 28 and soft.max() == 255
+    ink = soft[soft > 0]
+    assert ((ink > 0) & (ink < 255)).mean() > 0.2  # soft edges: grey levels between paper and core
+
+
 def test_shipped_checker_records_how_it_was_made():
     metrics = json.loads((SHIPPED / "metrics.json").read_text())
-    assert metrics["validation_accuracy"] > 0.98
+    # Its validation examples are drawn small and soft in part, as its training ones: harder than MNIST's own.
+    assert metrics["validation_accuracy"] > 0.95
     assert metrics["hyper_parameters"]["split_seed"] == 1  # the recognisers' validation digits stay unseen
 
 

@@ -34,7 +34,8 @@ from .page import find_page, fitted_angle, hanging_from_tops, top_down, turn, wh
 from .recognise import read_regions, view_confidence
 from .refine import join_broken, join_fragments, reread_bridged, second_opinion, split_by_strings, split_touching
 from .regions import find_regions
-from .reject import border_strokes, faint_marks, flat_marks, paper_edges, unsure_lines
+from .reject import (REJECT, border_strokes, faint_marks, flat_marks, paper_edges, rule_pieces, unsure_lines,
+                     word_lines)
 from .result import Digit, Line, Page, Rejected
 from .tables import blank_tables, find_tables
 
@@ -239,7 +240,7 @@ class SheetReader:
         loaded, reading = self.first_reading(source, clock, loaded)  # page, ink, regions, recognise, upright
         read = self.refine(reading)
         clock.lap("refine")
-        boxes, order, rejected = reject_and_group(reading, read)
+        boxes, order, rejected = reject_and_group(reading, read, self.check)
         clock.lap("lines")
         return loaded, reading, read, boxes, order, rejected
 
@@ -415,10 +416,12 @@ def working_view(image):
     return replace(view, image=small, to_photo=view.to_photo @ np.diag([f, f, 1.0])), rough / f
 
 
-def reject_and_group(reading, read):
+def reject_and_group(reading, read, check=None):
     """Boxes of the regions finally read, their lines in reading order, and
     the rejected marks (segmentation's, plus the sides of frames,
-    show-through, the paper's edge and lines read unsurely beside sure ones)."""
+    show-through, the paper's edge, the pieces of a broken rule, lines read
+    unsurely beside sure ones and, where the one-digit checker ``check`` is
+    given, words)."""
     unchanged = len(read.regions) == len(reading.segmentation.regions) and all(
         a is b for a, b in zip(read.regions, reading.segmentation.regions))
     boxes = reading.boxes if unchanged else np.array([r.box for r in read.regions], np.float64).reshape(-1, 4)
@@ -432,13 +435,19 @@ def reject_and_group(reading, read):
     labels = reading.segmentation.labels
     reasons.update({i: "faint" for i in faint_marks(reading.darkness, labels, read.regions)})
     reasons.update({i: "edge" for i in paper_edges(labels, read.regions, read.names, reading.binary.paper, height)})
+    reasons.update({i: "line" for i in rule_pieces(boxes, read.names, rejected, height)})
     if reasons:
         rejected += [(tuple(boxes[i]), reason) for i, reason in sorted(reasons.items())]
         keep = [i for i in range(len(boxes)) if i not in reasons]
         order = [[keep[k] for k in line] for line in group_lines(boxes[keep], height)]
     unsure = unsure_lines(order, read.confidences)
     rejected += [(tuple(boxes[i]), "unsure") for k in unsure for i in order[k]]
-    return boxes, [line for k, line in enumerate(order) if k not in unsure], rejected
+    order = [line for k, line in enumerate(order) if k not in unsure]
+    if check is not None and any(len(line) >= REJECT.word_marks for line in order):
+        words = word_lines(order, check(read.crops), read.confidences)
+        rejected += [(tuple(boxes[i]), "word") for k in words for i in order[k]]
+        order = [line for k, line in enumerate(order) if k not in words]
+    return boxes, order, rejected
 
 
 def _no_worse(levelled, reading):

@@ -12,7 +12,12 @@ Most non-digits are dropped by :mod:`digit_sheet_reader.pipeline.regions` on the
   digits too, but not one of its marks reads surely, while the number's
   own line does;
 - the edge of the paper against a desk or a black scan margin leaves a
-  thin dark band that reads as a 1, lying along the desk.
+  thin dark band that reads as a 1, lying along the desk;
+- a ruled line faint or broken into dashes leaves pieces; the longer ones
+  are rejected as lines or edges, a short one between them reads as a 1;
+- a line of print or cursive (a form's printed footer, a name) reads as
+  digits, some surely, but the one-digit checker finds none of its marks
+  shaped like one digit, and some letter reads as no digit surely.
 """
 
 from dataclasses import dataclass
@@ -38,6 +43,9 @@ class RejectSettings:
     ink_quantile: float = 0.9  # a region's ink strength is this quantile of its darkness
     sure_line: float = 0.85  # a line none of whose digits is read this surely (probability) is unsure
     paper_edge: float = 0.25  # a 1 whose ink lies this close to the desk (median, digit heights) is the paper's edge
+    dash_reach: float = 1.0  # a 1 this close (digit heights) above or below a rejected line's piece in its column is one too
+    word_marks: int = 3  # a line of at least this many marks ...
+    word_doubt: float = 0.9  # ... whose median doubt (the checker's P(not one digit)) reaches this is a word
 
 
 REJECT = RejectSettings()
@@ -110,6 +118,64 @@ def unsure_lines(lines, confidences):
     confidences = np.asarray(confidences, np.float64)
     unsure = [k for k, line in enumerate(lines) if len(line) and confidences[line].max() < REJECT.sure_line]
     return unsure if len(unsure) < len(lines) else []
+
+
+def rule_pieces(boxes, names, rejected, digit_height):
+    """Indices of the boxes read as 1 that are pieces of a ruled line.
+
+    A faint or broken rule falls apart into dashes: those on the photo's
+    edge or too thin for a digit are rejected by segmentation as ``edge``
+    or ``line``, and a short one between them reads as a 1. A 1 that shares
+    its column with such a rejected upright piece (their columns overlapping
+    by half the narrower's width), within ``REJECT.dash_reach`` digit
+    heights above or below it, is one more piece. A written 1 beside a
+    rule does not share its column.
+
+    >>> boxes = np.array([[116, 38, 4, 12], [64, 91, 11, 13]], float)   # a 1 on the rule, a 0
+    >>> rejected = [((116, 26, 4, 10), "edge"), ((30, 100, 20, 3), "dash")]
+    >>> rule_pieces(boxes, ["1", "0"], rejected, 13.0)
+    [0]
+    """
+    pieces = np.array([box for box, reason in rejected if reason in ("edge", "line") and box[3] >= box[2]],
+                      np.float64).reshape(-1, 4)
+    if not len(pieces):
+        return []
+    reach = REJECT.dash_reach * digit_height
+    found = []
+    for i in (i for i, name in enumerate(names) if name == "1"):
+        x, y, w, h = boxes[i]
+        shared = np.minimum(x + w, pieces[:, 0] + pieces[:, 2]) - np.maximum(x, pieces[:, 0])
+        gap = np.maximum(pieces[:, 1] - (y + h), y - (pieces[:, 1] + pieces[:, 3]))
+        if ((shared >= 0.5 * np.minimum(w, pieces[:, 2])) & (gap <= reach)).any():
+            found.append(i)
+    return found
+
+
+def word_lines(lines, doubts, confidences):
+    """Indices of the lines that are words, not numbers: at least
+    ``REJECT.word_marks`` marks, their median doubt (the one-digit
+    checker's probability that a mark is not one digit) at least
+    ``REJECT.word_doubt``, and one of them read less surely than
+    ``REJECT.sure_line``, on a page where another line is left.
+
+    Print and cursive read as digits mark by mark, some surely; but their
+    letters, joined or alone, are not shaped like any one digit, and a
+    number's digits are. The pieces cut from touching digits are not
+    either, but the sequence reader reads them all surely; some letter of
+    a word reads as no digit surely. A page of nothing but such lines keeps
+    them, as :func:`unsure_lines` does.
+
+    >>> doubts = np.array([0.99, 0.95, 0.3, 0.1, 0.2, 0.1, 0.98, 0.2])
+    >>> word_lines([[0, 1, 2], [3, 4], [5, 6, 7]], doubts, np.array([0.99, 0.6, 1, 1, 1, 1, 1, 1]))
+    [0]
+    >>> word_lines([[0, 1, 2], [3, 4]], doubts, np.ones(8))  # read surely throughout: touching digits cut apart
+    []
+    """
+    doubts, confidences = np.asarray(doubts, np.float64), np.asarray(confidences, np.float64)
+    words = [k for k, line in enumerate(lines)
+             if len(line) >= REJECT.word_marks and np.median(doubts[line]) >= REJECT.word_doubt
+             and confidences[line].min() < REJECT.sure_line]
+    return words if len(words) < len(lines) else []
 
 
 def faint_marks(darkness, labels, regions):

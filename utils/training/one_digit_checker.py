@@ -11,6 +11,10 @@ stretched sideways, as digits written wide) against generated negatives
 - pieces of a digit: its left, right, top or bottom part;
 - marks: dots, commas, dashes, lines, blobs and loose stroke fragments.
 
+A share of every kind, digits and negatives alike, is drawn small and soft
+(:func:`small_and_soft`), as the reader crops small digits from a photo or
+scan, so that soft edges tell the checker nothing.
+
 Every example, positive or negative, goes through the reader's own crop
 normalisation (:func:`digit_sheet_reader.pipeline.crops.mnist_style`), so that the checker
 cannot tell them apart by how they were resampled. Digits come from the training part
@@ -35,7 +39,7 @@ import cv2
 import numpy as np
 
 from ..errors import command_parser
-from ..pipeline.crops import crop_to_ink, mnist_style
+from ..pipeline.crops import crop_to_ink, mnist_style, quantile
 
 LABELS = ("one", "not one")
 # A share of the positives is stretched sideways: wide single digits (a 0
@@ -45,6 +49,11 @@ LABELS = ("one", "not one")
 # them gave 0 -2: show_through 0.70 -> 0.74-0.76, broken 0.46 -> 0.48.
 # Shares of 0.1 / 0.2: +2 -0 / +3 -3; 0.3: touching 0.30 -> 0.26.
 WIDE_ONES = 0.15
+# A share of every example, digit or not, is drawn as a small, soft photo
+# of ink (:func:`small_and_soft`): MNIST's strokes are sharp, and a checker
+# trained on them alone took the soft strokes of small photographed digits
+# for "not one".
+SMALL_AND_SOFT = 0.2
 DEFAULT_OUT = "output/digit_check.model"
 
 
@@ -126,6 +135,34 @@ def _widened(glyph, rng):
     return cv2.resize(glyph, (max(1, int(round(w * rng.uniform(1.15, 1.6)))), h), interpolation=cv2.INTER_LINEAR)
 
 
+def small_and_soft(glyph, rng):
+    """``glyph`` as the reader crops a small digit from a photo: shrunk to
+    10-28 px, its edges blurred (lens, scan, JPEG), its darkness stretched
+    until the stroke cores are white, as :func:`digit_sheet_reader.pipeline.crops.grey_glyph` does.
+
+    >>> glyph = np.zeros((40, 20), np.uint8); glyph[5:35, 8:12] = 255
+    >>> soft = small_and_soft(glyph, np.random.default_rng(0))
+    >>> max(soft.shape) <= 28, int(soft.max())
+    (True, 255)
+    """
+    factor = rng.uniform(10, 28) / max(glyph.shape)
+    if factor < 1:
+        glyph = cv2.resize(glyph, (max(1, round(glyph.shape[1] * factor)), max(1, round(glyph.shape[0] * factor))),
+                           interpolation=cv2.INTER_AREA)
+    soft = cv2.GaussianBlur(glyph.astype(np.float32), (0, 0), rng.uniform(0.5, 1.1))
+    core = quantile(soft[soft > 30], 0.75) if (soft > 30).any() else 255.0
+    return np.clip(soft * (255.0 / max(core, 1.0)), 0, 255).astype(np.uint8)
+
+
+def _as_cropped(glyph, rng):
+    """``glyph`` through the reader's normalisation, a share of them small and soft."""
+    glyph = crop_to_ink(glyph, 30)
+    if rng.random() < SMALL_AND_SOFT:
+        glyph = small_and_soft(glyph, rng)
+        glyph = crop_to_ink(glyph, 30) if glyph.max() > 30 else glyph
+    return mnist_style(glyph)
+
+
 def make_examples(digits, count, rng):
     """``count`` crops, half digits (label 0), half negatives (label 1)."""
     crops, labels = [], []
@@ -133,10 +170,10 @@ def make_examples(digits, count, rng):
         if i % 2 == 0:
             # Through the same normalisation as the negatives: otherwise the
             # checker learns to tell re-sampled crops from MNIST's own.
-            glyph = crop_to_ink(digits[rng.integers(len(digits))], 30)
+            glyph = digits[rng.integers(len(digits))]
             if rng.random() < WIDE_ONES:
-                glyph = _widened(glyph, rng)
-            crops.append(mnist_style(glyph))
+                glyph = _widened(crop_to_ink(glyph, 30), rng)
+            crops.append(_as_cropped(glyph, rng))
             labels.append(0)
             continue
         kind = rng.random()
@@ -146,7 +183,7 @@ def make_examples(digits, count, rng):
             glyph = piece(digits[rng.integers(len(digits))], rng)
         else:
             glyph = mark(rng)
-        crops.append(mnist_style(crop_to_ink(glyph, 30)) if glyph.max() > 30 else mnist_style(mark(rng)))
+        crops.append(_as_cropped(glyph if glyph.max() > 30 else mark(rng), rng))
         labels.append(1)
     return np.stack(crops).astype(np.uint8), np.array(labels, np.int64)
 
