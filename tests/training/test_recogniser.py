@@ -213,3 +213,35 @@ def test_export_quantises_an_old_float_bundle(tiny_bundle, tmp_path, tiny_test):
     metrics = json.loads((old / "metrics.json").read_text())
     assert metrics["litert_test_accuracy"] == pytest.approx(np.mean(probs.argmax(1) == tiny_test.labels))
     assert [p.name for p in tmp_path.iterdir()] == ["old.model"]  # nothing temporary left
+
+
+def test_the_keep_term_pulls_towards_the_teacher_only_where_the_teacher_is_right():
+    from digit_sheet_reader.training.recogniser import kept_close_loss
+
+    labels = np.eye(3, dtype=np.float32)[[0, 1]]
+    student = np.array([[0.6, 0.2, 0.2], [0.2, 0.6, 0.2]], np.float32)
+    teacher = np.array([[0.9, 0.05, 0.05],   # right, and surer than the student: kept close
+                        [0.9, 0.05, 0.05]],  # wrong (a flagged 1 it reads as 7): the labels alone teach
+                       np.float32)
+    both = np.concatenate([student, teacher], axis=1)
+    plain = np.asarray(kept_close_loss(0.0, 3)(labels, both))
+    kept = np.asarray(kept_close_loss(0.5, 3)(labels, both))
+    np.testing.assert_allclose(kept[1], 0.5 * plain[1], rtol=1e-5)  # no pull where the teacher is wrong
+    assert kept[0] > 0.5 * plain[0] + 0.05  # a pull where it is right
+
+
+def test_keep_needs_a_model_to_keep_close_to(tiny_bundle, tmp_path):
+    from digit_sheet_reader.errors import UsageError
+
+    _, data = tiny_bundle
+    with pytest.raises(UsageError, match="--keep"):
+        train_cnn.main(["--data", str(data), "--out", str(tmp_path / "k.model"), "--keep", "0.5", *TINY])
+
+
+def test_a_fine_tune_kept_close_trains_and_records_its_weight(tiny_bundle, tmp_path):
+    out, data = tiny_bundle
+    tuned = tmp_path / "kept.model"
+    assert train_cnn.main(["--data", str(data), "--out", str(tuned), "--init", str(out), "--keep", "0.5",
+                           "--lr", "1e-4", *TINY]) == 0
+    metrics = json.loads((tuned / "metrics.json").read_text())
+    assert metrics["hyper_parameters"]["keep"] == 0.5 and metrics["test_accuracy"] > 0.5

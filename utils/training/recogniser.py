@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data import loaders as data_io
-from ..errors import command_parser
+from ..errors import UsageError, command_parser
 from ..models.bundle import bundle_metadata, check_writable_parent, save_bundle, write_json
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -70,6 +70,11 @@ def add_training_arguments(parser, defaults):
     parser.add_argument("--printed", type=int, default=0, metavar="N",
                         help="also train on N printed digits drawn in Hershey's sans and serif faces (forms, a "
                         "sudoku's givens), and validate on printed digits too (default: 0)")
+    parser.add_argument("--keep", type=float, default=0.0, metavar="W",
+                        help="with --init: weight (0..1) of a second loss term that keeps each member's predictions "
+                        "close to those of the member it started from, on the same augmented images, wherever that "
+                        "member reads them right (learning without forgetting: a fine-tune then moves only where "
+                        "its new examples ask; default: 0)")
     parser.add_argument("--limit", type=int, help="train on the first N training images only (quick runs)")
     parser.add_argument("--num-classes", type=int, default=10, help="classes in the data set (default: %(default)s)")
     parser.add_argument("--transpose", action="store_true", help="transpose IDX images (EMNIST)")
@@ -200,23 +205,30 @@ def with_sheet_crops(train, val, args):
     return train.joined(crops), val.joined(held_out)
 
 
-def fit(core, train, val, args, seed):
+def fit(core, train, val, args, seed, teacher=None):
     """Train ``core`` (augmenting on the fly) and return its Keras history dict.
 
     Call :func:`seed_everything` before building ``core``: its initial
-    weights come from the same generators.
+    weights come from the same generators. With a ``teacher`` (the model
+    ``core`` was fine-tuned from) and ``args.keep`` > 0, the loss also keeps
+    ``core``'s predictions close to the teacher's (:func:`kept_close_loss`).
     """
     import keras
 
     from .augment import build_augmenter
 
-    trainer = core if args.no_augment else keras.Sequential([build_augmenter(seed), core])
-    trainer.compile(optimizer=make_optimizer(args.optimizer, args.lr),
-                    loss="categorical_crossentropy", metrics=["accuracy"])
+    augment = None if args.no_augment else build_augmenter(seed)
+    if teacher is not None and args.keep > 0:
+        trainer = _beside_teacher(core, teacher, augment)
+        loss, metrics = kept_close_loss(args.keep, args.num_classes), [student_accuracy(args.num_classes)]
+    else:
+        trainer = core if augment is None else keras.Sequential([augment, core])
+        loss, metrics = "categorical_crossentropy", ["accuracy"]
+    trainer.compile(optimizer=make_optimizer(args.optimizer, args.lr), loss=loss, metrics=metrics)
     lr0 = float(args.lr or DEFAULT_LEARNING_RATES[args.optimizer])
     callbacks = [
         keras.callbacks.LearningRateScheduler(lambda epoch: lr0 * args.lr_decay**epoch),
-        keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=args.patience,
+        keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=args.patience,
                                       restore_best_weights=True, verbose=0 if args.quiet else 1),
     ]
     history = trainer.fit(
@@ -226,6 +238,48 @@ def fit(core, train, val, args, seed):
         shuffle=True, verbose=0 if args.quiet else 2,
     )
     return {key: [float(v) for v in values] for key, values in history.history.items()}
+
+
+def _beside_teacher(core, teacher, augment=None):
+    """A model whose output is ``core``'s softmax and a frozen ``teacher``'s
+    side by side, both on the same (augmented) input."""
+    import keras
+
+    teacher.trainable = False  # batch norm then runs in inference mode too
+    inputs = keras.Input(core.input_shape[1:])
+    seen = inputs if augment is None else augment(inputs)
+    both = keras.layers.Concatenate()([core(seen), teacher(seen, training=False)])
+    return keras.Model(inputs, both, name=f"{core.name}_beside_teacher")
+
+
+def kept_close_loss(weight, num_classes):
+    """(1 - ``weight``) x cross-entropy with the labels + ``weight`` x the
+    KL divergence of the student's softmax from the teacher's, for outputs
+    made by :func:`_beside_teacher` (student first).
+
+    The second term counts only where the teacher reads the example right:
+    the new examples a fine-tune is for (a flagged 1 the teacher reads as 7)
+    are learnt from their labels alone, and everything the teacher already
+    read right stays as it was, ambiguous glyphs included."""
+    from keras import losses, ops
+
+    def loss(labels, both):
+        student, teacher = both[:, :num_classes], both[:, num_classes:]
+        right = ops.cast(ops.argmax(teacher, axis=-1) == ops.argmax(labels, axis=-1), student.dtype)
+        return ((1 - weight) * losses.categorical_crossentropy(labels, student)
+                + weight * right * losses.kl_divergence(teacher, student))
+
+    return loss
+
+
+def student_accuracy(num_classes):
+    """Accuracy of the student half of :func:`_beside_teacher`'s output."""
+    import keras
+
+    def accuracy(labels, both):
+        return keras.metrics.categorical_accuracy(labels, both[:, :num_classes])
+
+    return accuracy
 
 
 def evaluate(model, test, num_classes):
@@ -275,11 +329,14 @@ def train_and_save(args, build_member, architecture, ensemble=1):
     """
     from .architectures import pack_ensemble, renamed
 
+    if not 0 <= args.keep < 1 or (args.keep and not args.init):
+        raise UsageError("--keep takes a weight from 0 to under 1, and needs --init: the model to keep close to")
     check_writable_parent(args.out)
     train, val, test, splits = load_training_data(args)
     started = time.perf_counter()
     members, histories = [], []
     starts = _trained_members(args.init) if args.init else None
+    teachers = _trained_members(args.init) if args.init and args.keep > 0 else [None] * len(starts or [0] * ensemble)
     ensemble = len(starts) if starts else ensemble
     for i in range(ensemble):
         seed_everything(args.seed + i)
@@ -288,7 +345,7 @@ def train_and_save(args, build_member, architecture, ensemble=1):
         member = renamed(starts[i], name) if starts else build_member(name)
         if not args.quiet and ensemble > 1:
             print(f"member {i + 1}/{ensemble} (seed {args.seed + i})", flush=True)
-        histories.append(fit(member, train, val, args, args.seed + i))
+        histories.append(fit(member, train, val, args, args.seed + i, teachers[i]))
         members.append(member)
     seconds = time.perf_counter() - started
     model = pack_ensemble(members)
