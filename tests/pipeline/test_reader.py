@@ -133,6 +133,31 @@ def test_a_printed_footer_is_rejected_as_a_word_and_the_number_kept(reader, monk
     assert reader.read(number_over_a_printed_footer()).text.startswith("47\n")
 
 
+def ruled_page_with_a_digit(strength):
+    """A ruled register page: dark printed rules, and a 4 written in ink of ``strength`` (0..1)."""
+    image = np.full((240, 160, 3), 225, np.uint8)
+    cv2.line(image, (0, 20), (159, 20), (60, 60, 60), 2)
+    cv2.line(image, (140, 0), (140, 239), (60, 60, 60), 2)
+    glyph = render_glyph("4", np.random.default_rng(2), height=36, stroke=0.06).astype(np.float32) / 255
+    patch = image[100:100 + glyph.shape[0], 50:50 + glyph.shape[1]].astype(np.float32)
+    image[100:100 + glyph.shape[0], 50:50 + glyph.shape[1]] = (patch * (1 - strength * glyph[..., None])).astype(np.uint8)
+    return image
+
+
+@pytest.mark.parametrize("strength, pale", [(0.25, True), (0.6, False)])
+def test_a_view_whose_rules_alone_reach_the_ink_thresholds_is_read_as_a_pale_page(reader, strength, pale):
+    # The thumbnail's rough height came from something else (print, a
+    # stroke's darkest pixels): the view is read at the usual thresholds,
+    # which the rules reach and the pale pencil does not.
+    from digit_sheet_reader.pipeline.ink import INK
+    from digit_sheet_reader.pipeline.page import whole
+    from digit_sheet_reader.pipeline.reader import _Clock
+
+    reading = reader._find(whole(ruled_page_with_a_digit(strength)), 36.0, _Clock())
+    assert reading.read.names == ["4"]
+    assert reading.view.faint == (INK.faint if pale else 1.0)  # a dark digit is read as it was
+
+
 def test_upright_clean_page_takes_no_second_look_at_orientation(reader, upright, monkeypatch):
     passes = []
     original = SheetReader._find

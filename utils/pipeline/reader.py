@@ -306,10 +306,20 @@ class SheetReader:
                     warnings=list(self.warnings), models=dict(self.used_models))
 
     def _find(self, view, rough, clock):
-        """Binarise and segment one view, and read its regions as found."""
+        """Binarise and segment one view, and read its regions as found.
+
+        A view with no region that may be a digit at the usual ink
+        thresholds is thresholded again as a pale page (``INK.faint``): its
+        ruled lines reached them, its pale pen or pencil did not.
+        """
         binary = binarise(view.image, rough, view.all_paper, view.faint)
         clock.lap("ink")
         segmentation = find_regions(binary.mask, binary.digit_height)
+        if not segmentation.regions and view.faint == 1.0:
+            pale = binarise(view.image, rough, view.all_paper, INK.faint)
+            pale_regions = find_regions(pale.mask, pale.digit_height)
+            if pale_regions.regions:
+                view, binary, segmentation = replace(view, faint=INK.faint), pale, pale_regions
         if len(segmentation.regions) > READER.max_regions:
             raise PageError(f"{len(segmentation.regions)} marks that could be digits, more than any sheet of "
                             f"digits holds (limit {READER.max_regions}): noise or a texture, not read")
