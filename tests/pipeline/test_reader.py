@@ -133,6 +133,23 @@ def test_a_printed_footer_is_rejected_as_a_word_and_the_number_kept(reader, monk
     assert reader.read(number_over_a_printed_footer()).text.startswith("47\n")
 
 
+def test_a_mark_read_surely_that_the_checker_finds_no_digit_in_is_rejected_beside_a_number(reader, monkeypatch):
+    # A plus written under a number reads as a sure 4; the shipped checker
+    # takes this drawn one for one digit, so the test tells it (as it tells
+    # a register's soft crosses) that it is not.
+    image = number_over_a_printed_footer()[:150]  # the number, no footer
+    cv2.line(image, (100, 110), (100, 140), (50, 50, 50), 3, cv2.LINE_AA)
+    cv2.line(image, (88, 122), (112, 122), (50, 50, 50), 3, cv2.LINE_AA)
+    plain = reader.read(image)
+    assert plain.text.splitlines()[0] == "47" and len(plain.lines) == 2  # the plus read as a digit
+    plus = plain.lines[1].digits[0].crop
+    judge = reader.check
+    monkeypatch.setattr(reader, "check", lambda crops: np.where([np.array_equal(c, plus) for c in crops], 0.99,
+                                                                judge(crops)))
+    page = reader.read(image)
+    assert page.text == "47" and [m.reason for m in page.rejected].count("mark") == 1
+
+
 def ruled_page_with_a_digit(strength):
     """A ruled register page: dark printed rules, and a 4 written in ink of ``strength`` (0..1)."""
     image = np.full((240, 160, 3), 225, np.uint8)

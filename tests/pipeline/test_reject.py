@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from digit_sheet_reader.pipeline.reject import (REJECT, border_strokes, paper_edges, rule_pieces, unsure_lines,
-                                                word_lines)
+from digit_sheet_reader.pipeline.reject import (REJECT, border_strokes, paper_edges, rule_pieces, stray_lines,
+                                                unsure_lines, word_lines)
 
 DIGITS = [[40 + 40 * k, 100, 26, 48] for k in range(5)]  # a line of five digits 48 px high
 
@@ -104,6 +104,15 @@ def test_touching_digits_cut_apart_and_read_surely_are_no_word():
     lines = [[0, 1], [2, 3, 4, 5]]
     doubts = np.array([0.02, 0.3, 0.99, 0.97, 0.2, 1.0])
     assert word_lines(lines, doubts, np.ones(6)) == []
+
+
+def test_a_lone_mark_the_checker_finds_no_digit_in_is_a_stray_mark():
+    # A register row: the number, and the cross written under it read as a sure 7.
+    lines = [[0, 1], [2]]
+    assert stray_lines(lines, np.array([0.02, 0.3, 0.99])) == [1]
+    assert stray_lines(lines, np.array([0.02, 0.3, 0.9])) == []  # a digit the checker merely doubts stays
+    assert stray_lines([[0, 1, 2]], np.array([0.99, 0.99, 0.99])) == []  # three marks: a word's to judge
+    assert stray_lines([[0], [1]], np.array([0.99, 0.99])) == []  # nothing else on the page
 
 
 def test_a_short_line_and_a_page_of_nothing_but_words_are_kept():

@@ -34,7 +34,7 @@ from .page import find_page, fitted_angle, hanging_from_tops, top_down, turn, wh
 from .recognise import read_regions, view_confidence
 from .refine import join_broken, join_fragments, reread_bridged, second_opinion, split_by_strings, split_touching
 from .regions import find_regions
-from .reject import (REJECT, border_strokes, faint_marks, flat_marks, paper_edges, rule_pieces, unsure_lines,
+from .reject import (border_strokes, faint_marks, flat_marks, paper_edges, rule_pieces, stray_lines, unsure_lines,
                      word_lines)
 from .result import Digit, Line, Page, Rejected
 from .tables import blank_tables, find_tables
@@ -431,7 +431,7 @@ def reject_and_group(reading, read, check=None):
     the rejected marks (segmentation's, plus the sides of frames,
     show-through, the paper's edge, the pieces of a broken rule, lines read
     unsurely beside sure ones and, where the one-digit checker ``check`` is
-    given, words)."""
+    given, words and stray marks)."""
     unchanged = len(read.regions) == len(reading.segmentation.regions) and all(
         a is b for a, b in zip(read.regions, reading.segmentation.regions))
     boxes = reading.boxes if unchanged else np.array([r.box for r in read.regions], np.float64).reshape(-1, 4)
@@ -453,10 +453,13 @@ def reject_and_group(reading, read, check=None):
     unsure = unsure_lines(order, read.confidences)
     rejected += [(tuple(boxes[i]), "unsure") for k in unsure for i in order[k]]
     order = [line for k, line in enumerate(order) if k not in unsure]
-    if check is not None and any(len(line) >= REJECT.word_marks for line in order):
-        words = word_lines(order, check(read.crops), read.confidences)
-        rejected += [(tuple(boxes[i]), "word") for k in words for i in order[k]]
-        order = [line for k, line in enumerate(order) if k not in words]
+    if check is not None and len(order) > 1:
+        doubts = check(read.crops)
+        gone = {k: "word" for k in word_lines(order, doubts, read.confidences)}
+        gone.update({k: "mark" for k in stray_lines(order, doubts)})
+        if len(gone) < len(order):  # a page of nothing else keeps its best guesses
+            rejected += [(tuple(boxes[i]), reason) for k, reason in sorted(gone.items()) for i in order[k]]
+            order = [line for k, line in enumerate(order) if k not in gone]
     return boxes, order, rejected
 
 

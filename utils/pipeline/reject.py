@@ -15,6 +15,8 @@ Most non-digits are dropped by :mod:`digit_sheet_reader.pipeline.regions` on the
   thin dark band that reads as a 1, lying along the desk;
 - a ruled line faint or broken into dashes leaves pieces; the longer ones
   are rejected as lines or edges, a short one between them reads as a 1;
+- a cross, a dagger or a tick written beside a number reads as a sure 7,
+  4 or 1, but the one-digit checker finds no digit's shape in it;
 - a line of print or cursive (a form's printed footer, a name) reads as
   digits, some surely, but the one-digit checker finds none of its marks
   shaped like one digit, and some letter reads as no digit surely.
@@ -46,6 +48,7 @@ class RejectSettings:
     dash_reach: float = 1.0  # a 1 this close (digit heights) above or below a rejected line's piece in its column is one too
     word_marks: int = 3  # a line of at least this many marks ...
     word_doubt: float = 0.9  # ... whose median doubt (the checker's P(not one digit)) reaches this is a word
+    stray_doubt: float = 0.97  # a shorter line every mark of which the checker doubts this much is a stray mark
 
 
 REJECT = RejectSettings()
@@ -176,6 +179,23 @@ def word_lines(lines, doubts, confidences):
              if len(line) >= REJECT.word_marks and np.median(doubts[line]) >= REJECT.word_doubt
              and confidences[line].min() < REJECT.sure_line]
     return words if len(words) < len(lines) else []
+
+
+def stray_lines(lines, doubts):
+    """Indices of the lines of fewer than ``REJECT.word_marks`` marks, each
+    of which the one-digit checker doubts at least ``REJECT.stray_doubt``
+    (a cross, a dagger or a tick beside a number, read surely as a 7, 4 or
+    1), on a page where another line is left.
+
+    >>> stray_lines([[0, 1], [2]], np.array([0.01, 0.2, 0.99]))
+    [1]
+    >>> stray_lines([[0, 1], [2]], np.array([0.01, 0.2, 0.9]))   # a digit the checker only doubts
+    []
+    """
+    doubts = np.asarray(doubts, np.float64)
+    strays = [k for k, line in enumerate(lines)
+              if 0 < len(line) < REJECT.word_marks and doubts[line].min() >= REJECT.stray_doubt]
+    return strays if len(strays) < len(lines) else []
 
 
 def faint_marks(darkness, labels, regions):
