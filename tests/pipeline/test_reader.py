@@ -150,6 +150,34 @@ def test_a_mark_read_surely_that_the_checker_finds_no_digit_in_is_rejected_besid
     assert page.text == "47" and [m.reason for m in page.rejected].count("mark") == 1
 
 
+def number_with_a_pale_digit(strengths, digits="61"):
+    """A number whose digits are written in ink of the given strengths (0..1): the pen ran pale."""
+    image = np.full((160, 240, 3), 225, np.uint8)
+    rng = np.random.default_rng(6)
+    x = 50
+    for digit, strength in zip(digits, strengths):
+        glyph = render_glyph(digit, rng, height=34, stroke=0.07).astype(np.float32) / 255
+        patch = image[60:60 + glyph.shape[0], x:x + glyph.shape[1]].astype(np.float32)
+        image[60:60 + glyph.shape[0], x:x + glyph.shape[1]] = (patch * (1 - strength * glyph[..., None])).astype(np.uint8)
+        x += glyph.shape[1] + 8
+    return image
+
+
+def test_a_pale_digit_beside_a_dark_one_is_read_with_it(reader):
+    # At the usual thresholds only the 1 was ink: the number read "1".
+    assert reader.read(number_with_a_pale_digit((0.25, 0.8))).text == "61"
+
+
+def test_pale_ink_between_two_digits_found_is_not_added():
+    from digit_sheet_reader.pipeline.reader import pale_digits_beside
+    from digit_sheet_reader.pipeline.regions import Region, Segmentation
+
+    found = Segmentation([Region((50, 60, 20, 34), [1]), Region((110, 60, 20, 34), [2])], np.zeros((1, 1)), 34.0)
+    pale = Segmentation([Region((50, 60, 20, 34), [1]), Region((80, 62, 14, 30), [2]),  # between them
+                         Region((140, 58, 20, 34), [3])], np.zeros((1, 1)), 34.0)    # after the number
+    assert [r.box for r in pale_digits_beside(found, pale)] == [(140, 58, 20, 34)]
+
+
 def ruled_page_with_a_digit(strength):
     """A ruled register page: dark printed rules, and a 4 written in ink of ``strength`` (0..1)."""
     image = np.full((240, 160, 3), 225, np.uint8)

@@ -58,6 +58,8 @@ class ReaderSettings:
     turn_margin: float = 0.02  # mean confidence another way up must gain to be taken
     levelled_keeps: float = 0.8  # a levelled view must keep this share of the regions to be taken
     max_regions: int = 3000  # a page with more regions is refused: its cost stays bounded
+    few_regions: int = 4  # a view with no more regions than this is also thresholded as a pale page ...
+    pale_beside: float = 1.0  # ... and read so if that finds a digit-sized region this close (digit heights) beside one
 
 
 READER = ReaderSettings()
@@ -308,18 +310,24 @@ class SheetReader:
     def _find(self, view, rough, clock):
         """Binarise and segment one view, and read its regions as found.
 
-        A view with no region that may be a digit at the usual ink
-        thresholds is thresholded again as a pale page (``INK.faint``): its
-        ruled lines reached them, its pale pen or pencil did not.
+        A view with few regions that may be digits at the usual ink
+        thresholds is thresholded again as a pale page (``INK.faint``): read
+        so if that finds a region where there was none (its ruled lines
+        reached the usual thresholds, its pale pencil did not); else the
+        pale regions beside a number's digits join them (:func:`pale_digits_beside`).
         """
         binary = binarise(view.image, rough, view.all_paper, view.faint)
         clock.lap("ink")
         segmentation = find_regions(binary.mask, binary.digit_height)
-        if not segmentation.regions and view.faint == 1.0:
+        if len(segmentation.regions) <= READER.few_regions and view.faint == 1.0:
             pale = binarise(view.image, rough, view.all_paper, INK.faint)
             pale_regions = find_regions(pale.mask, pale.digit_height)
-            if pale_regions.regions:
+            if not segmentation.regions and pale_regions.regions:
                 view, binary, segmentation = replace(view, faint=INK.faint), pale, pale_regions
+            elif added := pale_digits_beside(segmentation, pale_regions):
+                mask = binary.mask | np.isin(pale_regions.labels, [i for r in added for i in r.ids]).astype(np.uint8)
+                binary = replace(binary, mask=mask)
+                segmentation = find_regions(mask, binary.digit_height)
         if len(segmentation.regions) > READER.max_regions:
             raise PageError(f"{len(segmentation.regions)} marks that could be digits, more than any sheet of "
                             f"digits holds (limit {READER.max_regions}): noise or a texture, not read")
@@ -424,6 +432,38 @@ def working_view(image):
     small = shrink_keeping_strokes(view.image, factor)
     f = view.image.shape[1] / small.shape[1]
     return replace(view, image=small, to_photo=view.to_photo @ np.diag([f, f, 1.0])), rough / f
+
+
+def pale_digits_beside(found, pale):
+    """The regions of ``pale`` (the view thresholded as a pale page) that
+    are digits of a number ``found`` holds: clear of every region found,
+    0.6 to 1.5 of their height, beside one of them (overlapping half its
+    height, within ``READER.pale_beside`` digit heights to its side) and
+    not between two (a loose piece of a digit, a patterned background). A
+    pen that ran pale after a number's first digit, a lighter pencil stroke."""
+    if not found.regions or not pale.regions:
+        return []
+    boxes = np.array([r.box for r in found.regions], np.float64)
+    h = found.digit_height
+    added = []
+    for region, clear in zip(pale.regions, ~_overlaps(boxes, np.array([r.box for r in pale.regions], float)).any(axis=0)):
+        x, y, w, hh = region.box
+        if not clear or not 0.6 * h <= hh <= 1.5 * h:
+            continue
+        in_band = np.minimum(boxes[:, 1] + boxes[:, 3], y + hh) - np.maximum(boxes[:, 1], y) >= 0.5 * np.minimum(boxes[:, 3], hh)
+        left, right = in_band & (boxes[:, 0] + boxes[:, 2] <= x), in_band & (boxes[:, 0] >= x + w)
+        if left.any() and right.any():
+            continue  # between two digits found: a loose piece of one, or the pattern behind them
+        gap = np.maximum(x - (boxes[:, 0] + boxes[:, 2]), boxes[:, 0] - (x + w))
+        if (in_band & (gap <= READER.pale_beside * h)).any():
+            added.append(region)
+    return added
+
+
+def _overlaps(a, b):
+    """Bool matrix: box ``a[i]`` intersects box ``b[j]`` (x, y, w, h rows)."""
+    ax0, ay0, ax1, ay1 = a[:, 0, None], a[:, 1, None], (a[:, 0] + a[:, 2])[:, None], (a[:, 1] + a[:, 3])[:, None]
+    return (ax0 < b[:, 0] + b[:, 2]) & (b[:, 0] < ax1) & (ay0 < b[:, 1] + b[:, 3]) & (b[:, 1] < ay1)
 
 
 def reject_and_group(reading, read, check=None):
