@@ -33,9 +33,9 @@ from .lines import group_lines, group_starts
 from .page import find_page, fitted_angle, hanging_from_tops, top_down, turn, whole, writing_angle
 from .recognise import read_regions, view_confidence
 from .refine import join_broken, join_fragments, reread_bridged, second_opinion, split_by_strings, split_touching
-from .regions import find_regions
-from .reject import (border_strokes, faint_marks, flat_marks, paper_edges, rule_pieces, stray_lines, unsure_lines,
-                     word_lines)
+from .regions import find_regions, shared_span
+from .reject import (beside_other_lines, border_strokes, faint_marks, flat_marks, paper_edges, rule_pieces, stray_lines,
+                     unsure_lines, word_lines)
 from .result import Digit, Line, Page, Rejected
 from .tables import blank_tables, find_tables
 
@@ -446,24 +446,17 @@ def pale_digits_beside(found, pale):
     boxes = np.array([r.box for r in found.regions], np.float64)
     h = found.digit_height
     added = []
-    for region, clear in zip(pale.regions, ~_overlaps(boxes, np.array([r.box for r in pale.regions], float)).any(axis=0)):
-        x, y, w, hh = region.box
-        if not clear or not 0.6 * h <= hh <= 1.5 * h:
-            continue
-        in_band = np.minimum(boxes[:, 1] + boxes[:, 3], y + hh) - np.maximum(boxes[:, 1], y) >= 0.5 * np.minimum(boxes[:, 3], hh)
-        left, right = in_band & (boxes[:, 0] + boxes[:, 2] <= x), in_band & (boxes[:, 0] >= x + w)
-        if left.any() and right.any():
+    for region in pale.regions:
+        columns, rows = shared_span(boxes, region.box, 0), shared_span(boxes, region.box, 1)
+        if ((columns > 0) & (rows > 0)).any() or not 0.6 * h <= region.box[3] <= 1.5 * h:
+            continue  # overlaps a region found, or no digit's height
+        in_band = rows >= 0.5 * np.minimum(boxes[:, 3], region.box[3])
+        before = in_band & (boxes[:, 0] < region.box[0])
+        if (before & (columns <= 0)).any() and (in_band & ~before & (columns <= 0)).any():
             continue  # between two digits found: a loose piece of one, or the pattern behind them
-        gap = np.maximum(x - (boxes[:, 0] + boxes[:, 2]), boxes[:, 0] - (x + w))
-        if (in_band & (gap <= READER.pale_beside * h)).any():
+        if (in_band & (columns >= -READER.pale_beside * h)).any():
             added.append(region)
     return added
-
-
-def _overlaps(a, b):
-    """Bool matrix: box ``a[i]`` intersects box ``b[j]`` (x, y, w, h rows)."""
-    ax0, ay0, ax1, ay1 = a[:, 0, None], a[:, 1, None], (a[:, 0] + a[:, 2])[:, None], (a[:, 1] + a[:, 3])[:, None]
-    return (ax0 < b[:, 0] + b[:, 2]) & (b[:, 0] < ax1) & (ay0 < b[:, 1] + b[:, 3]) & (b[:, 1] < ay1)
 
 
 def reject_and_group(reading, read, check=None):
@@ -495,11 +488,11 @@ def reject_and_group(reading, read, check=None):
     order = [line for k, line in enumerate(order) if k not in unsure]
     if check is not None and len(order) > 1:
         doubts = check(read.crops)
-        gone = {k: "word" for k in word_lines(order, doubts, read.confidences)}
-        gone.update({k: "mark" for k in stray_lines(order, doubts)})
-        if len(gone) < len(order):  # a page of nothing else keeps its best guesses
-            rejected += [(tuple(boxes[i]), reason) for k, reason in sorted(gone.items()) for i in order[k]]
-            order = [line for k, line in enumerate(order) if k not in gone]
+        reasons = {k: "word" for k in word_lines(order, doubts, read.confidences)}
+        reasons.update({k: "mark" for k in stray_lines(order, doubts)})
+        gone = beside_other_lines(sorted(reasons), order)
+        rejected += [(tuple(boxes[i]), reasons[k]) for k in gone for i in order[k]]
+        order = [line for k, line in enumerate(order) if k not in gone]
     return boxes, order, rejected
 
 

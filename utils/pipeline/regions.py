@@ -65,6 +65,19 @@ class RegionSettings:
 REGIONS = RegionSettings()
 
 
+def shared_span(boxes, box, axis):
+    """How far each of ``boxes`` (N x 4, x y w h) shares ``box``'s span
+    along ``axis`` (0 columns, 1 rows), in px: positive where they overlap,
+    minus the gap between them where they do not.
+
+    >>> shared_span(np.array([[0, 0, 10, 5], [30, 0, 10, 5]]), (5, 0, 10, 5), 0).tolist()
+    [5, -15]
+    """
+    boxes = np.asarray(boxes).reshape(-1, 4)
+    ends = np.minimum(boxes[:, axis] + boxes[:, axis + 2], box[axis] + box[axis + 2])
+    return ends - np.maximum(boxes[:, axis], box[axis])
+
+
 @dataclass
 class Region:
     """One digit candidate: a box in working pixels and its component ids."""

@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from .crops import quantile
+from .regions import shared_span
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,12 @@ def border_strokes(boxes, lines, names=None):
     return found
 
 
+def beside_other_lines(found, lines):
+    """``found`` (indices of ``lines`` judged not digits), or none of them
+    if they are every line: a page with nothing else keeps its best guesses."""
+    return list(found) if len(found) < len(lines) else []
+
+
 def unsure_lines(lines, confidences):
     """Indices of the lines not one of whose digits is read surely
     (``REJECT.sure_line``), on a page where another line is.
@@ -120,7 +127,7 @@ def unsure_lines(lines, confidences):
     """
     confidences = np.asarray(confidences, np.float64)
     unsure = [k for k, line in enumerate(lines) if len(line) and confidences[line].max() < REJECT.sure_line]
-    return unsure if len(unsure) < len(lines) else []
+    return beside_other_lines(unsure, lines)
 
 
 def rule_pieces(boxes, names, rejected, digit_height):
@@ -146,10 +153,8 @@ def rule_pieces(boxes, names, rejected, digit_height):
     reach = REJECT.dash_reach * digit_height
     found = []
     for i in (i for i, name in enumerate(names) if name == "1"):
-        x, y, w, h = boxes[i]
-        shared = np.minimum(x + w, pieces[:, 0] + pieces[:, 2]) - np.maximum(x, pieces[:, 0])
-        gap = np.maximum(pieces[:, 1] - (y + h), y - (pieces[:, 1] + pieces[:, 3]))
-        if ((shared >= 0.5 * np.minimum(w, pieces[:, 2])) & (gap <= reach)).any():
+        same_column = shared_span(pieces, boxes[i], 0) >= 0.5 * np.minimum(boxes[i][2], pieces[:, 2])
+        if (same_column & (shared_span(pieces, boxes[i], 1) >= -reach)).any():
             found.append(i)
     return found
 
@@ -178,7 +183,7 @@ def word_lines(lines, doubts, confidences):
     words = [k for k, line in enumerate(lines)
              if len(line) >= REJECT.word_marks and np.median(doubts[line]) >= REJECT.word_doubt
              and confidences[line].min() < REJECT.sure_line]
-    return words if len(words) < len(lines) else []
+    return beside_other_lines(words, lines)
 
 
 def stray_lines(lines, doubts):
@@ -195,7 +200,7 @@ def stray_lines(lines, doubts):
     doubts = np.asarray(doubts, np.float64)
     strays = [k for k, line in enumerate(lines)
               if 0 < len(line) < REJECT.word_marks and doubts[line].min() >= REJECT.stray_doubt]
-    return strays if len(strays) < len(lines) else []
+    return beside_other_lines(strays, lines)
 
 
 def faint_marks(darkness, labels, regions):

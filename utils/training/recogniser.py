@@ -210,15 +210,16 @@ def fit(core, train, val, args, seed, teacher=None):
 
     Call :func:`seed_everything` before building ``core``: its initial
     weights come from the same generators. With a ``teacher`` (the model
-    ``core`` was fine-tuned from) and ``args.keep`` > 0, the loss also keeps
-    ``core``'s predictions close to the teacher's (:func:`kept_close_loss`).
+    ``core`` was fine-tuned from, given where ``args.keep`` > 0), the loss
+    also keeps ``core``'s predictions close to the teacher's
+    (:func:`kept_close_loss`).
     """
     import keras
 
     from .augment import build_augmenter
 
     augment = None if args.no_augment else build_augmenter(seed)
-    if teacher is not None and args.keep > 0:
+    if teacher is not None:
         trainer = _beside_teacher(core, teacher, augment)
         loss, metrics = kept_close_loss(args.keep, args.num_classes), [student_accuracy(args.num_classes)]
     else:
@@ -336,7 +337,7 @@ def train_and_save(args, build_member, architecture, ensemble=1):
     started = time.perf_counter()
     members, histories = [], []
     starts = _trained_members(args.init) if args.init else None
-    teachers = _trained_members(args.init) if args.init and args.keep > 0 else [None] * len(starts or [0] * ensemble)
+    teachers = _trained_members(args.init) if args.keep > 0 else None  # --keep needs --init (checked above)
     ensemble = len(starts) if starts else ensemble
     for i in range(ensemble):
         seed_everything(args.seed + i)
@@ -345,7 +346,7 @@ def train_and_save(args, build_member, architecture, ensemble=1):
         member = renamed(starts[i], name) if starts else build_member(name)
         if not args.quiet and ensemble > 1:
             print(f"member {i + 1}/{ensemble} (seed {args.seed + i})", flush=True)
-        histories.append(fit(member, train, val, args, args.seed + i, teachers[i]))
+        histories.append(fit(member, train, val, args, args.seed + i, teachers[i] if teachers else None))
         members.append(member)
     seconds = time.perf_counter() - started
     model = pack_ensemble(members)
