@@ -420,12 +420,14 @@ def working_view(image):
         # reflection): the writing is elsewhere, on paper less bright than that.
         view = whole(image)
         rough = rough_digit_height(image)
-    if rough == 0:
+    for faint in (INK.faint, INK.faintest):
+        if rough > 0:
+            break
         # No ink dark enough for a digit: a pale scan or faint pencil is read
         # at lower thresholds, if any digit-sized ink reaches them.
-        pale = rough_digit_height(view.image, view.all_paper, faint=INK.faint)
+        pale = rough_digit_height(view.image, view.all_paper, faint=faint)
         if pale > 0:
-            view, rough = replace(view, faint=INK.faint), pale
+            view, rough = replace(view, faint=faint), pale
     if rough <= READER.scale_down_above * READER.work_digit_height:
         return view, rough
     factor = rough / READER.work_digit_height
