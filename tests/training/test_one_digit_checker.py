@@ -48,7 +48,11 @@ def test_examples_are_balanced_deterministic_and_normalised():
     np.testing.assert_array_equal(a, b)
     assert labels.tolist() == [0, 1] * 20
     assert a.shape == (40, 28, 28) and a.dtype == np.uint8
-    assert all(img.max() > 100 and img[:2].max() == 0 for img in a)  # ink, inside the 20x20 box
+    for img in a:  # ink, fitted into 20x20 (a pixel more after the sub-pixel shift), its mass centred
+        rows, columns = np.nonzero(img > 30)
+        assert img.max() > 100 and max(np.ptp(rows), np.ptp(columns)) + 1 <= 21
+        moments = cv2.moments(img.astype(np.float32))
+        assert abs(moments["m10"] / moments["m00"] - 13.5) < 1 and abs(moments["m01"] / moments["m00"] - 13.5) < 1
 
 
 def test_shipped_checker_tells_single_digits_from_joined_ones_and_marks(not_one):
