@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
+from digit_sheet_reader.errors import PageError
 from digit_sheet_reader.pipeline.reader import SheetReader
 from digit_sheet_reader.synth.glyphs import render_glyph
 from digit_sheet_reader.synth.scoring import match_boxes
@@ -229,10 +230,6 @@ def _turn_box(box, quarter, w, h):
 
 
 def test_a_page_of_more_marks_than_any_sheet_is_refused_quickly():
-    import cv2
-
-    from digit_sheet_reader.errors import PageError
-
     rng = np.random.default_rng(0)
     page = np.full((1500, 2000, 3), 255, np.uint8)
     for x, y in zip(rng.integers(10, 1990, 4000), rng.integers(10, 1490, 4000)):
@@ -314,6 +311,19 @@ def test_a_pale_page_is_read_at_lower_thresholds_a_noisy_blank_one_stays_empty(r
 
         monkeypatch.setattr(reader_module, "INK", replace(reader_module.INK, faintest=reader_module.INK.faint))
         assert reader.read(image).text == ""
+
+
+def test_noise_is_not_read_at_the_palest_thresholds(reader, monkeypatch):
+    # Half the pixels black at random: its 320 px thumbnail, where the digit
+    # height is first estimated, averages to an even grey in which no ink is
+    # found even at INK.faint; INK.faintest would find its grain.
+    noise = (np.random.default_rng(0).random((3000, 4000)) < 0.5).astype(np.uint8) * 255
+    with pytest.raises(PageError):  # read at the usual thresholds: far too many marks
+        reader.read(noise)
+    from digit_sheet_reader.pipeline import reader as reader_module
+
+    monkeypatch.setattr(reader_module, "INK", replace(reader_module.INK, quiet_paper=1e9))  # the grain not measured
+    assert reader.read(noise).text != ""
 
 
 def test_a_dark_line_on_the_photos_edge_is_not_smeared_into_1s_when_the_page_is_levelled(reader, upright):

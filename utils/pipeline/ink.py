@@ -41,6 +41,7 @@ class InkSettings:
     high: float = 0.32  # hysteresis: darkness some pixel of a stroke must reach
     faint: float = 0.6  # a page with no digit-sized ink at low/high is thresholded again at this share of them
     faintest: float = 0.4  # ... and one with none at that either (a pale pencil's strokes on an overexposed scan) at this
+    quiet_paper: float = 0.25  # ... if its grain (paper_texture) stays under this share of the lower threshold there
     min_contrast: float = 0.10  # drop below the background ink must also show, as a share of the photo's exposure
     dimmest_exposure: float = 0.25  # exposure (brightest paper, 0..1) assumed at least: darker, noise is as strong as ink
     desk_ratio: float = 0.28  # luminance under this share of the paper's is desk, not page
@@ -461,11 +462,34 @@ def rough_digit_height(image, all_paper=False, side=320, faint=1.0):
     thumbnail is safely wider than any stroke. ``all_paper`` as in
     :func:`ink_darkness`.
     """
-    factor = max(1.0, min(image.shape[:2]) / side)
-    thumb = cv2.resize(image, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA) if factor > 1 else image
+    thumb, factor = _thumbnail(image, side)
     darkness = ink_darkness(thumb, min(thumb.shape[:2]) / 6, all_paper)
     _, height = remove_rules(threshold(darkness, INK.low * faint, INK.high * faint))
     return height * factor
+
+
+def paper_texture(image, side=320):
+    """How grainy the image is (0..1): the median difference between a
+    pixel of its grey thumbnail and the median of its 3x3 neighbourhood.
+    Paper, ink and rules are smooth at that scale, about nothing even in a
+    phone photo; noise or a texture covering the page is not.
+
+    >>> paper = np.full((200, 200, 3), 230, np.uint8)
+    >>> paper_texture(paper)
+    0.0
+    >>> grain = np.clip(np.random.default_rng(0).normal(128, 20, (200, 200)), 0, 255).astype(np.uint8)
+    >>> round(paper_texture(grain), 3)   # 12 grey levels
+    0.047
+    """
+    grey = _thumbnail(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image, side)[0]
+    return float(np.median(cv2.absdiff(grey, cv2.medianBlur(grey, 3)))) / 255.0
+
+
+def _thumbnail(image, side):
+    """``image`` shrunk so its shorter side is at most ``side``, and the factor it was shrunk by."""
+    factor = max(1.0, min(image.shape[:2]) / side)
+    return (cv2.resize(image, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA) if factor > 1
+            else image), factor
 
 
 def binarise(image, rough=None, all_paper=False, faint=1.0):

@@ -28,7 +28,7 @@ from ..models.sequences import averaged_readers
 from ..models.shipped import ModelSet
 from . import LAYOUTS
 from .cells import read_tables
-from .ink import INK, binarise, rough_digit_height, shrink_keeping_strokes
+from .ink import INK, binarise, paper_texture, rough_digit_height, shrink_keeping_strokes
 from .lines import group_lines, group_starts
 from .page import find_page, fitted_angle, hanging_from_tops, top_down, turn, whole, writing_angle
 from .recognise import read_regions, view_confidence
@@ -421,7 +421,7 @@ def working_view(image):
         view = whole(image)
         rough = rough_digit_height(image)
     for faint in (INK.faint, INK.faintest):
-        if rough > 0:
+        if rough > 0 or faint == INK.faintest and not quiet_enough(view, faint):
             break
         # No ink dark enough for a digit: a pale scan or faint pencil is read
         # at lower thresholds, if any digit-sized ink reaches them.
@@ -434,6 +434,15 @@ def working_view(image):
     small = shrink_keeping_strokes(view.image, factor)
     f = view.image.shape[1] / small.shape[1]
     return replace(view, image=small, to_photo=view.to_photo @ np.diag([f, f, 1.0])), rough / f
+
+
+def quiet_enough(view, faint):
+    """True if the view is smooth enough to be thresholded at ``faint``
+    times the usual ink thresholds: its grain (:func:`~digit_sheet_reader.pipeline.ink.paper_texture`)
+    stays under ``INK.quiet_paper`` of the lower one there. A scan or a photo
+    of paper is; noise or a texture that covers the page is not, and at such
+    thresholds its grain would read as digits."""
+    return paper_texture(view.image) <= INK.quiet_paper * INK.low * faint
 
 
 def pale_digits_beside(found, pale):
