@@ -134,6 +134,17 @@ def test_a_printed_footer_is_rejected_as_a_word_and_the_number_kept(reader, monk
     assert reader.read(number_over_a_printed_footer()).text.startswith("47\n")
 
 
+def test_a_page_of_nothing_but_a_word_and_a_stray_mark_keeps_the_mark(reader, monkeypatch):
+    # Every short line taken for a stray mark: the number is one, the footer
+    # a word. A page of nothing else keeps its guesses, but a word is never a
+    # number and a lone mark may be one.
+    from digit_sheet_reader.pipeline import reject
+
+    monkeypatch.setattr(reject, "REJECT", replace(reject.REJECT, stray_doubt=0.0))
+    page = reader.read(number_over_a_printed_footer())
+    assert page.text == "47" and any(mark.reason == "word" for mark in page.rejected)
+
+
 def number_over_a_written_cross(strokes):
     """The register crop's number, no footer, and a cross written under it."""
     image = number_over_a_printed_footer()[:150]

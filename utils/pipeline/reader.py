@@ -499,9 +499,12 @@ def reject_and_group(reading, read, check=None):
     order = [line for k, line in enumerate(order) if k not in unsure]
     if check is not None and len(order) > 1:
         doubts = check(read.crops)
-        reasons = {k: "word" for k in word_lines(order, doubts, read.confidences)}
+        words = word_lines(order, doubts, read.confidences)
+        reasons = {k: "word" for k in words}
         reasons.update({k: "mark" for k in stray_lines(order, doubts)})
-        gone = beside_other_lines(sorted(reasons), order)
+        # A page of nothing but words and stray marks keeps its marks, not its
+        # words: a word is never a number, a lone mark may be one.
+        gone = beside_other_lines(sorted(reasons), order) or beside_other_lines(words, order)
         rejected += [(tuple(boxes[i]), reasons[k]) for k in gone for i in order[k]]
         order = [line for k, line in enumerate(order) if k not in gone]
     return boxes, order, rejected

@@ -49,7 +49,7 @@ class RejectSettings:
     dash_reach: float = 1.0  # a 1 this close (digit heights) above or below a rejected line's piece in its column is one too
     word_marks: int = 3  # a line of at least this many marks ...
     word_doubt: float = 0.9  # ... whose median doubt (the checker's P(not one digit)) reaches this is a word
-    stray_doubt: float = 0.97  # a shorter line every mark of which the checker doubts this much is a stray mark
+    stray_doubt: float = 0.9  # a shorter line every mark of which the checker doubts this much is a stray mark
 
 
 REJECT = RejectSettings()
@@ -194,7 +194,7 @@ def stray_lines(lines, doubts):
 
     >>> stray_lines([[0, 1], [2]], np.array([0.01, 0.2, 0.99]))
     [1]
-    >>> stray_lines([[0, 1], [2]], np.array([0.01, 0.2, 0.9]))   # a digit the checker only doubts
+    >>> stray_lines([[0, 1], [2]], np.array([0.01, 0.2, 0.8]))   # a digit the checker only doubts
     []
     """
     doubts = np.asarray(doubts, np.float64)
