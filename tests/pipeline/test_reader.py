@@ -145,6 +145,18 @@ def test_a_page_of_nothing_but_a_word_and_a_stray_mark_keeps_the_mark(reader, mo
     assert page.text == "47" and any(mark.reason == "word" for mark in page.rejected)
 
 
+@pytest.mark.parametrize("top, expected", [(0, "47"), (6, "1\n47")])
+def test_a_short_line_the_crops_frame_cuts_is_another_rows(reader, top, expected):
+    # A register crop: a stroke from the row above (or a rule's stub) cut by
+    # the crop's top edge reads as a 1; the same stroke clear of the edge is
+    # a line of its own (the control).
+    image = number_over_a_printed_footer()[:150].copy()
+    cv2.line(image, (40, top), (40, top + 30), (50, 50, 50), 3, cv2.LINE_AA)
+    page = reader.read(image)
+    assert page.text == expected
+    assert any(mark.reason == "edge" for mark in page.rejected) == (top == 0)
+
+
 def number_over_a_written_cross(strokes):
     """The register crop's number, no footer, and a cross written under it."""
     image = number_over_a_printed_footer()[:150]

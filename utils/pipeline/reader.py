@@ -34,7 +34,7 @@ from .page import find_page, fitted_angle, hanging_from_tops, top_down, turn, wh
 from .recognise import read_regions, view_confidence
 from .refine import join_broken, join_fragments, reread_bridged, second_opinion, split_by_strings, split_touching
 from .regions import find_regions, shared_span
-from .reject import (beside_other_lines, border_strokes, faint_marks, flat_marks, paper_edges, rule_pieces, stray_lines,
+from .reject import (beside_other_lines, border_strokes, cut_by_frame, faint_marks, flat_marks, paper_edges, rule_pieces, stray_lines,
                      unsure_lines, word_lines)
 from .result import Digit, Line, Page, Rejected
 from .tables import blank_tables, find_tables
@@ -497,16 +497,17 @@ def reject_and_group(reading, read, check=None):
     unsure = unsure_lines(order, read.confidences)
     rejected += [(tuple(boxes[i]), "unsure") for k in unsure for i in order[k]]
     order = [line for k, line in enumerate(order) if k not in unsure]
+    reasons, words = {k: "edge" for k in cut_by_frame(order, boxes, labels.shape)}, []
     if check is not None and len(order) > 1:
         doubts = check(read.crops)
         words = word_lines(order, doubts, read.confidences)
-        reasons = {k: "word" for k in words}
+        reasons.update({k: "word" for k in words})
         reasons.update({k: "mark" for k in stray_lines(order, doubts)})
-        # A page of nothing but words and stray marks keeps its marks, not its
-        # words: a word is never a number, a lone mark may be one.
-        gone = beside_other_lines(sorted(reasons), order) or beside_other_lines(words, order)
-        rejected += [(tuple(boxes[i]), reasons[k]) for k in gone for i in order[k]]
-        order = [line for k, line in enumerate(order) if k not in gone]
+    # A page of nothing but words and stray marks keeps its marks, not its
+    # words: a word is never a number, a lone mark may be one.
+    gone = beside_other_lines(sorted(reasons), order) or beside_other_lines(words, order)
+    rejected += [(tuple(boxes[i]), reasons[k]) for k in gone for i in order[k]]
+    order = [line for k, line in enumerate(order) if k not in gone]
     return boxes, order, rejected
 
 

@@ -203,6 +203,26 @@ def stray_lines(lines, doubts):
     return beside_other_lines(strays, lines)
 
 
+def cut_by_frame(lines, boxes, shape):
+    """Indices of the lines of fewer than ``REJECT.word_marks`` marks each
+    of which the image's frame cuts (within a pixel), on a page where
+    another line is left: writing that goes on beyond a crop (the row above
+    or below, a rule's stub) is another row's.
+
+    >>> boxes = np.array([[40, 0, 8, 30], [20, 60, 20, 30], [44, 60, 20, 30]], float)
+    >>> cut_by_frame([[0], [1, 2]], boxes, (200, 100))
+    [0]
+    >>> cut_by_frame([[0]], boxes, (200, 100))   # nothing else on the page
+    []
+    """
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    h, w = shape[:2]
+    cut = ((boxes[:, 0] <= 1) | (boxes[:, 1] <= 1) | (boxes[:, 0] + boxes[:, 2] >= w - 1)
+           | (boxes[:, 1] + boxes[:, 3] >= h - 1))
+    found = [k for k, line in enumerate(lines) if 0 < len(line) < REJECT.word_marks and cut[line].all()]
+    return beside_other_lines(found, lines)
+
+
 def faint_marks(darkness, labels, regions):
     """Indices of regions far fainter than the page's other digits.
 
