@@ -40,7 +40,7 @@ class InkSettings:
     low: float = 0.16  # hysteresis: darkness (0 paper .. 1 black) a stroke's pixels must reach
     high: float = 0.32  # hysteresis: darkness some pixel of a stroke must reach
     faint: float = 0.6  # a page with no digit-sized ink at low/high is thresholded again at this share of them
-    faintest: float = 0.4  # ... and one with none at that either (a pale pencil's strokes on an overexposed scan) at this
+    faintest: float = 0.4  # ... and one with none at that either (pale pencil on an overexposed scan) at this
     quiet_paper: float = 0.25  # ... if its grain (paper_texture) stays under this share of the lower threshold there
     min_contrast: float = 0.10  # drop below the background ink must also show, as a share of the photo's exposure
     dimmest_exposure: float = 0.25  # exposure (brightest paper, 0..1) assumed at least: darker, noise is as strong as ink

@@ -34,8 +34,8 @@ from .page import find_page, fitted_angle, hanging_from_tops, top_down, turn, wh
 from .recognise import read_regions, view_confidence
 from .refine import join_broken, join_fragments, reread_bridged, second_opinion, split_by_strings, split_touching
 from .regions import find_regions, shared_span
-from .reject import (beside_other_lines, border_strokes, cut_by_frame, faint_marks, flat_marks, paper_edges, rule_pieces, stray_lines,
-                     unsure_lines, word_lines)
+from .reject import (beside_other_lines, border_strokes, cut_by_frame, faint_marks, flat_marks, paper_edges, rule_pieces,
+                     stray_lines, unsure_lines, word_lines)
 from .result import Digit, Line, Page, Rejected
 from .tables import blank_tables, find_tables
 

@@ -205,9 +205,10 @@ def stray_lines(lines, doubts):
 
 def cut_by_frame(lines, boxes, shape):
     """Indices of the lines of fewer than ``REJECT.word_marks`` marks each
-    of which the image's frame cuts (within a pixel), on a page where
-    another line is left: writing that goes on beyond a crop (the row above
-    or below, a rule's stub) is another row's.
+    of which the frame of the view (of ``shape``: the image, or the page
+    found in it) cuts within a pixel, on a page where another line is left:
+    writing that goes on beyond a crop (the row above or below, a rule's
+    stub) is another row's.
 
     >>> boxes = np.array([[40, 0, 8, 30], [20, 60, 20, 30], [44, 60, 20, 30]], float)
     >>> cut_by_frame([[0], [1, 2]], boxes, (200, 100))

@@ -267,7 +267,8 @@ def main(argv=None):
     metrics = {"validation_accuracy": accuracy, "training_seconds": round(seconds, 1),
                "hyper_parameters": vars(args), "history": {k: [float(v) for v in vs] for k, vs in history.items()},
                "parameters": int(model.count_params()),
-               "negatives": "joined digits 40 %, pieces of digits 32 %, marks 18 %, written crosses 10 % (see utils/training/one_digit_checker.py)"}
+               "negatives": "joined digits 40 %, pieces of digits 32 %, marks 18 %, written crosses 10 % "
+                            "(see utils/training/one_digit_checker.py)"}
     save_bundle(model, args.out, bundle_metadata(LABELS, "digit_check", {"validation_accuracy": accuracy}),
                 [lambda d: write_json(d / "metrics.json", metrics)])
     print(f"checker: validation accuracy {accuracy:.4f}; written to {args.out}")
