@@ -145,16 +145,18 @@ def test_a_page_of_nothing_but_a_word_and_a_stray_mark_keeps_the_mark(reader, mo
     assert page.text == "47" and any(mark.reason == "word" for mark in page.rejected)
 
 
-@pytest.mark.parametrize("top, expected", [(0, "47"), (6, "1\n47")])
-def test_a_short_line_the_crops_frame_cuts_is_another_rows(reader, top, expected):
-    # A register crop: a stroke from the row above (or a rule's stub) cut by
-    # the crop's top edge reads as a 1; the same stroke clear of the edge is
-    # a line of its own (the control).
+@pytest.mark.parametrize("columns", [(40,), (30, 60, 90)], ids=["one", "three"])
+@pytest.mark.parametrize("top", [0, 6], ids=["cut", "clear"])
+def test_a_line_the_crops_frame_cuts_is_another_rows(reader, columns, top):
+    # A register crop: strokes of the row above (or a rule's stub) cut by the
+    # crop's top edge read as 1s; the same strokes clear of the edge are a
+    # line of their own (the control).
     image = number_over_a_printed_footer()[:150].copy()
-    cv2.line(image, (40, top), (40, top + 30), (50, 50, 50), 3, cv2.LINE_AA)
+    for x in columns:
+        cv2.line(image, (x, top), (x, top + 30), (50, 50, 50), 3, cv2.LINE_AA)
     page = reader.read(image)
-    assert page.text == expected
-    assert any(mark.reason == "edge" for mark in page.rejected) == (top == 0)
+    assert page.text == ("47" if top == 0 else "1" * len(columns) + "\n47")
+    assert [mark.reason for mark in page.rejected].count("edge") == (len(columns) if top == 0 else 0)
 
 
 def number_over_a_written_cross(strokes):

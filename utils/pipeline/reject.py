@@ -204,15 +204,16 @@ def stray_lines(lines, doubts):
 
 
 def cut_by_frame(lines, boxes, shape):
-    """Indices of the lines of fewer than ``REJECT.word_marks`` marks each
-    of which the frame of the view (of ``shape``: the image, or the page
-    found in it) cuts within a pixel, on a page where another line is left:
-    writing that goes on beyond a crop (the row above or below, a rule's
-    stub) is another row's.
+    """Indices of the lines every mark of which the frame of the view (of
+    ``shape``: the image, or the page found in it) cuts within a pixel, on a
+    page where another line is left: writing that goes on beyond a crop (the
+    row above or below, a rule's stub) is another row's.
 
     >>> boxes = np.array([[40, 0, 8, 30], [20, 60, 20, 30], [44, 60, 20, 30]], float)
     >>> cut_by_frame([[0], [1, 2]], boxes, (200, 100))
     [0]
+    >>> cut_by_frame([[0], [1, 2]], boxes, (90, 100))   # the number cut at the foot too: both lines
+    []
     >>> cut_by_frame([[0]], boxes, (200, 100))   # nothing else on the page
     []
     """
@@ -220,7 +221,7 @@ def cut_by_frame(lines, boxes, shape):
     h, w = shape[:2]
     cut = ((boxes[:, 0] <= 1) | (boxes[:, 1] <= 1) | (boxes[:, 0] + boxes[:, 2] >= w - 1)
            | (boxes[:, 1] + boxes[:, 3] >= h - 1))
-    found = [k for k, line in enumerate(lines) if 0 < len(line) < REJECT.word_marks and cut[line].all()]
+    found = [k for k, line in enumerate(lines) if len(line) and cut[line].all()]
     return beside_other_lines(found, lines)
 
 
