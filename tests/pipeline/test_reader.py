@@ -345,9 +345,9 @@ def test_noise_is_not_read_at_the_palest_thresholds(reader, monkeypatch):
     noise = (np.random.default_rng(0).random((3000, 4000)) < 0.5).astype(np.uint8) * 255
     with pytest.raises(PageError):  # read at the usual thresholds: far too many marks
         reader.read(noise)
-    from digit_sheet_reader.pipeline import reader as reader_module
+    from digit_sheet_reader.pipeline import ink
 
-    monkeypatch.setattr(reader_module, "INK", replace(reader_module.INK, quiet_paper=1e9))  # the grain not measured
+    monkeypatch.setattr(ink, "INK", replace(ink.INK, quiet_paper=1e9))  # the grain not measured
     assert reader.read(noise).text != ""
 
 

@@ -41,7 +41,7 @@ class InkSettings:
     high: float = 0.32  # hysteresis: darkness some pixel of a stroke must reach
     faint: float = 0.6  # a page with no digit-sized ink at low/high is thresholded again at this share of them
     faintest: float = 0.4  # ... and one with none at that either (pale pencil on an overexposed scan) at this
-    quiet_paper: float = 0.25  # ... if its grain (paper_texture) stays under this share of the lower threshold there
+    quiet_paper: float = 0.25  # ... each only if the grain (paper_texture) stays under this share of the lower one
     min_contrast: float = 0.10  # drop below the background ink must also show, as a share of the photo's exposure
     dimmest_exposure: float = 0.25  # exposure (brightest paper, 0..1) assumed at least: darker, noise is as strong as ink
     desk_ratio: float = 0.28  # luminance under this share of the paper's is desk, not page
@@ -218,6 +218,19 @@ def threshold(darkness, low=INK.low, high=INK.high):
     return strong[labels].astype(np.uint8)
 
 
+def cut_by_the_frame(boxes, shape, margin=0):
+    """For each of ``boxes`` (N x 4, x y w h), whether it reaches the frame
+    of an image of ``shape`` (within ``margin`` px): what it holds may go on
+    beyond the image.
+
+    >>> cut_by_the_frame(np.array([[0, 5, 4, 4], [5, 5, 4, 4], [5, 5, 5, 5]]), (20, 10)).tolist()
+    [True, False, True]
+    """
+    boxes = np.asarray(boxes).reshape(-1, 4)
+    x, y, w, h = boxes.T
+    return (x <= margin) | (y <= margin) | (x + w >= shape[1] - margin) | (y + h >= shape[0] - margin)
+
+
 def estimate_digit_height(mask, min_area=12, rough=0.0):
     """Median height of the blobs that look like characters, or 0.
 
@@ -233,12 +246,11 @@ def estimate_digit_height(mask, min_area=12, rough=0.0):
     count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if count <= 1:
         return 0.0
-    x, y = stats[1:, cv2.CC_STAT_LEFT], stats[1:, cv2.CC_STAT_TOP]
     w, h, area = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA]
     network = (w > 0.5 * mask.shape[1]) & (h > 0.5 * mask.shape[0])
     shaped = (area >= min_area) & (w < 3 * h) & (h >= 6)
     plausible = shaped & ~network
-    inside = (x > 0) & (y > 0) & (x + w < mask.shape[1]) & (y + h < mask.shape[0])
+    inside = ~cut_by_the_frame(stats[1:, :4], mask.shape)
     if (plausible & inside).any():
         plausible &= inside
     if not plausible.any() and rough > 0:
@@ -483,6 +495,19 @@ def paper_texture(image, side=320):
     """
     grey = _thumbnail(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image, side)[0]
     return float(np.median(cv2.absdiff(grey, cv2.medianBlur(grey, 3)))) / 255.0
+
+
+def quiet_enough(image, faint):
+    """True if ``image`` is smooth enough to be thresholded at ``faint``
+    times the usual ink thresholds: its grain (:func:`paper_texture`) stays
+    under ``INK.quiet_paper`` of the lower one there. A scan or a photo of
+    paper is; noise or a texture covering the page is not, and at such
+    thresholds its grain would read as digits.
+
+    >>> quiet_enough(np.full((200, 200, 3), 230, np.uint8), INK.faintest)
+    True
+    """
+    return paper_texture(image) <= INK.quiet_paper * INK.low * faint
 
 
 def _thumbnail(image, side):

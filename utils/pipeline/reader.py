@@ -28,14 +28,14 @@ from ..models.sequences import averaged_readers
 from ..models.shipped import ModelSet
 from . import LAYOUTS
 from .cells import read_tables
-from .ink import INK, binarise, paper_texture, rough_digit_height, shrink_keeping_strokes
+from .ink import INK, binarise, quiet_enough, rough_digit_height, shrink_keeping_strokes
 from .lines import group_lines, group_starts
 from .page import find_page, fitted_angle, hanging_from_tops, top_down, turn, whole, writing_angle
 from .recognise import read_regions, view_confidence
 from .refine import join_broken, join_fragments, reread_bridged, second_opinion, split_by_strings, split_touching
 from .regions import find_regions, shared_span
-from .reject import (beside_other_lines, border_strokes, cut_by_frame, faint_marks, flat_marks, paper_edges, rule_pieces,
-                     stray_lines, unsure_lines, word_lines)
+from .reject import (beside_other_lines, border_strokes, cut_by_frame, faint_marks, flat_marks, paper_edges,
+                     rule_pieces, stray_lines, unsure_lines, word_lines)
 from .result import Digit, Line, Page, Rejected
 from .tables import blank_tables, find_tables
 
@@ -421,10 +421,11 @@ def working_view(image):
         view = whole(image)
         rough = rough_digit_height(image)
     for faint in (INK.faint, INK.faintest):
-        if rough > 0 or faint == INK.faintest and not quiet_enough(view, faint):
-            break
         # No ink dark enough for a digit: a pale scan or faint pencil is read
-        # at lower thresholds, if any digit-sized ink reaches them.
+        # at lower thresholds, if any digit-sized ink reaches them and the
+        # image's grain does not.
+        if rough > 0 or not quiet_enough(view.image, faint):
+            break
         pale = rough_digit_height(view.image, view.all_paper, faint=faint)
         if pale > 0:
             view, rough = replace(view, faint=faint), pale
@@ -434,15 +435,6 @@ def working_view(image):
     small = shrink_keeping_strokes(view.image, factor)
     f = view.image.shape[1] / small.shape[1]
     return replace(view, image=small, to_photo=view.to_photo @ np.diag([f, f, 1.0])), rough / f
-
-
-def quiet_enough(view, faint):
-    """True if the view is smooth enough to be thresholded at ``faint``
-    times the usual ink thresholds: its grain (:func:`~digit_sheet_reader.pipeline.ink.paper_texture`)
-    stays under ``INK.quiet_paper`` of the lower one there. A scan or a photo
-    of paper is; noise or a texture that covers the page is not, and at such
-    thresholds its grain would read as digits."""
-    return paper_texture(view.image) <= INK.quiet_paper * INK.low * faint
 
 
 def pale_digits_beside(found, pale):

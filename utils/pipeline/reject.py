@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from .crops import quantile
+from .ink import cut_by_the_frame
 from .regions import shared_span
 
 
@@ -217,10 +218,7 @@ def cut_by_frame(lines, boxes, shape):
     >>> cut_by_frame([[0]], boxes, (200, 100))   # nothing else on the page
     []
     """
-    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
-    h, w = shape[:2]
-    cut = ((boxes[:, 0] <= 1) | (boxes[:, 1] <= 1) | (boxes[:, 0] + boxes[:, 2] >= w - 1)
-           | (boxes[:, 1] + boxes[:, 3] >= h - 1))
+    cut = cut_by_the_frame(boxes, shape, margin=1)
     found = [k for k, line in enumerate(lines) if len(line) and cut[line].all()]
     return beside_other_lines(found, lines)
 
