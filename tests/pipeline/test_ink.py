@@ -288,7 +288,7 @@ def test_a_grid_blob_does_not_count_beside_digits_whatever_the_rough_estimate():
     assert estimate_digit_height(mask, rough=40) == ink_height(one)
 
 
-def test_a_blob_cut_by_the_frame_does_not_set_the_digit_height():
+def test_a_blob_reaches_frame_does_not_set_the_digit_height():
     # A crop's page edge shaded into the scan margin: one tall blob on the
     # frame beside two small digits. Counted, it sets the height to its own.
     mask = np.zeros((215, 81), np.uint8)

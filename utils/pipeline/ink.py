@@ -218,12 +218,12 @@ def threshold(darkness, low=INK.low, high=INK.high):
     return strong[labels].astype(np.uint8)
 
 
-def cut_by_the_frame(boxes, shape, margin=0):
+def reaches_frame(boxes, shape, margin=0):
     """For each of ``boxes`` (N x 4, x y w h), whether it reaches the frame
     of an image of ``shape`` (within ``margin`` px): what it holds may go on
     beyond the image.
 
-    >>> cut_by_the_frame(np.array([[0, 5, 4, 4], [5, 5, 4, 4], [5, 5, 5, 5]]), (20, 10)).tolist()
+    >>> reaches_frame(np.array([[0, 5, 4, 4], [5, 5, 4, 4], [5, 5, 5, 5]]), (20, 10)).tolist()
     [True, False, True]
     """
     boxes = np.asarray(boxes).reshape(-1, 4)
@@ -250,7 +250,7 @@ def estimate_digit_height(mask, min_area=12, rough=0.0):
     network = (w > 0.5 * mask.shape[1]) & (h > 0.5 * mask.shape[0])
     shaped = (area >= min_area) & (w < 3 * h) & (h >= 6)
     plausible = shaped & ~network
-    inside = ~cut_by_the_frame(stats[1:, :4], mask.shape)
+    inside = ~reaches_frame(stats[1:, :4], mask.shape)
     if (plausible & inside).any():
         plausible &= inside
     if not plausible.any() and rough > 0:

@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from .crops import quantile
-from .ink import cut_by_the_frame
+from .ink import reaches_frame
 from .regions import shared_span
 
 
@@ -218,7 +218,7 @@ def cut_by_frame(lines, boxes, shape):
     >>> cut_by_frame([[0]], boxes, (200, 100))   # nothing else on the page
     []
     """
-    cut = cut_by_the_frame(boxes, shape, margin=1)
+    cut = reaches_frame(boxes, shape, margin=1)
     found = [k for k, line in enumerate(lines) if len(line) and cut[line].all()]
     return beside_other_lines(found, lines)
 
