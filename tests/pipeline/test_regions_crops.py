@@ -263,3 +263,24 @@ def test_marks_at_the_photos_edge_are_edges_digits_there_stay(what, box, is_edge
     seg = find_regions(mask, 40)
     assert ((box, "edge") in seg.rejected) == is_edge
     assert sorted(r.box for r in seg.regions) == sorted([(50, 60, 26, 40)] + ([] if is_edge else [box]))
+
+
+def _l_along_the_frame(mask):
+    mask[0:2, 0:70] = mask[0:90, 0:2] = 1  # a sliver of desk along a found page's top and left
+
+
+def _zero_cut_by_the_frame(mask):
+    cv2.ellipse(mask, (10, 150), (13, 20), 0, 0, 360, 1, 4)  # its left side beyond the frame
+
+
+@pytest.mark.parametrize("draw, is_edge", [(_l_along_the_frame, True), (_zero_cut_by_the_frame, False)],
+                         ids=["an L of thin rim along two sides", "a 0 cut by the frame"])
+def test_ink_running_along_the_frame_is_an_edge_whatever_its_box(draw, is_edge):
+    # The L's box (70 x 90 px) is no line's: only where its pixels lie tells it from a digit.
+    mask = np.zeros((200, 140), np.uint8)
+    mask[60:100, 50:76] = 1
+    draw(mask)
+    seg = find_regions(mask, 40)
+    kept = sorted(r.box for r in seg.regions)
+    assert (len(kept) == 1) == is_edge
+    assert kept[-1] == (50, 60, 26, 40) if is_edge else any(b[0] == 0 for b in kept)

@@ -40,6 +40,8 @@ class RegionSettings:
     line: float = 0.3  # a blob thinner than this is a line (or, along the photo's edge, an edge)
     cut_off: float = 0.6  # a mark on the photo's edge shorter than this is the cut-off end of writing beyond it
     near_frame: float = 0.25  # a line longer than a digit this close to the photo's edge is an edge (a scan margin's rim)
+    rim_band: float = 0.1  # a blob touching the photo's edge with nearly all its ink this close to it ...
+    rim_share: float = 0.8  # ... (this share of its pixels) runs along the edge: a desk's sliver, a margin's rim
     least_height: float = 0.45  # a region shorter than this ...
     least_area: float = 0.008  # ... or of less area is a dot or dash, not a digit
     least_mark: float = 0.1  # a dot or dash smaller than this is not listed as rejected
@@ -159,10 +161,35 @@ def _touches_frame(box, shape):
     return x <= 0 or y <= 0 or x + w >= shape[1] or y + h >= shape[0]
 
 
+def hugs_frame(blob, box, shape, band):
+    """True if at least ``REGIONS.rim_share`` of ``blob``'s pixels (a boolean
+    mask of the ``box`` cut-out) lie within ``band`` pixels of the frame.
+
+    A sliver of desk left along a found page's sides, or a scan margin's rim,
+    is such a blob whatever the shape of its box (an L along two sides); a
+    digit cut by the frame is not: most of its strokes lie away from it.
+
+    Examples
+    --------
+    >>> rim = np.zeros((40, 30), bool); rim[0, :] = rim[:, 0] = True  # an L along the top and left
+    >>> hugs_frame(rim, (0, 0, 30, 40), (100, 100), 3)
+    True
+    >>> zero = np.zeros((40, 30), bool); zero[[0, -1], 5:25] = zero[5:35, [0, -1]] = True  # a 0 touching it
+    >>> hugs_frame(zero, (0, 10, 30, 40), (100, 100), 3)
+    False
+    """
+    x, y, w, hh = box
+    ys, xs = np.nonzero(blob)
+    xs, ys = xs + x, ys + y
+    near = (xs < band) | (ys < band) | (xs >= shape[1] - band) | (ys >= shape[0] - band)
+    return bool(near.size > 0 and near.mean() >= REGIONS.rim_share)
+
+
 def _at_edge(box, shape, h, line):
     """True if the blob at ``box`` belongs to the photo's edge, not to a digit.
 
-    On the edge: a line (paper edge, a cut stroke), or anything shorter than
+    On the edge: a line (paper edge, a cut stroke), ink running along the
+    frame (:func:`hugs_frame`), or anything shorter than
     ``REGIONS.cut_off`` (the cut-off end of writing beyond a crop). Within
     ``REGIONS.near_frame`` of it, along its long side: a line longer than
     any digit (a black scan margin's rim, a cell border) or too short for
@@ -350,6 +377,9 @@ def find_regions(mask, digit_height):
         if area < max(4, REGIONS.speck * h * h):
             continue  # speck of noise: not worth listing
         line, too_long = min(w, hh) < REGIONS.line * h, longer_than_digits(w, hh, h)
+        if not line and _touches_frame(box, labels.shape):
+            blob = labels[y:y + hh, x:x + w] == i
+            line = hugs_frame(blob, box, labels.shape, max(2.0, REGIONS.rim_band * h))
         if whole and not line and w > REGIONS.rule_in_blob * h:
             # A blob too long for digits loses nothing if a line is taken out
             # of it; a narrower one only a line finer than the pen's strokes
