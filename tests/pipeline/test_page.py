@@ -119,6 +119,19 @@ def test_a_soft_shadow_across_the_page_does_not_cut_it():
     assert found is None or np.abs(found - CORNERS).max() < 10
 
 
+@pytest.mark.parametrize("desk_share, found", [(0.65, True), (0.9, False)])
+def test_a_sheet_on_a_desk_two_thirds_as_bright_is_found_paper_on_paper_is_not(desk_share, found):
+    # Grey paper on light wood: the desk is 0.65 of the paper's brightness, a
+    # smaller step across each side than a shadow's edge may make, but a sharp one.
+    # At 0.9 the step is too small to tell a sheet from paper beside it.
+    photo = desk_photo().astype(np.float32)
+    photo[(photo == [40, 55, 75]).all(axis=2)] = desk_share * np.float32([235, 238, 240])  # the sheet's colour
+    photo = cv2.GaussianBlur(photo, (3, 3), 0).astype(np.uint8)
+    corners = find_page(photo)
+    assert (corners is not None) == found
+    assert not found or np.abs(corners - CORNERS).max() < 6
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_finds_a_small_turned_note_on_a_textured_desk(seed):
     # A sticky note a tenth of a 12 MP photo wide, turned 30 deg on wood or

@@ -39,7 +39,9 @@ class PageSettings:
     page_max_area: float = 0.88  # most share of the photo a page may cover (else it is all paper)
     page_thumb_side: int = 320  # longer side (px) of the thumbnail the page is looked for on
     page_contrast: float = 0.7  # the desk is darker than this share of the paper
-    side_contrast: float = 0.4  # across each side, inside must be brighter than outside by this share
+    side_contrast: float = 0.4  # across each side, inside must be brighter than outside by this share ...
+    side_least: float = 0.3  # ... or by this share (the page_contrast a desk has), if the step is sharp:
+    side_sharpness: float = 0.7  # most of it (this share) taken within 2 px of the side, as 6 px away
     convex: float = 0.9  # the page's outline covers at least this share of the bright region in it
     corner_tolerance: float = 0.03  # corners are fitted within this share of the outline's length
     corner_smoothing: int = 16  # the corners a turn opens continue the image's edge averaged over this many px
@@ -163,8 +165,12 @@ def _sheet_corners(outline, bright):
 
 def _sharp_sides(bright, corners, step=3):
     """True if every side of the quadrilateral inside the image is a sharp
-    edge: a few pixels in, much brighter than a few pixels out. The edge of
-    a sheet on a desk is; the edge of a shadow across the page is soft."""
+    edge: a few pixels in, much brighter than a few pixels out
+    (``PAGE.side_contrast``), or less so but stepping at the side itself
+    (``PAGE.side_least``, ``PAGE.side_sharpness``), as paper on a wooden
+    desk half as bright does. The edge of a shadow across the page is soft:
+    its brightness keeps changing over many pixels.
+    """
     h, w = bright.shape
     centre = corners.mean(axis=0)
     for a, b in zip(corners, np.roll(corners, -1, axis=0)):
@@ -173,14 +179,28 @@ def _sharp_sides(bright, corners, step=3):
         normal /= max(np.linalg.norm(normal), 1e-6)
         if np.dot(centre - a, normal) < 0:
             normal = -normal  # pointing into the page
-        inner, outer = along + step * normal, along - step * normal
-        ok = (outer[:, 0] >= 0) & (outer[:, 0] < w) & (outer[:, 1] >= 0) & (outer[:, 1] < h)
+        def inside_image(reach):
+            outer = along - reach * normal
+            return (outer[:, 0] >= 0) & (outer[:, 0] < w) & (outer[:, 1] >= 0) & (outer[:, 1] < h)
+
+        def step_across(reach, ok):
+            """Median brightness drop from ``reach`` px inside to ``reach`` px outside, and the inside level."""
+            inner, outer = along[ok] + reach * normal, along[ok] - reach * normal
+            level = [bright[np.clip(p[:, 1].astype(int), 0, h - 1), np.clip(p[:, 0].astype(int), 0, w - 1)].astype(np.float32)
+                     for p in (inner, outer)]
+            return float(np.median(level[0] - level[1])), float(np.median(level[0]))
+
+        ok = inside_image(step)
         if ok.sum() < 5:
             continue  # the side runs along the photo's edge: the page goes on beyond the frame
-        def level(points):
-            return bright[np.clip(points[ok, 1].astype(int), 0, h - 1), np.clip(points[ok, 0].astype(int), 0, w - 1)]
-        inside, outside = level(inner).astype(np.float32), level(outer).astype(np.float32)
-        if np.median(inside - outside) < PAGE.side_contrast * np.median(inside):
+        drop, paper = step_across(step, ok)
+        if drop >= PAGE.side_contrast * paper:
+            continue
+        ok &= inside_image(2 * step)
+        if ok.sum() < 5:
+            return False
+        near, wide = step_across(step - 1, ok)[0], step_across(2 * step, ok)[0]
+        if not (wide >= PAGE.side_least * paper and near >= PAGE.side_sharpness * wide):
             return False
     return True
 
