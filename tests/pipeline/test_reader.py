@@ -63,11 +63,17 @@ def test_a_ruled_page_tilted_30_degrees_reads_as_upright(reader, upright):
 
 
 def _tilted_30(image):
+    return _tilted(image, 30)
+
+
+def _tilted(image, angle, paper=(245, 245, 248)):
+    """``image`` turned ``angle`` degrees counter-clockwise on a canvas grown to hold it all."""
     h, w = image.shape[:2]
-    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), 30, 1.0)
-    size = (int(w * 0.87 + h * 0.5) + 2, int(w * 0.5 + h * 0.87) + 2)
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    c, s = abs(np.cos(np.radians(angle))), abs(np.sin(np.radians(angle)))
+    size = (int(w * c + h * s) + 2, int(w * s + h * c) + 2)
     matrix[:, 2] += (np.array(size) - [w, h]) / 2
-    return cv2.warpAffine(image, matrix, size, borderValue=(245, 245, 248))
+    return cv2.warpAffine(image, matrix, size, borderValue=paper)
 
 
 def test_a_page_written_joined_is_judged_upright_by_the_sequence_reader(reader):
@@ -422,3 +428,26 @@ def test_a_mark_judged_show_through_in_a_fast_decode_is_judged_again_at_full_siz
     page = reader.read(path if as_file else cv2.imread(str(path)))
     assert page.text == text
     assert len(judged) == (2 if as_file else 1)  # an array has all its pixels already: judged once
+
+
+def _grid_of_rows(rows, height=40, pitch=1.3):
+    """Rows of digits one under another, ``pitch`` digit heights apart: closer
+    than the digits within a row, like a practice sheet of 10 x 10 digits."""
+    pieces = [_written(row, height, seed=i)[height - 4:2 * height + 4] for i, row in enumerate(rows)]
+    width = max(p.shape[1] for p in pieces)
+    page = np.full((int(pitch * height) * len(rows) + 3 * height, width + 2 * height, 3), 245, np.uint8)
+    for i, piece in enumerate(pieces):
+        y = height + int(i * pitch * height)
+        page[y:y + piece.shape[0], height:height + piece.shape[1]] = np.minimum(
+            page[y:y + piece.shape[0], height:height + piece.shape[1]], piece)
+    return page
+
+
+@pytest.mark.parametrize("angle", [12, -16, 30])
+def test_a_tilted_grid_of_digits_reads_row_by_row(reader, angle):
+    # In a grid the nearest neighbour of a digit is as often the one below
+    # it: the tilt the neighbours give is off by several degrees, and rows
+    # chained into one line at that tilt read surely all the same.
+    page = reader.read(_tilted(_grid_of_rows([" ".join(d * 8) for d in "1234567890"]), angle, (245, 245, 245)))
+    assert [len(line.digits) for line in page.lines] == [8] * 10  # row by row, whatever each digit reads as
+    assert page.skew == pytest.approx(angle, abs=3)

@@ -30,7 +30,7 @@ from . import LAYOUTS
 from .cells import read_tables
 from .ink import INK, binarise, quiet_enough, rough_digit_height, shrink_keeping_strokes
 from .lines import group_lines, group_starts
-from .page import find_page, fitted_angle, hanging_from_tops, top_down, turn, whole, writing_angle
+from .page import find_page, fitted_angle, hanging_from_tops, line_spread, top_down, turn, whole, writing_angle
 from .recognise import read_regions, view_confidence
 from .refine import join_broken, join_fragments, reread_bridged, second_opinion, split_by_strings, split_touching
 from .regions import find_regions, shared_span
@@ -53,6 +53,8 @@ class ReaderSettings:
     fast_side: int = 800  # longer side (px) a large JPEG is first decoded at
     small_digit: int = 24  # digits shorter than this (px) at the fast decode: decode again larger
     skew_min: float = 5.0  # lines tilted more than this (degrees) are read from a levelled view
+    skew_rest: float = 2.0  # ... turned again if its own lines are still tilted more than this
+    straight_lines: float = 0.5  # lines whose digits stray more than this (digit heights) chain rows of a tilted page
     unsure: float = 0.9  # a digit read less surely than this (probability) is unsure
     unsure_share: float = 0.12  # share of unsure digits at which a page may be upside down
     turn_margin: float = 0.02  # mean confidence another way up must gain to be taken
@@ -372,18 +374,23 @@ class SheetReader:
         reads is :attr:`Reading.score`: the sequence reader's judgement
         where there is one (:func:`digit_sheet_reader.pipeline.refine.view_confidence`).
         """
-        angle = reading.binary.steep_rules  # their regions are line-long blobs: nothing to fit
+        angle, rough_angle = reading.binary.steep_rules, False  # steep rules: line-long blobs, nothing to fit
         if not angle:
-            angle = writing_angle([r.centre for r in reading.segmentation.regions])
-            if abs(angle) < 3 * READER.skew_min:  # lines can be grouped as they are: fit them
-                angle = fitted_angle(reading.boxes, reading.lines)
+            angle, rough_angle = writing_angle([r.centre for r in reading.segmentation.regions]), True
+            if abs(angle) < 3 * READER.skew_min and _straight(reading):  # lines grouped as they are: fit them
+                angle, rough_angle = fitted_angle(reading.boxes, reading.lines), False
         if abs(angle) > READER.skew_min:
-            levelled = self._find(turn(reading.view, -angle), rough, clock)
+            levelled = self._level(reading, angle, rough, clock, refine=rough_angle)
             if abs(angle) <= 45:
-                reading = levelled if _no_worse(levelled, reading) else reading
+                # Rows chained into one line are no reading to keep, however sure.
+                unchained = _straight(levelled) and not _straight(reading)
+                reading = levelled if unchained or _no_worse(levelled, reading) else reading
             else:
-                other = self._find(turn(reading.view, 180 - angle), rough, clock)
-                reading = max([reading, levelled, other], key=lambda r: r.score)
+                options = [reading, levelled, self._find(turn(reading.view, 180 - angle), rough, clock)]
+                across = angle - np.copysign(90.0, angle)  # a grid's rows, where neighbours ran down its columns
+                if abs(across) > READER.skew_min:
+                    options.append(self._level(reading, across, rough, clock, refine=rough_angle))
+                reading = max([r for r in options if _straight(r)] or options, key=lambda r: r.score)
         if reading.looks_upside_down():
             flipped = self._find(turn(reading.view, 180), rough, clock)
             # The digits of the right way up sit on a baseline: a turned view
@@ -392,6 +399,18 @@ class SheetReader:
             if not flipped.hangs_from_tops() or flipped.score > reading.score + 5 * READER.turn_margin:
                 reading = _most_confident([reading, flipped])
         return reading
+
+    def _level(self, reading, angle, rough, clock, refine=True):
+        """``reading``'s view read turned by ``-angle``, then, if the angle
+        was a rough one (``refine``), by what tilt its own lines still show
+        (``READER.skew_rest``): nearest neighbours give the tilt roughly (a
+        grid's columns pull it off), the lines grouped once levelled more exactly."""
+        levelled = self._find(turn(reading.view, -angle), rough, clock)
+        rest = fitted_angle(levelled.boxes, levelled.lines) if refine else 0.0
+        if abs(rest) > READER.skew_rest:
+            finer = self._find(turn(reading.view, -(angle + rest)), rough, clock)
+            levelled = finer if _no_worse(finer, levelled) else levelled
+        return levelled
 
     def _decoded_below_default(self, loaded):
         """True if the fast decode gave fewer pixels than a default decode would."""
@@ -501,6 +520,11 @@ def reject_and_group(reading, read, check=None):
     rejected += [(tuple(boxes[i]), reasons[k]) for k in gone for i in order[k]]
     order = [line for k, line in enumerate(order) if k not in gone]
     return boxes, order, rejected
+
+
+def _straight(reading):
+    """True unless ``reading``'s lines chain rows together (:func:`line_spread`)."""
+    return line_spread(reading.boxes, reading.lines) <= READER.straight_lines
 
 
 def _no_worse(levelled, reading):
