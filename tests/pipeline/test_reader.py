@@ -451,3 +451,18 @@ def test_a_tilted_grid_of_digits_reads_row_by_row(reader, angle):
     page = reader.read(_tilted(_grid_of_rows([" ".join(d * 8) for d in "1234567890"]), angle, (245, 245, 245)))
     assert [len(line.digits) for line in page.lines] == [8] * 10  # row by row, whatever each digit reads as
     assert page.skew == pytest.approx(angle, abs=3)
+
+
+def test_a_levelled_view_may_lose_unsure_marks_not_sure_digits():
+    # A desk's grain beside a tilted note is read as a few unsure marks that
+    # come and go with the turn; the note's digits, read surely, must stay.
+    from types import SimpleNamespace
+
+    from digit_sheet_reader.pipeline.reader import _no_worse
+
+    def reading(*confidences):
+        return SimpleNamespace(read=SimpleNamespace(confidences=np.array(confidences)), score=0.95)
+
+    tilted = reading(*[1.0] * 10, 0.5, 0.6, 0.7, 0.4, 0.6, 0.5, 0.3)
+    assert _no_worse(reading(*[1.0] * 10), tilted)  # 10 of 17 regions kept, all 10 sure ones
+    assert not _no_worse(reading(*[1.0] * 7, 0.6, 0.6, 0.6), tilted)  # 3 sure digits lost

@@ -58,7 +58,7 @@ class ReaderSettings:
     unsure: float = 0.9  # a digit read less surely than this (probability) is unsure
     unsure_share: float = 0.12  # share of unsure digits at which a page may be upside down
     turn_margin: float = 0.02  # mean confidence another way up must gain to be taken
-    levelled_keeps: float = 0.8  # a levelled view must keep this share of the regions to be taken
+    levelled_keeps: float = 0.8  # a levelled view must keep this share of the regions read surely to be taken
     max_regions: int = 3000  # a page with more regions is refused: its cost stays bounded
     few_regions: int = 4  # a view with no more regions than this is also thresholded as a pale page ...
     pale_beside: float = 1.0  # ... and read so if that finds a digit-sized region this close (digit heights) beside one
@@ -528,9 +528,14 @@ def _straight(reading):
 
 
 def _no_worse(levelled, reading):
-    """A levelled reading is kept unless it lost regions or confidence:
-    the tilt estimate was then wrong (a grid's fragments, a lone line)."""
-    return (len(levelled.boxes) >= READER.levelled_keeps * len(reading.boxes)
+    """A levelled reading is kept unless it lost regions read surely, or
+    confidence: the tilt estimate was then wrong (a grid's fragments, a lone
+    line). Unsure regions do not count: a desk's grain beside a tilted note
+    is read as a few, and comes and goes with the turn."""
+    def sure(r):
+        return int(np.sum(r.read.confidences >= READER.unsure))
+
+    return (sure(levelled) >= READER.levelled_keeps * sure(reading)
             and levelled.score >= reading.score - 2 * READER.turn_margin)
 
 
