@@ -212,10 +212,23 @@ def test_pale_ink_between_two_digits_found_is_not_added():
     from digit_sheet_reader.pipeline.reader import pale_digits_beside
     from digit_sheet_reader.pipeline.regions import Region, Segmentation
 
-    found = Segmentation([Region((50, 60, 20, 34), [1]), Region((110, 60, 20, 34), [2])], np.zeros((1, 1)), 34.0)
+    found = Segmentation([Region((50, 60, 20, 34), [1]), Region((110, 60, 20, 34), [2])], np.zeros((300, 300)), 34.0)
     pale = Segmentation([Region((50, 60, 20, 34), [1]), Region((80, 62, 14, 30), [2]),  # between them
-                         Region((140, 58, 20, 34), [3])], np.zeros((1, 1)), 34.0)    # after the number
+                         Region((140, 58, 20, 34), [3])], np.zeros((300, 300)), 34.0)    # after the number
     assert [r.box for r in pale_digits_beside(found, pale)] == [(140, 58, 20, 34)]
+
+
+def test_pale_digits_beside_pale_digits_added_join_the_number_too():
+    # A number whose first digits lie in the photo's darker half: only its
+    # last digit reached the usual thresholds, the others one beside another.
+    from digit_sheet_reader.pipeline.reader import pale_digits_beside
+    from digit_sheet_reader.pipeline.regions import Region, Segmentation
+
+    found = Segmentation([Region((170, 60, 20, 34), [1])], np.zeros((300, 300)), 34.0)
+    pale = Segmentation([Region((50, 60, 20, 34), [1]), Region((90, 61, 20, 33), [2]), Region((130, 59, 20, 34), [3]),
+                         Region((20, 160, 20, 34), [4]),  # another line: not the number's
+                         Region((0, 60, 24, 34), [5])], np.zeros((300, 300)), 34.0)  # cut by the frame: the next column's
+    assert sorted(r.box[0] for r in pale_digits_beside(found, pale)) == [50, 90, 130]
 
 
 def ruled_page_with_a_digit(strength):

@@ -28,7 +28,7 @@ from ..models.sequences import averaged_readers
 from ..models.shipped import ModelSet
 from . import LAYOUTS
 from .cells import read_tables
-from .ink import INK, binarise, quiet_enough, rough_digit_height, shrink_keeping_strokes
+from .ink import INK, binarise, quiet_enough, reaches_frame, rough_digit_height, shrink_keeping_strokes
 from .lines import group_lines, group_starts
 from .page import find_page, fitted_angle, hanging_from_tops, line_spread, top_down, turn, whole, writing_angle
 from .recognise import read_regions, view_confidence
@@ -462,23 +462,40 @@ def pale_digits_beside(found, pale):
     0.6 to 1.5 of their height, beside one of them (overlapping half its
     height, within ``READER.pale_beside`` digit heights to its side) and
     not between two (a loose piece of a digit, a patterned background). A
-    pen that ran pale after a number's first digit, a lighter pencil stroke."""
+    pen that ran pale after a number's first digit, a lighter pencil stroke.
+    Each digit added is one of the number's too: the next pale one beside
+    it joins (a number whose first digits lie in the photo's darker half)."""
     if not found.regions or not pale.regions:
         return []
-    boxes = np.array([r.box for r in found.regions], np.float64)
-    h = found.digit_height
+    h, shape = found.digit_height, found.labels.shape
+
+    def whole_digits(regions):  # of a digit's height, not cut by the frame (a rule's stubs, the next row)
+        return [r for r in regions if 0.6 * h <= r.box[3] <= 1.5 * h and not reaches_frame(r.box, shape)[0]]
+
+    boxes = np.array([r.box for r in whole_digits(found.regions)], np.float64).reshape(-1, 4)
+    # Digits added later stay in the band of a digit found: the number's own line.
+    left = [r for r in whole_digits(pale.regions)
+            if (shared_span(boxes, r.box, 1) >= 0.5 * np.minimum(boxes[:, 3], r.box[3])).any()]
     added = []
-    for region in pale.regions:
-        columns, rows = shared_span(boxes, region.box, 0), shared_span(boxes, region.box, 1)
-        if ((columns > 0) & (rows > 0)).any() or not 0.6 * h <= region.box[3] <= 1.5 * h:
-            continue  # overlaps a region found, or no digit's height
-        in_band = rows >= 0.5 * np.minimum(boxes[:, 3], region.box[3])
-        before = in_band & (boxes[:, 0] < region.box[0])
-        if (before & (columns <= 0)).any() and (in_band & ~before & (columns <= 0)).any():
-            continue  # between two digits found: a loose piece of one, or the pattern behind them
-        if (in_band & (columns >= -READER.pale_beside * h)).any():
-            added.append(region)
-    return added
+    while True:
+        beside = [region for region in left if _pale_digit_beside(boxes, region.box, h)]
+        if not beside:
+            return added
+        added += beside
+        left = [region for region in left if region not in beside]
+        boxes = np.vstack([boxes, [r.box for r in beside]])
+
+
+def _pale_digit_beside(boxes, box, h):
+    """True if a pale region at ``box`` is a digit beside the ``boxes`` of a number (:func:`pale_digits_beside`)."""
+    columns, rows = shared_span(boxes, box, 0), shared_span(boxes, box, 1)
+    if ((columns > 0) & (rows > 0)).any() or not 0.6 * h <= box[3] <= 1.5 * h:
+        return False  # overlaps a region found, or no digit's height
+    in_band = rows >= 0.5 * np.minimum(boxes[:, 3], box[3])
+    before = in_band & (boxes[:, 0] < box[0])
+    if (before & (columns <= 0)).any() and (in_band & ~before & (columns <= 0)).any():
+        return False  # between two digits found: a loose piece of one, or the pattern behind them
+    return bool((in_band & (columns >= -READER.pale_beside * h)).any())
 
 
 def reject_and_group(reading, read, check=None):
