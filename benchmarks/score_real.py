@@ -81,9 +81,14 @@ def main(argv=None):
     for rate, name, read in sorted(worst, reverse=True)[:args.worst]:
         print(f"  {rate:5.2f}  {name}  read: {read[:80]}")
     if args.texts:
-        Path(args.texts).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.texts).write_text(json.dumps(texts, indent=1))
+        write_json(args.texts, texts)
     return 0
+
+
+def write_json(path, data):
+    """``data`` written to ``path`` as indented JSON, its folder made if need be."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(data, indent=1))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 from conftest import ROOT
 
@@ -76,3 +77,21 @@ def test_score_real_reads_a_truth_file_and_writes_the_texts(tmp_path, capsys):
     assert "0/1 images read exactly" in capsys.readouterr().out  # the wrong one alone
     with pytest.raises(DataError, match="no image path contains"):
         score_real.main([str(tmp_path / "truth.json"), "--only", "nowhere"])
+
+
+def test_perturb_real_rereads_the_images_read_exactly_changed(tmp_path, capsys):
+    from benchmarks import perturb_real
+
+    golden = ROOT / "tests" / "golden"
+    truth = [item["text"] for item in json.loads((golden / "clean_lines.truth.json").read_text())["lines"]]
+    (tmp_path / "truth.json").write_text(json.dumps([
+        {"image": str(golden / "clean_lines.png"), "lines": truth},
+        {"image": str(golden / "clean_lines.png"), "lines": ["0"]}]))  # not read exactly as it is: left out
+    argv = [str(tmp_path / "truth.json"), "--changes", "tilt8", "desk15", "--json", str(tmp_path / "out.json")]
+    assert perturb_real.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "1 images read exactly as they are" in out and "tilt8    1/1 still read exactly" in out
+    readings = json.loads((tmp_path / "out.json").read_text())
+    assert next(iter(readings.values()))["tilt8"].splitlines() == truth
+    desk = perturb_real.on_desk(np.full((40, 60, 3), 230, np.uint8), 15, np.random.default_rng(0))
+    assert desk.shape == (82, 102, 3) and desk[41, 51].tolist() == [230, 230, 230] and desk[:3, :3].max() < 200

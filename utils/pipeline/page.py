@@ -171,7 +171,6 @@ def _sharp_sides(bright, corners, step=3):
     desk half as bright does. The edge of a shadow across the page is soft:
     its brightness keeps changing over many pixels.
     """
-    h, w = bright.shape
     centre = corners.mean(axis=0)
     for a, b in zip(corners, np.roll(corners, -1, axis=0)):
         along = np.linspace(0.15, 0.85, 15)[:, None] * (b - a) + a
@@ -179,30 +178,34 @@ def _sharp_sides(bright, corners, step=3):
         normal /= max(np.linalg.norm(normal), 1e-6)
         if np.dot(centre - a, normal) < 0:
             normal = -normal  # pointing into the page
-        def inside_image(reach):
-            outer = along - reach * normal
-            return (outer[:, 0] >= 0) & (outer[:, 0] < w) & (outer[:, 1] >= 0) & (outer[:, 1] < h)
-
-        def step_across(reach, ok):
-            """Median brightness drop from ``reach`` px inside to ``reach`` px outside, and the inside level."""
-            inner, outer = along[ok] + reach * normal, along[ok] - reach * normal
-            level = [bright[np.clip(p[:, 1].astype(int), 0, h - 1), np.clip(p[:, 0].astype(int), 0, w - 1)].astype(np.float32)
-                     for p in (inner, outer)]
-            return float(np.median(level[0] - level[1])), float(np.median(level[0]))
-
-        ok = inside_image(step)
+        ok = _inside_image(along - step * normal, bright.shape)
         if ok.sum() < 5:
             continue  # the side runs along the photo's edge: the page goes on beyond the frame
-        drop, paper = step_across(step, ok)
+        drop, paper = _step_across(bright, along[ok], normal, step)
         if drop >= PAGE.side_contrast * paper:
             continue
-        ok &= inside_image(2 * step)
+        ok &= _inside_image(along - 2 * step * normal, bright.shape)
         if ok.sum() < 5:
             return False
-        near, wide = step_across(step - 1, ok)[0], step_across(2 * step, ok)[0]
+        near, wide = (_step_across(bright, along[ok], normal, reach)[0] for reach in (step - 1, 2 * step))
         if not (wide >= PAGE.side_least * paper and near >= PAGE.side_sharpness * wide):
             return False
     return True
+
+
+def _inside_image(points, shape):
+    """Which of ``points`` (N x 2, x y) lie inside an image of ``shape``."""
+    return (points[:, 0] >= 0) & (points[:, 0] < shape[1]) & (points[:, 1] >= 0) & (points[:, 1] < shape[0])
+
+
+def _step_across(bright, along, normal, reach):
+    """(median brightness drop from ``reach`` px inside a side to ``reach``
+    px outside it, at the points ``along`` it; median brightness inside)."""
+    h, w = bright.shape
+    inner, outer = (along + sign * reach * normal for sign in (1, -1))
+    level = [bright[np.clip(p[:, 1].astype(int), 0, h - 1), np.clip(p[:, 0].astype(int), 0, w - 1)].astype(np.float32)
+             for p in (inner, outer)]
+    return float(np.median(level[0] - level[1])), float(np.median(level[0]))
 
 
 def order_corners(corners):

@@ -1,0 +1,124 @@
+#!/usr/bin/env python
+"""Read real photos again after the changes a photographer makes, and print
+how many that were read exactly still are.
+
+    python benchmarks/perturb_real.py ../shared/datasets/real-dev/photos/truth.json
+    python benchmarks/perturb_real.py TRUTH.json --changes tilt8 desk35 --json runs/perturb.json
+
+Each image of the truth file (the format of ``benchmarks/score_real.py``)
+that the reader reads exactly as it is, is read again tilted, at half its
+size, recompressed, dimmed, shaded from one side, and laid on a dark desk
+(``digit_sheet_reader.synth.hard_cases.desk_texture``) at 0, 15 and 35
+degrees. A reading that holds only for the photo as it was taken is a
+constant fitted to it: these figures say whether a mechanism holds for the
+next photo, which is tilted more, smaller, or on another desk. Prints, per
+change, the images still read exactly out of those read exactly as they
+are, and each one lost. The changed images live in memory only.
+"""
+
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from digit_sheet_reader.errors import command_parser, run_cli
+from digit_sheet_reader.synth.hard_cases import desk_texture
+from digit_sheet_reader.synth.scoring import real_page_errors
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # for benchmarks.score_real
+from benchmarks.score_real import load_truth, write_json  # noqa: E402
+
+
+def tilted(image, angle):
+    """``image`` turned ``angle`` degrees on a canvas grown to hold it, the corners paper-coloured."""
+    h, w = image.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    c, s = abs(np.cos(np.radians(angle))), abs(np.sin(np.radians(angle)))
+    size = (int(w * c + h * s) + 2, int(w * s + h * c) + 2)
+    matrix[:, 2] += (np.array(size) - [w, h]) / 2
+    paper = [float(v) for v in np.percentile(image.reshape(-1, 3), 90, axis=0)]
+    return cv2.warpAffine(image, matrix, size, borderValue=paper)
+
+
+def on_desk(image, angle, rng, margin=0.35):
+    """``image`` laid on a dark desk ``margin`` of its longer side wide all round, turned ``angle`` degrees."""
+    h, w = image.shape[:2]
+    pad = int(margin * max(h, w))
+    size = (w + 2 * pad, h + 2 * pad)
+    matrix = cv2.getRotationMatrix2D((size[0] / 2, size[1] / 2), angle, 1.0)
+    placed = cv2.warpAffine(cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT), matrix, size)
+    inside = cv2.warpAffine(np.pad(np.full((h, w), 255, np.uint8), pad), matrix, size) > 127
+    photo = np.clip(desk_texture(size[1], size[0], rng), 0, 255).astype(np.uint8)
+    photo[inside] = placed[inside]
+    return photo
+
+
+def shaded(image, darkest=0.5):
+    """``image`` lit from its right: brightness falls to ``darkest`` at the left edge."""
+    ramp = np.linspace(darkest, 1.0, image.shape[1], dtype=np.float32)[None, :, None]
+    return (image.astype(np.float32) * ramp).astype(np.uint8)
+
+
+def recompressed(image, quality=30):
+    return cv2.imdecode(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])[1], cv2.IMREAD_COLOR)
+
+
+CHANGES = {
+    "tilt8": lambda image, rng: tilted(image, 8),
+    "tilt-20": lambda image, rng: tilted(image, -20),
+    "half": lambda image, rng: cv2.resize(image, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA),
+    "jpeg30": lambda image, rng: recompressed(image),
+    "dim": lambda image, rng: (image.astype(np.float32) * 0.55).astype(np.uint8),
+    "shade": lambda image, rng: shaded(image),
+    "desk0": lambda image, rng: on_desk(image, 0, rng),
+    "desk15": lambda image, rng: on_desk(image, 15, rng),
+    "desk35": lambda image, rng: on_desk(image, 35, rng),
+}
+
+
+def main(argv=None):
+    parser = command_parser(__doc__)
+    parser.add_argument("truth", help="truth file in the real-dev format")
+    parser.add_argument("--changes", nargs="+", choices=sorted(CHANGES), default=list(CHANGES),
+                        help="changes to make (default: all)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the desks (default: %(default)s)")
+    parser.add_argument("--json", help="also write each image's readings here")
+    args = parser.parse_args(argv)
+
+    from digit_sheet_reader import SheetReader
+
+    reader = SheetReader()
+    kept = {change: 0 for change in args.changes}
+    lost = {change: [] for change in args.changes}
+    readings, exact, started = {}, 0, time.perf_counter()
+    for name, path, truth in tqdm(load_truth(args.truth), file=sys.stderr):
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None or real_page_errors(truth, reader.read(image).to_dict()["lines"])[0]:
+            continue  # not read exactly as it is: nothing to keep
+        exact += 1
+        rng = np.random.default_rng([args.seed, exact])  # each image its own desks, whichever changes are made
+        readings[name] = {}
+        for change in args.changes:
+            lines = reader.read(CHANGES[change](image, rng)).to_dict()["lines"]
+            readings[name][change] = "\n".join(line["text"] for line in lines)
+            if real_page_errors(truth, lines)[0]:
+                lost[change].append(name)
+            else:
+                kept[change] += 1
+    print(f"{args.truth}: {exact} images read exactly as they are ({time.perf_counter() - started:.0f} s)")
+    for change in args.changes:
+        print(f"  {change:8s} {kept[change]}/{exact} still read exactly" +
+              (f"; lost: {', '.join(Path(n).name for n in lost[change])}" if lost[change] else ""))
+    total = sum(kept.values())
+    print(f"  all      {total}/{exact * len(args.changes)} ({total / max(1, exact * len(args.changes)):.3f})")
+    if args.json:
+        write_json(args.json, readings)
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)
