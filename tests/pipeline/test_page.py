@@ -132,6 +132,18 @@ def test_a_sheet_on_a_desk_two_thirds_as_bright_is_found_paper_on_paper_is_not(d
     assert not found or np.abs(corners - CORNERS).max() < 6
 
 
+def test_grey_paper_on_a_wooden_desk_as_bright_in_red_is_found():
+    # Dim grey paper on orange-brown wood: the desk's red is as bright as the
+    # paper, so the strongest channel sees no page; the weakest sees grey
+    # paper (bright in every channel) against wood (bright in one).
+    photo = desk_photo().astype(np.float32)
+    photo[(photo == [40, 55, 75]).all(axis=2)] = [70, 110, 150]  # BGR wood
+    photo[(photo == [235, 238, 240]).all(axis=2)] = [148, 150, 150]  # grey paper
+    photo = cv2.GaussianBlur(photo, (3, 3), 0).astype(np.uint8)
+    corners = find_page(photo)
+    assert corners is not None and np.abs(corners - CORNERS).max() < 6
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_finds_a_small_turned_note_on_a_textured_desk(seed):
     # A sticky note a tenth of a 12 MP photo wide, turned 30 deg on wood or

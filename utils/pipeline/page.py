@@ -96,31 +96,40 @@ def find_page(image, refit=True):
     >>> find_page(np.full((300, 400, 3), 235, np.uint8)) is None
     True
     """
-    bright, factor = _thumb_brightness(image)
-    for outline in _paper_outlines(bright):
-        x, y, w, h = cv2.boundingRect(outline)
-        if max(w, h) < PAGE.refit_below * PAGE.page_thumb_side and factor > 1 and refit:
-            # Fit again on the photo around it, so a note a tenth of the
-            # frame wide gets a thumbnail of its own.
-            margin = max(w, h) // 2 + 2
-            x0, y0 = int(max(0, (x - margin) * factor)), int(max(0, (y - margin) * factor))
-            x1, y1 = int((x + w + margin) * factor), int((y + h + margin) * factor)
-            corners = find_page(image[y0:y1, x0:x1], refit=False)
-            corners = None if corners is None else corners + np.float32([x0, y0])
-        else:
-            corners = _sheet_corners(outline, bright)
-            corners = None if corners is None else corners * factor
-        if corners is not None:
-            return corners
+    for bright, factor in _thumb_brightness(image):
+        for outline in _paper_outlines(bright):
+            x, y, w, h = cv2.boundingRect(outline)
+            if max(w, h) < PAGE.refit_below * PAGE.page_thumb_side and factor > 1 and refit:
+                # Fit again on the photo around it, so a note a tenth of the
+                # frame wide gets a thumbnail of its own.
+                margin = max(w, h) // 2 + 2
+                x0, y0 = int(max(0, (x - margin) * factor)), int(max(0, (y - margin) * factor))
+                x1, y1 = int((x + w + margin) * factor), int((y + h + margin) * factor)
+                corners = find_page(image[y0:y1, x0:x1], refit=False)
+                corners = None if corners is None else corners + np.float32([x0, y0])
+            else:
+                corners = _sheet_corners(outline, bright)
+                corners = None if corners is None else corners * factor
+            if corners is not None:
+                return corners
     return None
 
 
 def _thumb_brightness(image):
-    """(brightness with strokes closed away, on a thumbnail; the thumbnail's scale factor)."""
+    """Yield (brightness with strokes closed away, on a thumbnail; the
+    thumbnail's scale factor): first the strongest channel, where a white
+    or tinted sheet (a yellow note) is bright; then, for a colour photo,
+    the weakest channel, where grey paper in dim light stands out from a
+    brown wooden desk as bright as it in red (paper is grey: bright in
+    every channel, wood in one)."""
     factor = max(1.0, max(image.shape[:2]) / PAGE.page_thumb_side)
     thumb = cv2.resize(image, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA) if factor > 1 else image
-    bright = strongest_channel(thumb) if thumb.ndim == 3 else thumb
-    return cv2.morphologyEx(bright, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))), factor
+    close = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
+    if thumb.ndim != 3:
+        yield cv2.morphologyEx(thumb, cv2.MORPH_CLOSE, close), factor
+        return
+    yield cv2.morphologyEx(strongest_channel(thumb), cv2.MORPH_CLOSE, close), factor
+    yield cv2.morphologyEx(np.min(thumb, axis=2), cv2.MORPH_CLOSE, close), factor
 
 
 def _paper_outlines(bright):
