@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
+from benchmarks.perturb_real import tilted
 from digit_sheet_reader.errors import PageError
 from digit_sheet_reader.pipeline.reader import SheetReader
 from digit_sheet_reader.synth.glyphs import render_glyph
@@ -45,7 +46,7 @@ def test_a_turned_page_reads_as_upright_with_its_turn_reported(reader, upright, 
 
 
 def test_a_page_tilted_30_degrees_reads_as_upright(reader, upright):
-    page = reader.read(_tilted_30(cv2.imread(str(UPRIGHT))))
+    page = reader.read(tilted(cv2.imread(str(UPRIGHT)), 30))
     assert page.text == upright.text
     assert page.rotation == 0 and page.skew == pytest.approx(30, abs=3)
 
@@ -57,23 +58,9 @@ def test_a_ruled_page_tilted_30_degrees_reads_as_upright(reader, upright):
     for line in upright.lines:
         x, y, w, h = line.box
         cv2.line(image, (0, y + h - 2), (image.shape[1], y + h - 2), (150, 120, 110), 2, cv2.LINE_AA)  # through their feet
-    page = reader.read(_tilted_30(image))
+    page = reader.read(tilted(image, 30))
     assert page.text == upright.text
     assert page.skew == pytest.approx(30, abs=3)
-
-
-def _tilted_30(image):
-    return _tilted(image, 30)
-
-
-def _tilted(image, angle, paper=(245, 245, 248)):
-    """``image`` turned ``angle`` degrees counter-clockwise on a canvas grown to hold it all."""
-    h, w = image.shape[:2]
-    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-    c, s = abs(np.cos(np.radians(angle))), abs(np.sin(np.radians(angle)))
-    size = (int(w * c + h * s) + 2, int(w * s + h * c) + 2)
-    matrix[:, 2] += (np.array(size) - [w, h]) / 2
-    return cv2.warpAffine(image, matrix, size, borderValue=paper)
 
 
 def test_a_page_written_joined_is_judged_upright_by_the_sequence_reader(reader):
@@ -461,7 +448,7 @@ def test_a_tilted_grid_of_digits_reads_row_by_row(reader, angle):
     # In a grid the nearest neighbour of a digit is as often the one below
     # it: the tilt the neighbours give is off by several degrees, and rows
     # chained into one line at that tilt read surely all the same.
-    page = reader.read(_tilted(_grid_of_rows([" ".join(d * 8) for d in "1234567890"]), angle, (245, 245, 245)))
+    page = reader.read(tilted(_grid_of_rows([" ".join(d * 8) for d in "1234567890"]), angle))
     assert [len(line.digits) for line in page.lines] == [8] * 10  # row by row, whatever each digit reads as
     assert page.skew == pytest.approx(angle, abs=3)
 

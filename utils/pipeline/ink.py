@@ -160,6 +160,13 @@ def strongest_channel(image):
     return cv2.max(cv2.max(blue, green), red)
 
 
+def weakest_channel(image):
+    """Per-pixel minimum over the channels of a BGR uint8 image: where a pen
+    of any colour is dark, and where only grey or white things are bright."""
+    blue, green, red = cv2.split(image)
+    return cv2.min(cv2.min(blue, green), red)
+
+
 def ink_darkness(image, kernel_px, all_paper=False, restore_wide_ink=False):
     """Ink darkness (uint8, 0 paper .. 255 black) of a BGR image, light
     evened out and desk zeroed. ``kernel_px`` must exceed the stroke width.
@@ -460,8 +467,7 @@ def shrink_keeping_strokes(image, factor):
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (width, width))
         # Strokes under about two view pixels wide lose darkness, however the pixels fall.
         wide = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * width - 1, 2 * width - 1))
-        blue, green, red = cv2.split(image)
-        darkest = cv2.min(cv2.min(blue, green), red)  # a pen of any colour is dark in some channel
+        darkest = weakest_channel(image)  # a pen of any colour is dark in some channel
         thin = cv2.threshold(cv2.morphologyEx(darkest, cv2.MORPH_BLACKHAT, wide), INK.thin_stroke, 1, cv2.THRESH_BINARY)[1]
         image = cv2.copyTo(cv2.erode(image, kernel), cv2.dilate(thin, kernel), image.copy())
     return cv2.resize(image, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)

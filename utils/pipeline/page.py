@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .ink import INK, strongest_channel
+from .ink import INK, strongest_channel, weakest_channel
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ def _thumb_brightness(image):
         yield cv2.morphologyEx(thumb, cv2.MORPH_CLOSE, close), factor
         return
     yield cv2.morphologyEx(strongest_channel(thumb), cv2.MORPH_CLOSE, close), factor
-    yield cv2.morphologyEx(np.min(thumb, axis=2), cv2.MORPH_CLOSE, close), factor
+    yield cv2.morphologyEx(weakest_channel(thumb), cv2.MORPH_CLOSE, close), factor
 
 
 def _paper_outlines(bright):

@@ -400,7 +400,7 @@ class SheetReader:
                 reading = _most_confident([reading, flipped])
         return reading
 
-    def _level(self, reading, angle, rough, clock, refine=True):
+    def _level(self, reading, angle, rough, clock, refine):
         """``reading``'s view read turned by ``-angle``, then, if the angle
         was a rough one (``refine``), by what tilt its own lines still show
         (``READER.skew_rest``): nearest neighbours give the tilt roughly (a
@@ -487,10 +487,11 @@ def pale_digits_beside(found, pale):
 
 
 def _pale_digit_beside(boxes, box, h):
-    """True if a pale region at ``box`` is a digit beside the ``boxes`` of a number (:func:`pale_digits_beside`)."""
+    """True if a pale digit-sized region at ``box`` is a digit beside the
+    ``boxes`` of a number (:func:`pale_digits_beside`)."""
     columns, rows = shared_span(boxes, box, 0), shared_span(boxes, box, 1)
-    if ((columns > 0) & (rows > 0)).any() or not 0.6 * h <= box[3] <= 1.5 * h:
-        return False  # overlaps a region found, or no digit's height
+    if ((columns > 0) & (rows > 0)).any():
+        return False  # overlaps a region found
     in_band = rows >= 0.5 * np.minimum(boxes[:, 3], box[3])
     before = in_band & (boxes[:, 0] < box[0])
     if (before & (columns <= 0)).any() and (in_band & ~before & (columns <= 0)).any():

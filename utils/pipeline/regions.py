@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from .crops import stroke_width
-from .ink import find_rules, longer_than_digits, remove_band, rule_bridge
+from .ink import find_rules, longer_than_digits, reaches_frame, remove_band, rule_bridge
 
 
 @dataclass(frozen=True)
@@ -156,11 +156,6 @@ def _should_merge(small, big, h):
     return near and union[3] <= REGIONS.tallest_union * h and union[2] <= widest * h
 
 
-def _touches_frame(box, shape):
-    x, y, w, h = box
-    return x <= 0 or y <= 0 or x + w >= shape[1] or y + h >= shape[0]
-
-
 def hugs_frame(blob, box, shape, band):
     """True if at least ``REGIONS.rim_share`` of ``blob``'s pixels (a boolean
     mask of the ``box`` cut-out) lie within ``band`` pixels of the frame.
@@ -178,7 +173,7 @@ def hugs_frame(blob, box, shape, band):
     >>> hugs_frame(zero, (0, 10, 30, 40), (100, 100), 3)
     False
     """
-    x, y, w, hh = box
+    x, y = box[:2]
     ys, xs = np.nonzero(blob)
     xs, ys = xs + x, ys + y
     near = (xs < band) | (ys < band) | (xs >= shape[1] - band) | (ys >= shape[0] - band)
@@ -196,7 +191,7 @@ def _at_edge(box, shape, h, line):
     one; a 1 that close is a digit's length and stays.
     """
     x, y, w, hh = box
-    if _touches_frame(box, shape):
+    if reaches_frame(box, shape)[0]:
         return line or hh < REGIONS.cut_off * h
     near = REGIONS.near_frame * h
     if hh >= w:
@@ -377,7 +372,7 @@ def find_regions(mask, digit_height):
         if area < max(4, REGIONS.speck * h * h):
             continue  # speck of noise: not worth listing
         line, too_long = min(w, hh) < REGIONS.line * h, longer_than_digits(w, hh, h)
-        if not line and _touches_frame(box, labels.shape):
+        if not line and reaches_frame(box, labels.shape)[0]:
             blob = labels[y:y + hh, x:x + w] == i
             line = hugs_frame(blob, box, labels.shape, max(2.0, REGIONS.rim_band * h))
         if whole and not line and w > REGIONS.rule_in_blob * h:
