@@ -95,3 +95,21 @@ def test_perturb_real_rereads_the_images_read_exactly_changed(tmp_path, capsys):
     assert next(iter(readings.values()))["tilt8"].splitlines() == truth
     desk = perturb_real.on_desk(np.full((40, 60, 3), 230, np.uint8), 15, np.random.default_rng(0))
     assert desk.shape == (82, 102, 3) and desk[41, 51].tolist() == [230, 230, 230] and desk[:3, :3].max() < 200
+
+
+def test_score_crops_counts_each_bundles_misreads_and_names_them(tmp_path, capsys):
+    from benchmarks import score_crops
+    from digit_sheet_reader.synth.glyphs import printed_digits
+
+    digits = printed_digits(20, np.random.default_rng(0))  # printed digits the shipped CNN reads right
+    labels = digits.labels.copy()
+    labels[labels == 1] = 7  # a negative control: its 1s labelled 7 must be counted as 7s read as 1
+    np.savez(tmp_path / "crops.npz", images=digits.images, labels=labels)
+    model = str(ROOT / "output" / "mnist_cnn.model")
+    assert score_crops.main([model, model, "--crops", str(tmp_path / "crops.npz")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and lines[0] == lines[1]
+    assert lines[0].startswith(f"{model}: 2 of 20 crops misread") and lines[0].endswith("7->1: 2")
+    (tmp_path / "not.npz").write_text("not an array file")
+    with pytest.raises(DataError, match="not a crops file"):
+        score_crops.main([model, "--crops", str(tmp_path / "not.npz")])
