@@ -195,6 +195,33 @@ def test_a_pale_digit_beside_a_dark_one_is_read_with_it(reader):
     assert reader.read(number_with_a_pale_digit((0.25, 0.8))).text == "61"
 
 
+def number_with_a_pale_topped_6(digits="365812", pale=0.15, strong=0.8):
+    """A number whose 6 was written with its top half (above the loop) pale: less pressure on the pen."""
+    image = np.full((160, 60 * len(digits) + 80, 3), 225, np.uint8)
+    rng, x = np.random.default_rng(6), 40
+    for digit in digits:
+        glyph = render_glyph(digit, rng, height=40, stroke=0.08).astype(np.float32) / 255
+        strength = np.full(glyph.shape[0], strong, np.float32)
+        if digit == "6":
+            strength[:glyph.shape[0] // 2] = pale
+        patch = image[60:60 + glyph.shape[0], x:x + glyph.shape[1]].astype(np.float32)
+        image[60:60 + glyph.shape[0], x:x + glyph.shape[1]] = (
+            patch * (1 - strength[:, None, None] * glyph[..., None])).astype(np.uint8)
+        x += glyph.shape[1] + 10
+    return image
+
+
+@pytest.mark.parametrize("digits", ["365812", "365"])
+def test_a_digit_whose_top_was_written_pale_is_read_whole(reader, monkeypatch, digits):
+    import digit_sheet_reader.pipeline.reader as reader_module
+
+    image = number_with_a_pale_topped_6(digits)
+    assert reader.read(image).text == digits
+    # The control: at the usual thresholds alone, the 6's loop is read as 0.
+    monkeypatch.setattr(reader_module, "pale_continuations", lambda found, darkness: None)
+    assert reader.read(image).text == digits.replace("6", "0")
+
+
 def test_pale_ink_between_two_digits_found_is_not_added():
     from digit_sheet_reader.pipeline.reader import pale_digits_beside
     from digit_sheet_reader.pipeline.regions import Region, Segmentation

@@ -28,7 +28,7 @@ from ..models.sequences import averaged_readers
 from ..models.shipped import ModelSet
 from . import LAYOUTS
 from .cells import read_tables
-from .ink import INK, binarise, quiet_enough, reaches_frame, rough_digit_height, shrink_keeping_strokes
+from .ink import INK, binarise, quiet_enough, reaches_frame, rough_digit_height, shrink_keeping_strokes, threshold
 from .lines import group_lines, group_starts
 from .page import find_page, fitted_angle, hanging_from_tops, line_spread, top_down, turn, whole, writing_angle
 from .recognise import read_regions, view_confidence
@@ -62,6 +62,9 @@ class ReaderSettings:
     max_regions: int = 3000  # a page with more regions is refused: its cost stays bounded
     few_regions: int = 4  # a view with no more regions than this is also thresholded as a pale page ...
     pale_beside: float = 1.0  # ... and read so if that finds a digit-sized region this close (digit heights) beside one
+    short: float = 0.75  # a region shorter than this (digit heights) whose ink continues at the pale thresholds ...
+    grown: float = 1.5  # ... into one region of a digit's height, no taller or wider than this, takes that ink ...
+    continued: float = 1.3  # ... if that is this many times its own height (not the pale rim of its strokes)
 
 
 READER = ReaderSettings()
@@ -317,6 +320,8 @@ class SheetReader:
         so if that finds a region where there was none (its ruled lines
         reached the usual thresholds, its pale pencil did not); else the
         pale regions beside a number's digits join them (:func:`pale_digits_beside`).
+        In any view, a short region whose ink continues at those thresholds
+        into a digit read surely takes that ink (:func:`pale_continuations`).
         """
         binary = binarise(view.image, rough, view.all_paper, view.faint)
         clock.lap("ink")
@@ -333,10 +338,29 @@ class SheetReader:
         if len(segmentation.regions) > READER.max_regions:
             raise PageError(f"{len(segmentation.regions)} marks that could be digits, more than any sheet of "
                             f"digits holds (limit {READER.max_regions}): noise or a texture, not read")
+        if view.faint == 1.0 and (grown := pale_continuations(segmentation, binary.darkness)) is not None:
+            binary, segmentation = self._continued(binary, segmentation, grown)
         clock.lap("regions")
         read = read_regions(segmentation.labels, segmentation.regions, binary.darkness, self.recogniser.classify)
         clock.lap("recognise")
         return Reading(view, segmentation, binary, read, self.read_strings)
+
+    def _continued(self, binary, segmentation, grown):
+        """``binary`` and ``segmentation`` with the pale continuations
+        ``grown`` (:func:`pale_continuations`) that make a digit read surely
+        (``READER.unsure``): a pale rim or a pencil word's next letter
+        joined to a short mark makes no digit the recogniser is sure of."""
+        mask = binary.mask | grown
+        joined = find_regions(mask, binary.digit_height)
+        touched = [r for r in joined.regions if grown[r.box[1]:r.box[1] + r.box[3], r.box[0]:r.box[0] + r.box[2]].any()]
+        read = read_regions(joined.labels, touched, binary.darkness, self.recogniser.classify)
+        unsure = [r for r, c in zip(touched, read.confidences) if c < READER.unsure]
+        if len(unsure) == len(touched):
+            return binary, segmentation
+        for region in unsure:  # that region's pale ink goes again
+            x, y, w, h = region.box
+            mask[y:y + h, x:x + w] &= ~(grown[y:y + h, x:x + w] & region.pixels(joined.labels))
+        return replace(binary, mask=mask), find_regions(mask, binary.digit_height)
 
     def refine(self, reading):
         """Join broken digits, split touching ones, re-read unsure ones with
@@ -484,6 +508,56 @@ def pale_digits_beside(found, pale):
         added += beside
         left = [region for region in left if region not in beside]
         boxes = np.vstack([boxes, [r.box for r in beside]])
+
+
+def pale_continuations(found, darkness):
+    """Ink (uint8 mask) that continues the short regions of ``found`` at
+    the pale page's thresholds (``INK.faint``), or None where none does.
+
+    A stroke written lighter than the rest of its digit (the top of a 6
+    drawn with less pressure, then softened by JPEG) falls below the usual
+    thresholds, and the rest reads as another digit (its loop as 0). Where
+    a region shorter than ``READER.short`` digit heights lies in one pale
+    blob of a digit's height (no taller or wider than ``READER.grown``, and
+    ``READER.continued`` times the region's own height: not just the pale
+    rim of its strokes) that holds no other region, that blob is the
+    digit. A digit written small stays as small at the pale thresholds,
+    and keeps its size.
+
+    Examples
+    --------
+    >>> from digit_sheet_reader.pipeline.regions import find_regions
+    >>> darkness = np.zeros((60, 60), np.uint8)
+    >>> darkness[30:50, 20:24] = 200; darkness[10:30, 20:24] = 33    # a stroke whose top is pale
+    >>> darkness[10:50, 40:44] = 200                                  # a whole one beside it
+    >>> mask = (darkness > 100).astype(np.uint8)
+    >>> found = find_regions(mask, 40.0)
+    >>> sorted(r.box[3] for r in found.regions)
+    [20, 40]
+    >>> grown = pale_continuations(found, darkness)
+    >>> sorted(r.box[3] for r in find_regions(mask | grown, 40.0).regions)
+    [40, 40]
+    """
+    h = float(found.digit_height)
+    short = [r for r in found.regions if r.box[3] < READER.short * h and not r.piece]
+    if not short or h <= 0:
+        return None
+    _, pale, stats, _ = cv2.connectedComponentsWithStats(
+        threshold(darkness, INK.low * INK.faint, INK.high * INK.faint), connectivity=8)
+    grown = []
+    for region in short:
+        x, y, w, hh = region.box
+        blobs = np.unique(pale[y:y + hh, x:x + w][region.pixels(found.labels)])
+        if len(blobs) != 1 or blobs[0] == 0:
+            continue
+        bx, by, bw, bh = stats[blobs[0], :4]
+        if not (max(READER.short * h, READER.continued * hh) <= bh <= READER.grown * h and bw <= READER.grown * h):
+            continue
+        inside = pale[by:by + bh, bx:bx + bw] == blobs[0]
+        others = set(np.unique(found.labels[by:by + bh, bx:bx + bw][inside])) - {0, *region.ids}
+        if not others:
+            grown.append(blobs[0])
+    return np.isin(pale, grown).astype(np.uint8) if grown else None
 
 
 def _pale_digit_beside(boxes, box, h):
