@@ -493,3 +493,32 @@ def test_a_levelled_view_may_lose_unsure_marks_not_sure_digits():
     tilted = reading(*[1.0] * 10, 0.5, 0.6, 0.7, 0.4, 0.6, 0.5, 0.3)
     assert _no_worse(reading(*[1.0] * 10), tilted)  # 10 of 17 regions kept, all 10 sure ones
     assert not _no_worse(reading(*[1.0] * 7, 0.6, 0.6, 0.6), tilted)  # 3 sure digits lost
+
+
+def _reading(*confidences, score=0.95, hangs=False):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(read=SimpleNamespace(confidences=np.array(confidences)), score=score,
+                           hangs_from_tops=lambda: hangs)
+
+
+def test_a_levelled_view_is_taken_less_sure_where_two_tilt_estimates_agree():
+    # A webcam photo of "1285" turned 20 degrees: the tilted view reads the
+    # flagged 1 as a sure 7 (0.99996 overall); levelled, the 1 is read right
+    # and every digit surely, but the view scores 0.901.
+    from digit_sheet_reader.pipeline.reader import _no_worse
+
+    tilted, levelled = _reading(1.0, 1.0, 1.0, 1.0, score=0.99996), _reading(1.0, 1.0, 1.0, 0.997, score=0.901)
+    assert not _no_worse(levelled, tilted)  # a rough tilt alone: the loss of score says it was wrong
+    assert _no_worse(levelled, tilted, confirmed=True)
+    assert not _no_worse(_reading(1.0, 1.0, 0.5, 0.6, score=0.99), tilted, confirmed=True)  # sure digits lost
+
+
+def test_a_view_turned_180_degrees_that_reads_fewer_digits_surely_is_not_upright():
+    from digit_sheet_reader.pipeline.reader import turned_is_upright
+
+    levelled = _reading(1.0, 1.0, 1.0, 0.997, score=0.901, hangs=True)  # four digits whose tops line up
+    assert not turned_is_upright(_reading(1.0, 0.506, 0.999, 0.984, score=0.922), levelled)  # "1285" read "5871"
+    assert turned_is_upright(_reading(1.0, 1.0, 1.0, 1.0, score=0.99), _reading(0.6, 0.97, 0.5, 0.95, score=0.7))
+    # A turned view whose digits hang from their tops must be far surer than the view as it is.
+    assert not turned_is_upright(_reading(1.0, 1.0, 1.0, 1.0, score=0.93, hangs=True), levelled)

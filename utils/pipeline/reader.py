@@ -54,6 +54,7 @@ class ReaderSettings:
     small_digit: int = 24  # digits shorter than this (px) at the fast decode: decode again larger
     skew_min: float = 5.0  # lines tilted more than this (degrees) are read from a levelled view
     skew_rest: float = 2.0  # ... turned again if its own lines are still tilted more than this
+    skew_agree: float = 5.0  # a tilt that nearest neighbours and the fitted lines give within this is confirmed
     straight_lines: float = 0.5  # lines whose digits stray more than this (digit heights) chain rows of a tilted page
     unsure: float = 0.9  # a digit read less surely than this (probability) is unsure
     unsure_share: float = 0.12  # share of unsure digits at which a page may be upside down
@@ -398,17 +399,19 @@ class SheetReader:
         reads is :attr:`Reading.score`: the sequence reader's judgement
         where there is one (:func:`digit_sheet_reader.pipeline.refine.view_confidence`).
         """
-        angle, rough_angle = reading.binary.steep_rules, False  # steep rules: line-long blobs, nothing to fit
+        angle, rough_angle, confirmed = reading.binary.steep_rules, False, False  # steep rules: nothing to fit
         if not angle:
             angle, rough_angle = writing_angle([r.centre for r in reading.segmentation.regions]), True
+            fitted = fitted_angle(reading.boxes, reading.lines) if _straight(reading) else 0.0
+            confirmed = fitted != 0.0 and abs(fitted - angle) <= READER.skew_agree
             if abs(angle) < 3 * READER.skew_min and _straight(reading):  # lines grouped as they are: fit them
-                angle, rough_angle = fitted_angle(reading.boxes, reading.lines), False
+                angle, rough_angle = fitted, False
         if abs(angle) > READER.skew_min:
             levelled = self._level(reading, angle, rough, clock, refine=rough_angle)
             if abs(angle) <= 45:
                 # Rows chained into one line are no reading to keep, however sure.
                 unchained = _straight(levelled) and not _straight(reading)
-                reading = levelled if unchained or _no_worse(levelled, reading) else reading
+                reading = levelled if unchained or _no_worse(levelled, reading, confirmed) else reading
             else:
                 options = [reading, levelled, self._find(turn(reading.view, 180 - angle), rough, clock)]
                 across = angle - np.copysign(90.0, angle)  # a grid's rows, where neighbours ran down its columns
@@ -417,11 +420,7 @@ class SheetReader:
                 reading = max([r for r in options if _straight(r)] or options, key=lambda r: r.score)
         if reading.looks_upside_down():
             flipped = self._find(turn(reading.view, 180), rough, clock)
-            # The digits of the right way up sit on a baseline: a turned view
-            # whose digits hang from their tops is kept only if the
-            # recogniser is far surer of it.
-            if not flipped.hangs_from_tops() or flipped.score > reading.score + 5 * READER.turn_margin:
-                reading = _most_confident([reading, flipped])
+            reading = flipped if turned_is_upright(flipped, reading) else reading
         return reading
 
     def _level(self, reading, angle, rough, clock, refine):
@@ -619,22 +618,34 @@ def _straight(reading):
     return line_spread(reading.boxes, reading.lines) <= READER.straight_lines
 
 
-def _no_worse(levelled, reading):
+def _sure(reading):
+    """How many regions ``reading`` reads surely (``READER.unsure``)."""
+    return int(np.sum(reading.read.confidences >= READER.unsure))
+
+
+def _no_worse(levelled, reading, confirmed=False):
     """A levelled reading is kept unless it lost regions read surely, or
     confidence: the tilt estimate was then wrong (a grid's fragments, a lone
     line). Unsure regions do not count: a desk's grain beside a tilted note
-    is read as a few, and comes and goes with the turn."""
-    def sure(r):
-        return int(np.sum(r.read.confidences >= READER.unsure))
+    is read as a few, and comes and goes with the turn. Where the tilt is
+    ``confirmed`` (two estimates of it agree), a loss of confidence is no
+    sign of a wrong turn: the models read digits upright, and a tilted
+    view can read a flagged 1 as a sure 7."""
+    return (_sure(levelled) >= READER.levelled_keeps * _sure(reading)
+            and (confirmed or levelled.score >= reading.score - 2 * READER.turn_margin))
 
-    return (sure(levelled) >= READER.levelled_keeps * sure(reading)
-            and levelled.score >= reading.score - 2 * READER.turn_margin)
 
-
-def _most_confident(readings):
-    """The first reading unless another is clearly more confident."""
-    best = max(readings[1:], key=lambda r: r.score)
-    return best if best.score > readings[0].score + READER.turn_margin else readings[0]
+def turned_is_upright(flipped, reading):
+    """True if ``flipped`` (``reading``'s view turned 180 deg) is the right
+    way up: read more surely (by ``READER.turn_margin``), with no fewer
+    digits read surely (upside down, a digit that is not its own turn
+    reads unsurely), and sitting on a baseline: a turned view whose digits
+    hang from their tops is taken only if it is read far more surely."""
+    if _sure(flipped) < _sure(reading):
+        return False
+    if flipped.hangs_from_tops() and flipped.score <= reading.score + 5 * READER.turn_margin:
+        return False
+    return flipped.score > reading.score + READER.turn_margin
 
 
 def _to_original(corners, s, original_size):
