@@ -522,3 +522,24 @@ def test_a_view_turned_180_degrees_that_reads_fewer_digits_surely_is_not_upright
     assert turned_is_upright(_reading(1.0, 1.0, 1.0, 1.0, score=0.99), _reading(0.6, 0.97, 0.5, 0.95, score=0.7))
     # A turned view whose digits hang from their tops must be far surer than the view as it is.
     assert not turned_is_upright(_reading(1.0, 1.0, 1.0, 1.0, score=0.93, hangs=True), levelled)
+
+
+def _view(sure, unsure, score):
+    from types import SimpleNamespace
+
+    boxes = np.array([[40 * k, 100, 30, 40] for k in range(sure + unsure)], float)  # one level line
+    return SimpleNamespace(read=SimpleNamespace(confidences=np.array([1.0] * sure + [0.5] * unsure)), score=score,
+                           boxes=boxes, lines=[list(range(len(boxes)))])
+
+
+def test_beyond_45_degrees_a_levelled_view_as_sure_wins_over_the_view_as_it_was():
+    from digit_sheet_reader.pipeline.reader import most_upright
+
+    # A photo turned 20 degrees whose margin line (at 70 degrees) gave the direction: as it was,
+    # its flagged 1 reads as a sure 7 and the view scores higher than levelled along its rows.
+    as_it_was, along_margin, along_rows = _view(8, 1, 0.98), _view(2, 7, 0.765), _view(8, 1, 0.944)
+    assert most_upright(as_it_was, [along_margin, along_rows], ruled=True) is along_rows
+    assert most_upright(as_it_was, [along_margin, along_rows]) is as_it_was  # no rule: by score alone
+    # A column of single digits lines up vertically too: turned, its digits read unsurely.
+    column, turned = _view(5, 0, 0.99), _view(3, 2, 0.8)
+    assert most_upright(column, [turned], ruled=True) is column

@@ -417,7 +417,7 @@ class SheetReader:
                 across = angle - np.copysign(90.0, angle)  # a grid's rows, where neighbours ran down its columns
                 if abs(across) > READER.skew_min:
                     options.append(self._level(reading, across, rough, clock, refine=rough_angle))
-                reading = max([r for r in options if _straight(r)] or options, key=lambda r: r.score)
+                reading = most_upright(reading, options[1:], ruled=bool(reading.binary.steep_rules))
         if reading.looks_upside_down():
             flipped = self._find(turn(reading.view, 180), rough, clock)
             reading = flipped if turned_is_upright(flipped, reading) else reading
@@ -633,6 +633,22 @@ def _no_worse(levelled, reading, confirmed=False):
     view can read a flagged 1 as a sure 7."""
     return (_sure(levelled) >= READER.levelled_keeps * _sure(reading)
             and (confirmed or levelled.score >= reading.score - 2 * READER.turn_margin))
+
+
+def most_upright(reading, turned, ruled=False):
+    """Of ``reading`` and its view ``turned`` other ways (levelled, turned
+    round), the one read most surely among those whose lines are straight.
+
+    Where a steep rule gave the direction (``ruled``: a margin line, the
+    page's own frame, not a column of digits that lines up vertically too),
+    a view turned to it that reads as many digits surely as the view as it
+    was wins over that one, whatever its score: levelled, the digits stand
+    as the models learnt them, and a tilted flagged 1 reads as a sure 7.
+    """
+    options = [reading, *turned]
+    if ruled:
+        options = [r for r in turned if _straight(r) and _sure(r) >= _sure(reading)] or options
+    return max([r for r in options if _straight(r)] or options, key=lambda r: r.score)
 
 
 def turned_is_upright(flipped, reading):
