@@ -353,14 +353,20 @@ class SheetReader:
         joined to a short mark makes no digit the recogniser is sure of."""
         mask = binary.mask | grown
         joined = find_regions(mask, binary.digit_height)
-        touched = [r for r in joined.regions if grown[r.box[1]:r.box[1] + r.box[3], r.box[0]:r.box[0] + r.box[2]].any()]
-        read = read_regions(joined.labels, touched, binary.darkness, self.recogniser.classify)
-        unsure = [r for r, c in zip(touched, read.confidences) if c < READER.unsure]
+        touched = []  # (region, its own pixels of the pale ink) for the regions that hold some
+        for region in joined.regions:
+            x, y, w, h = region.box
+            if grown[y:y + h, x:x + w].any() and (own := grown[y:y + h, x:x + w] & region.pixels(joined.labels)).any():
+                touched.append((region, own))
+        read = read_regions(joined.labels, [r for r, _ in touched], binary.darkness, self.recogniser.classify)
+        unsure = [(r, own) for (r, own), c in zip(touched, read.confidences) if c < READER.unsure]
         if len(unsure) == len(touched):
             return binary, segmentation
-        for region in unsure:  # that region's pale ink goes again
+        if not unsure:
+            return replace(binary, mask=mask), joined
+        for region, own in unsure:  # that region's pale ink goes again
             x, y, w, h = region.box
-            mask[y:y + h, x:x + w] &= ~(grown[y:y + h, x:x + w] & region.pixels(joined.labels))
+            mask[y:y + h, x:x + w] &= ~own
         return replace(binary, mask=mask), find_regions(mask, binary.digit_height)
 
     def refine(self, reading):
@@ -402,9 +408,10 @@ class SheetReader:
         angle, rough_angle, confirmed = reading.binary.steep_rules, False, False  # steep rules: nothing to fit
         if not angle:
             angle, rough_angle = writing_angle([r.centre for r in reading.segmentation.regions]), True
-            fitted = fitted_angle(reading.boxes, reading.lines) if _straight(reading) else 0.0
+            straight = _straight(reading)
+            fitted = fitted_angle(reading.boxes, reading.lines) if straight else 0.0
             confirmed = fitted != 0.0 and abs(fitted - angle) <= READER.skew_agree
-            if abs(angle) < 3 * READER.skew_min and _straight(reading):  # lines grouped as they are: fit them
+            if abs(angle) < 3 * READER.skew_min and straight:  # lines grouped as they are: fit them
                 angle, rough_angle = fitted, False
         if abs(angle) > READER.skew_min:
             levelled = self._level(reading, angle, rough, clock, refine=rough_angle)
@@ -539,7 +546,7 @@ def pale_continuations(found, darkness):
     """
     h = float(found.digit_height)
     short = [r for r in found.regions if r.box[3] < READER.short * h and not r.piece]
-    if not short or h <= 0:
+    if not short:
         return None
     _, pale, stats, _ = cv2.connectedComponentsWithStats(
         threshold(darkness, INK.low * INK.faint, INK.high * INK.faint), connectivity=8)
