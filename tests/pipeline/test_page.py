@@ -158,3 +158,79 @@ def test_finds_a_small_turned_note_on_a_textured_desk(seed):
     found = find_page(photo)
     assert found is not None
     assert np.abs(order_corners(found) - order_corners(corners)).max() < 25  # within a thumbnail pixel of the crop
+
+
+def shaded_corner_photo(darkest):
+    """A sheet whose bottom-right corner darkens smoothly to ``darkest`` of
+    its brightness (the phone's shadow, a vignetting lens), on a dark desk."""
+    photo = desk_photo().astype(np.float32)
+    sheet = np.zeros(photo.shape[:2], np.uint8)
+    cv2.fillConvexPoly(sheet, CORNERS.astype(np.int32), 1)
+    ys, xs = np.mgrid[:photo.shape[0], :photo.shape[1]]
+    towards = np.clip(((xs - 360) / 90 + (ys - 280) / 90) / 2, 0, 1)  # 0 inside, 1 at the corner
+    shade = 1 - (1 - darkest) * towards
+    photo[sheet > 0] *= shade[sheet > 0, None]
+    return photo.astype(np.uint8)
+
+
+@pytest.mark.parametrize("restore", [True, False], ids=["restored", "control"])
+def test_a_sheet_whose_corner_is_as_dark_as_the_desk_is_found_whole(restore, monkeypatch):
+    import digit_sheet_reader.pipeline.page as page
+
+    photo = shaded_corner_photo(darkest=0.2)  # the corner at 47 of 255, darker than the desk's red
+    if not restore:
+        monkeypatch.setattr(page, "_cut_corners_restored", lambda polygon, bright: np.empty((0, 2), np.float32))
+    found = find_page(photo)
+    if restore:
+        assert found is not None and np.abs(found - CORNERS).max() < 8
+    else:  # the outline's tightest rectangle has a side across the shade, which is soft: no page
+        assert found is None
+
+
+def test_a_card_with_rounded_corners_is_found():
+    # A sticky note's or an index card's rounded corners put the outline's
+    # fitted corners a few pixels inside the paper.
+    card = np.zeros((480, 640), np.uint8)
+    cv2.fillConvexPoly(card, CORNERS.astype(np.int32), 1)
+    card = cv2.morphologyEx(card, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (61, 61)))
+    photo = np.full((480, 640, 3), (40, 55, 75), np.uint8)
+    photo[card > 0] = (235, 238, 240)
+    found = find_page(photo)
+    assert found is not None and np.abs(found - CORNERS).max() < 20  # within the rounding
+
+
+def test_a_side_fitted_inside_the_paper_is_judged_at_the_paper_s_edge():
+    # The outline's corners can sit a few pixels inside the paper (a corner
+    # darkened or rounded): a side through them has paper on both sides
+    # and looks soft, until it is moved onto the step beside it.
+    from digit_sheet_reader.pipeline.page import _sharp_sides, _snapped_to_edges
+
+    bright = np.full((200, 300), 40, np.uint8)
+    bright[50:150, 60:240] = 200
+    fitted = np.float32([[60, 54], [240, 54], [240, 150], [60, 150]])  # the top side 4 px inside
+    assert not _sharp_sides(bright, fitted)
+    snapped = _snapped_to_edges(bright, fitted)
+    assert abs(snapped[:, 1].min() - 50) <= 1.5 and np.abs(snapped[2:] - fitted[2:]).max() <= 1.5
+    assert _sharp_sides(bright, snapped)
+    # Snapping finds no step that is not there: a soft shadow stays soft.
+    soft = np.tile(np.linspace(200, 40, 300).astype(np.uint8), (200, 1))
+    half = np.float32([[0, 0], [150, 0], [150, 199], [0, 199]])
+    assert not _sharp_sides(soft, _snapped_to_edges(soft, half))
+
+
+def test_a_corner_restored_beyond_the_photo_is_no_page_corner():
+    # Extending a page's sides past a soft one must not put a corner far
+    # outside the photo (the warp to it would be huge): such a fit is refused.
+    from digit_sheet_reader.pipeline.page import _cut_corners_restored
+
+    bright = np.full((100, 100), 30, np.uint8)
+    house = np.float32([[10, 40], [50, 15], [90, 40], [90, 90], [10, 90]])
+    cv2.fillConvexPoly(bright, house.astype(np.int32), 200)
+    cv2.fillConvexPoly(bright, np.int32([[10, 0], [50, 0], [50, 15], [10, 40]]), 200)  # paper beyond the roof's left side
+    assert len(_cut_corners_restored(house, bright)) == 0  # its neighbours meet at (10, -10)
+    inside = house + [0, 20]
+    bright2 = np.full((120, 100), 30, np.uint8)
+    cv2.fillConvexPoly(bright2, inside.astype(np.int32), 200)
+    cv2.fillConvexPoly(bright2, np.int32([[10, 10], [50, 10], [50, 35], [10, 60]]), 200)
+    restored = _cut_corners_restored(inside, bright2)
+    assert len(restored) == 4 and np.abs(restored - [[10, 10], [90, 60], [90, 110], [10, 110]]).max() < 1

@@ -42,8 +42,10 @@ class PageSettings:
     side_contrast: float = 0.4  # across each side, inside must be brighter than outside by this share ...
     side_least: float = 0.3  # ... or by this share (the page_contrast a desk has), if the step is sharp:
     side_sharpness: float = 0.7  # most of it (this share) taken within 2 px of the side, as 6 px away
+    side_snap: int = 6  # each side is moved (thumbnail px, either way) onto the sharpest step near it
     convex: float = 0.9  # the page's outline covers at least this share of the bright region in it
-    corner_tolerance: float = 0.03  # corners are fitted within this share of the outline's length
+    corner_tolerance: float = 0.03  # corners are fitted within this share of the outline's length ...
+    fine_tolerance: float = 0.01  # ... or within this, to see where shade cut a corner off
     corner_smoothing: int = 16  # the corners a turn opens continue the image's edge averaged over this many px
     hanging: float = 0.8  # digits whose tops spread less than this share of their bottoms hang
 
@@ -96,23 +98,43 @@ def find_page(image, refit=True):
     >>> find_page(np.full((300, 400, 3), 235, np.uint8)) is None
     True
     """
-    for bright, factor in _thumb_brightness(image):
-        for outline in _paper_outlines(bright):
-            x, y, w, h = cv2.boundingRect(outline)
-            if max(w, h) < PAGE.refit_below * PAGE.page_thumb_side and factor > 1 and refit:
-                # Fit again on the photo around it, so a note a tenth of the
-                # frame wide gets a thumbnail of its own.
-                margin = max(w, h) // 2 + 2
-                x0, y0 = int(max(0, (x - margin) * factor)), int(max(0, (y - margin) * factor))
-                x1, y1 = int((x + w + margin) * factor), int((y + h + margin) * factor)
-                corners = find_page(image[y0:y1, x0:x1], refit=False)
-                corners = None if corners is None else corners + np.float32([x0, y0])
-            else:
-                corners = _sheet_corners(outline, bright)
-                corners = None if corners is None else corners * factor
-            if corners is not None:
-                return corners
+    for darker in (False, True):  # the paper's darker parts only where no page is found without them
+        for bright, factor in _thumb_brightness(image):
+            for outline in _paper_outlines(bright, darker):
+                for corners in _fitted(image, outline, bright, factor, refit):
+                    # A corner far outside the photo would warp it to a huge view.
+                    if _inside_image(corners, image.shape, 0.02 * max(image.shape[:2])).all():
+                        return corners
     return None
+
+
+def _fitted(image, outline, bright, factor, refit):
+    """Yield the corners (photo pixels) of the sheet outlined on the thumbnail, if it is one."""
+    x, y, w, h = cv2.boundingRect(outline)
+    if max(w, h) < PAGE.refit_below * PAGE.page_thumb_side and factor > 1 and refit:
+        # Fit again on the photo around it, so a note a tenth of the
+        # frame wide gets a thumbnail of its own.
+        margin = max(w, h) // 2 + 2
+        x0, y0 = int(max(0, (x - margin) * factor)), int(max(0, (y - margin) * factor))
+        x1, y1 = int((x + w + margin) * factor), int((y + h + margin) * factor)
+        crop = image[y0:y1, x0:x1]
+        corners = find_page(crop, refit=False)
+        if corners is not None and not _cut_by_crop(corners, crop.shape, (x0, y0), image.shape):
+            yield corners + np.float32([x0, y0])
+        return
+    corners = _sheet_corners(outline, bright)
+    if corners is not None:
+        yield corners * factor
+
+
+def _cut_by_crop(corners, crop_shape, origin, photo_shape, margin=2):
+    """True if ``corners`` (crop pixels) reach an edge of the crop that lies
+    inside the photo: a page cut off there by the crop goes on beyond it,
+    it is not the small note the crop was made around."""
+    (x0, y0), (h, w), (photo_h, photo_w) = origin, crop_shape[:2], photo_shape[:2]
+    low, high = corners.min(axis=0), corners.max(axis=0)
+    return bool((x0 > 0 and low[0] < margin) or (y0 > 0 and low[1] < margin)
+                or (x0 + w < photo_w and high[0] > w - 1 - margin) or (y0 + h < photo_h and high[1] > h - 1 - margin))
 
 
 def _thumb_brightness(image):
@@ -132,15 +154,36 @@ def _thumb_brightness(image):
     yield cv2.morphologyEx(weakest_channel(thumb), cv2.MORPH_CLOSE, close), factor
 
 
-def _paper_outlines(bright):
+def _paper_outlines(bright, darker=False):
     """Outlines of the largest bright region that could be a page: split at
     Otsu's threshold, then at Otsu's threshold among the pixels brighter
     than that (a note covering a hundredth of the frame barely moves the
-    first split, which may fall within a lighter desk's own range)."""
+    first split, which may fall within a lighter desk's own range). With
+    ``darker``, split halfway down from the first split to the desk
+    instead: paper darkened towards one corner (shade, a vignetting lens)
+    falls below the first split, which cuts the page's corner off."""
     otsu, _ = cv2.threshold(bright, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     # The desk ratio keeps a paper-only photo in one piece.
-    level = max(otsu, INK.desk_ratio * np.percentile(bright, 90))
+    first = max(otsu, INK.desk_ratio * np.percentile(bright, 90))
+    if not darker:
+        yield from _largest_bright(bright, _higher_splits(bright, first))
+    elif (bright < first).any():
+        yield from _largest_bright(bright, [(first + np.median(bright[bright < first])) / 2])
+
+
+def _higher_splits(bright, level):
     for _ in range(PAGE.splits):
+        yield level
+        brighter = bright[bright >= level]
+        if brighter.size < 2:
+            return
+        level = max(level + 1, cv2.threshold(brighter.reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0])
+
+
+def _largest_bright(bright, levels):
+    """Yield, for each level, the outline of the largest region at least
+    that bright, if its area could be a page's."""
+    for level in levels:
         paper = (bright >= level).astype(np.uint8)
         contours, _ = cv2.findContours(paper, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         if not contours:
@@ -148,28 +191,120 @@ def _paper_outlines(bright):
         outline = max(contours, key=cv2.contourArea)
         if PAGE.page_min_area <= cv2.contourArea(outline) / float(paper.size) <= PAGE.page_max_area:
             yield outline
-        brighter = bright[bright >= level]
-        if brighter.size < 2:
-            return
-        level = max(level + 1, cv2.threshold(brighter.reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0])
 
 
 def _sheet_corners(outline, bright):
     """The four corners (thumbnail pixels) of a sheet with this outline, or None if it is no sheet."""
     hull = cv2.convexHull(outline)
-    corners = cv2.approxPolyDP(hull, PAGE.corner_tolerance * cv2.arcLength(hull, True), True).reshape(-1, 2)
-    if len(corners) != 4:
-        corners = cv2.boxPoints(cv2.minAreaRect(hull))
-    corners = order_corners(corners)
+    polygon, fine = (cv2.approxPolyDP(hull, tolerance * cv2.arcLength(hull, True), True).reshape(-1, 2)
+                     for tolerance in (PAGE.corner_tolerance, PAGE.fine_tolerance))
+    # Four corners as fitted; a corner cut off by shade restored (a small
+    # cut only shows with the finer fit); else the outline's tightest rectangle.
+    fits = [polygon] if len(polygon) == 4 else [_cut_corners_restored(polygon, bright), cv2.boxPoints(cv2.minAreaRect(hull))]
+    for corners in fits + [_cut_corners_restored(fine, bright)] * (len(fine) > 4):
+        if len(corners) == 4 and _is_sheet(outline, bright, order_corners(corners)):
+            return order_corners(corners)
+    return None
+
+
+def _is_sheet(outline, bright, corners):
+    """True if the quadrilateral ``corners`` is a sheet's, outlined by ``outline``."""
     inside = np.zeros_like(bright)
     cv2.fillConvexPoly(inside, corners.astype(np.int32), 1)
     if cv2.contourArea(outline) < PAGE.convex * inside.sum():
-        return None  # not a sheet's outline (a shadow's edge, a torn page)
+        return False  # not a sheet's outline (a shadow's edge, a torn page)
     if np.median(bright[inside == 0]) > PAGE.page_contrast * np.median(bright[inside > 0]):
-        return None  # "outside" is paper in shadow, not a desk
-    if not _sharp_sides(bright, corners):
-        return None  # a side follows a soft shadow's edge: it would cut the page
-    return corners
+        return False  # "outside" is paper in shadow, not a desk
+    # A side following a soft shadow's edge would cut the page.
+    return _sharp_sides(bright, _snapped_to_edges(bright, corners))
+
+
+def _cut_corners_restored(polygon, bright, step=3):
+    """A convex polygon's softest sides dropped, their neighbours extended
+    to meet, until four corners are left (or none, where two neighbours
+    would not meet beyond the dropped side).
+
+    Where a page's corner is as dark as the desk (the shadow of the hand
+    holding the phone, a vignetting lens), the bright region's outline cuts
+    the corner off along the shade: a side with paper, darker but paper,
+    beyond it. The page's own sides are sharp steps down to the desk;
+    extended, they meet where its corner is.
+
+    Examples
+    --------
+    >>> bright = np.full((80, 120), 30, np.uint8)
+    >>> _ = cv2.fillConvexPoly(bright, np.int32([[10, 10], [110, 10], [110, 70], [10, 70]]), 200)
+    >>> _ = cv2.fillConvexPoly(bright, np.int32([[70, 10], [110, 10], [110, 40]]), 60)  # the shaded corner
+    >>> _cut_corners_restored(np.float32([[10, 10], [70, 10], [110, 40], [110, 70], [10, 70]]), bright).tolist()
+    [[10.0, 10.0], [110.0, 10.0], [110.0, 70.0], [10.0, 70.0]]
+    """
+    polygon = [np.float32(p) for p in polygon]
+    while len(polygon) > 4:
+        n = len(polygon)
+        sides = list(_sides(np.float32(polygon)))
+        k = min(range(n), key=lambda i: _step_across(bright, _along(*sides[i][:2]), sides[i][2], step)[0])
+        a, b = polygon[k], polygon[(k + 1) % n]
+        met = _crossing((polygon[k - 1], a), (b, polygon[(k + 2) % n]))
+        if met is None or np.dot(met - a, a - polygon[k - 1]) < 0 or not _inside_image(met[None], bright.shape, 1)[0]:
+            return np.empty((0, 2), np.float32)  # no corner there, or one the photo does not show
+        polygon[k] = met
+        del polygon[(k + 1) % n]
+    return np.float32(polygon)
+
+
+def _along(a, b):
+    """Points spread along the middle of the side from ``a`` to ``b``, away from its corners."""
+    return np.linspace(0.15, 0.85, 15)[:, None] * (b - a) + a
+
+
+def _sides(corners):
+    """Yield each side's (start, end, inward unit normal) of a convex polygon."""
+    centre = corners.mean(axis=0)
+    for a, b in zip(corners, np.roll(corners, -1, axis=0)):
+        normal = np.array([a[1] - b[1], b[0] - a[0]], np.float32)
+        normal /= max(np.linalg.norm(normal), 1e-6)
+        yield a, b, (normal if np.dot(centre - a, normal) >= 0 else -normal)
+
+
+def _snapped_to_edges(bright, corners, step=2):
+    """``corners`` with each side moved along its normal (at most
+    ``PAGE.side_snap`` px) onto the sharpest brightness step near it, and
+    the corners where the moved sides meet.
+
+    The brightness threshold that outlines the page puts a side a few
+    pixels inside the paper where the paper darkens towards its edge (a
+    tinted or vignetted photo of a sheet): judged there, the side sees
+    paper on both sides and looks soft. The page's edge is where the step is.
+    """
+    lines = []
+    for a, b, normal in _sides(corners):
+        along = _along(a, b)
+        best, offset = None, 0.0
+        if _along_frame(along, normal, bright.shape):
+            lines.append((a, b))  # the page goes on beyond the frame: no edge to find
+            continue
+        for shift in sorted(range(-PAGE.side_snap, PAGE.side_snap + 1), key=abs):  # ties: the nearest
+            points = along + shift * normal
+            ok = _inside_image(points - step * normal, bright.shape) & _inside_image(points + step * normal, bright.shape)
+            if ok.sum() < 5:
+                continue
+            drop = _step_across(bright, points[ok], normal, step)[0]
+            if best is None or drop > best:
+                best, offset = drop, shift
+        lines.append((a + offset * normal, b + offset * normal))
+    met = [_crossing(lines[i - 1], lines[i]) for i in range(4)]
+    return corners if any(m is None for m in met) else np.float32(met)
+
+
+def _crossing(first, second):
+    """Where the lines through two point pairs cross, or None if they are parallel."""
+    (p, q), (r, s) = first, second
+    d1, d2 = q - p, s - r
+    det = d1[0] * d2[1] - d1[1] * d2[0]
+    if abs(det) < 1e-6:
+        return None
+    t = ((r[0] - p[0]) * d2[1] - (r[1] - p[1]) * d2[0]) / det
+    return p + t * d1
 
 
 def _sharp_sides(bright, corners, step=3):
@@ -180,16 +315,11 @@ def _sharp_sides(bright, corners, step=3):
     desk half as bright does. The edge of a shadow across the page is soft:
     its brightness keeps changing over many pixels.
     """
-    centre = corners.mean(axis=0)
-    for a, b in zip(corners, np.roll(corners, -1, axis=0)):
-        along = np.linspace(0.15, 0.85, 15)[:, None] * (b - a) + a
-        normal = np.array([a[1] - b[1], b[0] - a[0]], np.float32)
-        normal /= max(np.linalg.norm(normal), 1e-6)
-        if np.dot(centre - a, normal) < 0:
-            normal = -normal  # pointing into the page
+    for a, b, normal in _sides(corners):
+        along = _along(a, b)
+        if _along_frame(along, normal, bright.shape, step):
+            continue  # the page goes on beyond the frame
         ok = _inside_image(along - step * normal, bright.shape)
-        if ok.sum() < 5:
-            continue  # the side runs along the photo's edge: the page goes on beyond the frame
         drop, paper = _step_across(bright, along[ok], normal, step)
         if drop >= PAGE.side_contrast * paper:
             continue
@@ -202,9 +332,16 @@ def _sharp_sides(bright, corners, step=3):
     return True
 
 
-def _inside_image(points, shape):
-    """Which of ``points`` (N x 2, x y) lie inside an image of ``shape``."""
-    return (points[:, 0] >= 0) & (points[:, 0] < shape[1]) & (points[:, 1] >= 0) & (points[:, 1] < shape[0])
+def _along_frame(along, normal, shape, reach=3):
+    """True if a side (points ``along`` it, inward ``normal``) runs along
+    the photo's frame: hardly any of it has photo ``reach`` px outside."""
+    return _inside_image(along - reach * normal, shape).sum() < 5
+
+
+def _inside_image(points, shape, margin=0):
+    """Which of ``points`` (N x 2, x y) lie inside an image of ``shape`` (or within ``margin`` px of it)."""
+    x, y = points[:, 0], points[:, 1]
+    return (x >= -margin) & (x < shape[1] + margin) & (y >= -margin) & (y < shape[0] + margin)
 
 
 def _step_across(bright, along, normal, reach):
