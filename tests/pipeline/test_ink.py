@@ -325,3 +325,37 @@ def test_a_row_of_digits_joined_along_a_short_rule_keeps_the_rough_height_and_it
     regions = sorted(find_regions(result.mask, result.digit_height).regions, key=lambda r: r.box[0])
     assert len(regions) == 3 and all(abs(r.box[0] - x) <= 2 for r, x in zip(regions, lefts))
     assert all(r.box[3] < 60 for r in regions)  # the rule is not part of them
+
+
+def ruled_page_tilted(degrees=20, rules=3):
+    """A mask: digits (ellipses 30 px tall) written on ruled lines tilted
+    ``degrees``, too steep to be found as rules; all but the first of each row touch the rule."""
+    mask = np.zeros((520, 1400), np.uint8)
+    t = np.radians(degrees)
+    for k in range(rules):
+        x0, y0 = 40, 120 + 110 * k
+        end = (int(x0 + 650 * np.cos(t)), int(y0 + 650 * np.sin(t)))  # each under half the page wide
+        cv2.line(mask, (x0, y0), end, 1, 2)
+        for j in range(5):
+            along = 60 + 120 * j
+            cx, cy = x0 + along * np.cos(t), y0 + along * np.sin(t) - (15 if j else 30)  # touching, or above
+            cv2.ellipse(mask, (int(cx), int(cy)), (9, 15), 0, 0, 360, 1, 2)
+    return mask
+
+
+def test_digits_on_steeply_tilted_rules_give_their_own_height():
+    # Each rule and the digits touching it are one blob hundreds of pixels
+    # tall: along its own direction it is a line, no character.
+    mask = ruled_page_tilted()
+    assert 28 <= estimate_digit_height(mask) <= 34
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    assert stats[1:, cv2.CC_STAT_HEIGHT].max() > 150  # the blobs a level-only test would count
+
+
+def test_a_pair_of_touching_digits_is_no_line():
+    mask = np.zeros((100, 200), np.uint8)
+    cv2.ellipse(mask, (60, 50), (14, 22), 0, 0, 360, 1, 3)
+    cv2.ellipse(mask, (86, 50), (14, 22), 0, 0, 360, 1, 3)  # touching its neighbour: wider than tall
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    assert stats[1, cv2.CC_STAT_WIDTH] > stats[1, cv2.CC_STAT_HEIGHT]
+    assert estimate_digit_height(mask) == stats[1, cv2.CC_STAT_HEIGHT]

@@ -50,6 +50,7 @@ class InkSettings:
     absorbed: float = 0.25  # darkness (0..1) under which ink absorbed by the background estimate is restored
     rule_thumb_side: float = 640.0  # longer side (px) of the mask thumbnail rules are looked for on
     rule_tilt: float = float(np.degrees(np.arctan(0.25)))  # rules lie within this many degrees of level or upright
+    slanted_line: float = 4.0  # a blob this many times longer than wide along its own direction is a line, not a digit
     rule_length: float = 4.0  # a rule is at least this long ...
     rule_page_share: float = 0.25  # ... and this share of the page's width (whichever is longer)
     pen_over_rule: float = 1.4  # inside a rule's band, ink darker than this many times the rule's ...
@@ -248,14 +249,17 @@ def estimate_digit_height(mask, min_area=12, rough=0.0):
     digits fill it). A blob over half the image both ways (a grid, a frame)
     counts only when nothing else does and it is about as tall as the
     ``rough`` estimate says digits are: on a small scan of one amount, two
-    or three touching digits are such a blob.
+    or three touching digits are such a blob. A blob lying along a slanted
+    line (a rule too steep to be found, with the digits written on it) is
+    no character either (:func:`_slanted_lines`).
     """
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if count <= 1:
         return 0.0
     w, h, area = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA]
     network = (w > 0.5 * mask.shape[1]) & (h > 0.5 * mask.shape[0])
     shaped = (area >= min_area) & (w < 3 * h) & (h >= 6)
+    shaped[shaped & (w > h)] &= ~_slanted_lines(labels, stats, np.flatnonzero(shaped & (w > h)) + 1)
     plausible = shaped & ~network
     inside = ~reaches_frame(stats[1:, :4], mask.shape)
     if (plausible & inside).any():
@@ -267,6 +271,20 @@ def estimate_digit_height(mask, min_area=12, rough=0.0):
     heights = np.sort(h[plausible])
     big = heights[heights >= 0.5 * np.percentile(heights, 90)]
     return float(np.median(big))
+
+
+def _slanted_lines(labels, stats, ids):
+    """For each blob ``ids``, True if it lies along a line tilted too far
+    from level to be found as a rule (a rule of a page photographed at
+    20 deg, the digits written on it joined to it): its minimum-area
+    rectangle is over ``INK.slanted_line`` times as long as it is wide."""
+    out = np.zeros(len(ids), bool)
+    for k, i in enumerate(ids):
+        x, y, w, h = stats[i, :4]
+        points = cv2.findNonZero((labels[y:y + h, x:x + w] == i).astype(np.uint8))
+        (_, _), (a, b), _ = cv2.minAreaRect(points)
+        out[k] = max(a, b) > INK.slanted_line * max(1.0, min(a, b))
+    return out
 
 
 def _rule_thumbnail(mask):
