@@ -53,6 +53,8 @@ class InkSettings:
     slanted_line: float = 4.0  # a blob this many times longer than wide along its own direction is a line, not a digit
     rule_length: float = 4.0  # a rule is at least this long ...
     rule_page_share: float = 0.25  # ... and this share of the page's width (whichever is longer)
+    rule_span: float = 0.9  # before digits are sized, an upright rule spans this share of the image ...
+    rule_span_margin: float = 0.05  # ... or reaches within this share of its top or bottom
     pen_over_rule: float = 1.4  # inside a rule's band, ink darker than this many times the rule's ...
     pen_over_rule_grey: int = 20  # ... plus this many grey levels is pen, kept
     rethreshold: float = 1.3  # where lines are left, ink is thresholded again this many times above the rules
@@ -405,12 +407,29 @@ def remove_rules(mask, rough_height=0.0, darkness=None):
     least four (three) rough digit heights long, so that a tall 1 is never
     taken for a grid line (nor the bars of a row of 2s, 4s and 7s for a
     rule). Without a rough height (the first, thumbnail pass) only the
-    page fractions apply.
+    page fractions apply, and an upright run that ends well inside the
+    image both ways is not taken for a rule unless it spans most of it: in
+    a strip whose digits fill it, a 1's stem is a third of the strip tall.
     """
     height, width = mask.shape
     mask = remove_straight_lines(mask, True, _rule_length(width, rough_height), darkness)
-    mask = remove_straight_lines(mask, False, max(height / 3, 3 * rough_height), darkness)
+    upright = find_rules(mask, False, max(height / 3, 3 * rough_height))
+    if rough_height <= 0:
+        upright = _spanning_or_cut(upright)
+    mask = remove_band(mask, upright, False, rule_bridge(mask.shape), darkness)
     return mask, estimate_digit_height(mask, rough=rough_height)
+
+
+def _spanning_or_cut(bands):
+    """The upright rule ``bands`` that reach the image's top or bottom (a
+    rule the frame cuts) or run most of its height (``INK.rule_span``)."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(bands, connectivity=8)
+    height = bands.shape[0]
+    margin = INK.rule_span_margin * height
+    keep = [i for i in range(1, count)
+            if stats[i, cv2.CC_STAT_TOP] <= margin or stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT] >= height - margin
+            or stats[i, cv2.CC_STAT_HEIGHT] >= INK.rule_span * height]
+    return np.isin(labels, keep).astype(np.uint8) if count > 1 else bands
 
 
 def remove_straight_lines(mask, horizontal, min_length, darkness=None):
