@@ -14,6 +14,11 @@ constant fitted to it: these figures say whether a mechanism holds for the
 next photo, which is tilted more, smaller, or on another desk. Prints, per
 change, the images still read exactly out of those read exactly as they
 are, and each one lost. The changed images live in memory only.
+
+With ``--strips M [M ...]``, each line of those images is also cut out
+with a margin of M times its height around its box and read alone, as a
+cropped form field or a cheque amount is: prints, per margin, the strips
+whose digits are read as the line's.
 """
 
 import sys
@@ -26,7 +31,7 @@ from tqdm import tqdm
 
 from digit_sheet_reader.errors import command_parser, run_cli
 from digit_sheet_reader.synth.hard_cases import desk_texture
-from digit_sheet_reader.synth.scoring import real_page_errors
+from digit_sheet_reader.synth.scoring import digits_only, real_page_errors
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # for benchmarks.score_real
@@ -67,6 +72,13 @@ def recompressed(image, quality=30):
     return cv2.imdecode(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])[1], cv2.IMREAD_COLOR)
 
 
+def strip_of(image, box, margin):
+    """The line ``box`` (x, y, w, h) cut out of ``image`` with ``margin`` times its height around it."""
+    x, y, w, h = (int(v) for v in box)
+    pad = int(margin * h)
+    return image[max(0, y - pad):y + h + pad, max(0, x - pad):x + w + pad]
+
+
 CHANGES = {
     "tilt8": lambda image, rng: tilted(image, 8),
     "tilt-20": lambda image, rng: tilted(image, -20),
@@ -87,6 +99,8 @@ def main(argv=None):
                         help="changes to make (default: all)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the desks (default: %(default)s)")
     parser.add_argument("--json", help="also write each image's readings here")
+    parser.add_argument("--strips", nargs="+", type=float, default=[], metavar="M",
+                        help="also read each line cut out with this margin (times its height)")
     args = parser.parse_args(argv)
 
     from digit_sheet_reader import SheetReader
@@ -94,12 +108,19 @@ def main(argv=None):
     reader = SheetReader()
     kept = {change: 0 for change in args.changes}
     lost = {change: [] for change in args.changes}
+    strips = {margin: [0, 0] for margin in args.strips}  # margin -> [read as the line, strips]
     readings, exact, started = {}, 0, time.perf_counter()
     for name, path, truth in tqdm(load_truth(args.truth), file=sys.stderr):
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if image is None or real_page_errors(truth, reader.read(image).to_dict()["lines"])[0]:
+        as_is = [] if image is None else reader.read(image).to_dict()["lines"]
+        if image is None or real_page_errors(truth, as_is)[0]:
             continue  # not read exactly as it is: nothing to keep
         exact += 1
+        for margin, counts in strips.items():
+            for line in as_is:
+                read = reader.read(strip_of(image, line["box"], margin)).to_dict()["lines"]
+                counts[0] += digits_only("".join(r["text"] for r in read)) == digits_only(line["text"])
+                counts[1] += 1
         rng = np.random.default_rng([args.seed, exact])  # each image its own desks, whichever changes are made
         readings[name] = {}
         for change in args.changes:
@@ -115,6 +136,8 @@ def main(argv=None):
               (f"; lost: {', '.join(Path(n).name for n in lost[change])}" if lost[change] else ""))
     total = sum(kept.values())
     print(f"  all      {total}/{exact * len(args.changes)} ({total / max(1, exact * len(args.changes)):.3f})")
+    for margin, (read, count) in strips.items():
+        print(f"  strips cut {margin:g} line heights around: {read}/{count} read as the line")
     if args.json:
         write_json(args.json, readings)
     return 0

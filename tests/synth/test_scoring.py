@@ -87,10 +87,14 @@ def test_perturb_real_rereads_the_images_read_exactly_changed(tmp_path, capsys):
     (tmp_path / "truth.json").write_text(json.dumps([
         {"image": str(golden / "clean_lines.png"), "lines": truth},
         {"image": str(golden / "clean_lines.png"), "lines": ["0"]}]))  # not read exactly as it is: left out
-    argv = [str(tmp_path / "truth.json"), "--changes", "tilt8", "desk15", "--json", str(tmp_path / "out.json")]
+    argv = [str(tmp_path / "truth.json"), "--changes", "tilt8", "desk15", "--json", str(tmp_path / "out.json"),
+            "--strips", "0.2"]
     assert perturb_real.main(argv) == 0
     out = capsys.readouterr().out
     assert "1 images read exactly as they are" in out and "tilt8    1/1 still read exactly" in out
+    assert f"strips cut 0.2 line heights around: {len(truth)}/{len(truth)} read as the line" in out
+    strip = perturb_real.strip_of(np.zeros((100, 200, 3), np.uint8), (50, 40, 60, 20), 0.5)
+    assert strip.shape == (40, 80, 3)  # 10 px (half the line's height) around it
     readings = json.loads((tmp_path / "out.json").read_text())
     assert next(iter(readings.values()))["tilt8"].splitlines() == truth
     desk = perturb_real.on_desk(np.full((40, 60, 3), 230, np.uint8), 15, np.random.default_rng(0))
