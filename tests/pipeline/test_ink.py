@@ -381,16 +381,16 @@ def test_the_stems_of_digits_that_fill_a_strip_are_not_its_rules():
     # Before digits are sized, an upright rule is any straight run a third
     # of the image tall: in a strip, a 1's stem is. A rule the frame cuts,
     # or one spanning the image, still goes.
-    from digit_sheet_reader.pipeline.ink import _spanning_or_cut, find_rules, rough_digit_height
+    from digit_sheet_reader.pipeline.ink import _rules_not_stems, find_rules, rough_digit_height
 
     image = strip_of("1111")
     mask = threshold(ink_darkness(image, min(image.shape[:2]) / 6))
     stems = find_rules(mask, False, mask.shape[0] / 3)
-    assert stems.any() and not _spanning_or_cut(stems).any()  # control: found by length, then kept as strokes
+    assert stems.any() and not _rules_not_stems(stems, np.zeros_like(stems)).any()  # control: found by length, kept as strokes
     assert 150 <= rough_digit_height(image) <= 220
     cv2.line(image, (5, 0), (5, image.shape[0] - 1), (25, 25, 25), 3)  # a column rule the crop cuts
     mask = threshold(ink_darkness(image, min(image.shape[:2]) / 6))
-    assert _spanning_or_cut(find_rules(mask, False, mask.shape[0] / 3))[:, :12].any()
+    assert _rules_not_stems(find_rules(mask, False, mask.shape[0] / 3), np.zeros_like(mask))[:, :12].any()
 
 
 @pytest.mark.parametrize("digits", ["1717", "1111", "71"])
@@ -399,3 +399,4 @@ def test_a_strip_of_1s_and_7s_is_read_whole(digits):
 
     lines = SheetReader().read(strip_of(digits)).to_dict()["lines"]
     assert "".join(line["text"] for line in lines).replace(" ", "") == digits
+

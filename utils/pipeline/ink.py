@@ -408,28 +408,40 @@ def remove_rules(mask, rough_height=0.0, darkness=None):
     taken for a grid line (nor the bars of a row of 2s, 4s and 7s for a
     rule). Without a rough height (the first, thumbnail pass) only the
     page fractions apply, and an upright run that ends well inside the
-    image both ways is not taken for a rule unless it spans most of it: in
-    a strip whose digits fill it, a 1's stem is a third of the strip tall.
+    image both ways is taken for a rule only if it spans most of it or
+    meets a level rule (a box's side): in a strip whose digits fill it, a
+    1's stem is a third of the strip tall.
     """
     height, width = mask.shape
-    mask = remove_straight_lines(mask, True, _rule_length(width, rough_height), darkness)
+    level = find_rules(mask, True, _rule_length(width, rough_height))
+    mask = remove_band(mask, level, True, rule_bridge(mask.shape), darkness)
     upright = find_rules(mask, False, max(height / 3, 3 * rough_height))
     if rough_height <= 0:
-        upright = _spanning_or_cut(upright)
+        upright = _rules_not_stems(upright, level)
     mask = remove_band(mask, upright, False, rule_bridge(mask.shape), darkness)
     return mask, estimate_digit_height(mask, rough=rough_height)
 
 
-def _spanning_or_cut(bands):
-    """The upright rule ``bands`` that reach the image's top or bottom (a
-    rule the frame cuts) or run most of its height (``INK.rule_span``)."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(bands, connectivity=8)
-    height = bands.shape[0]
+def _rules_not_stems(upright, level):
+    """The upright rule bands that are no digit's stem: those the frame
+    cuts (reaching within ``INK.rule_span_margin`` of the image's top or
+    bottom), those running most of its height (``INK.rule_span``), and the
+    sides of boxes (meeting a level rule of ``level`` at least as long)."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(upright, connectivity=8)
+    if count <= 1:
+        return upright
+    height = upright.shape[0]
     margin = INK.rule_span_margin * height
-    keep = [i for i in range(1, count)
-            if stats[i, cv2.CC_STAT_TOP] <= margin or stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT] >= height - margin
-            or stats[i, cv2.CC_STAT_HEIGHT] >= INK.rule_span * height]
-    return np.isin(labels, keep).astype(np.uint8) if count > 1 else bands
+    _, level_labels, level_stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(level, np.ones((9, 9), np.uint8)))
+    keep = []
+    for i in range(1, count):
+        top, tall = stats[i, cv2.CC_STAT_TOP], stats[i, cv2.CC_STAT_HEIGHT]
+        met = np.unique(level_labels[labels == i])
+        # A box's side meets a level side as long; a 7's stem meets its shorter bar.
+        side = (level_stats[met[met > 0], cv2.CC_STAT_WIDTH] >= tall).any()
+        if top <= margin or top + tall >= height - margin or tall >= INK.rule_span * height or side:
+            keep.append(i)
+    return np.isin(labels, keep).astype(np.uint8)
 
 
 def remove_straight_lines(mask, horizontal, min_length, darkness=None):
