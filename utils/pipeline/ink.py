@@ -435,8 +435,9 @@ def _rules_not_stems(upright, level):
     _, level_labels, level_stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(level, np.ones((9, 9), np.uint8)))
     keep = []
     for i in range(1, count):
-        top, tall = stats[i, cv2.CC_STAT_TOP], stats[i, cv2.CC_STAT_HEIGHT]
-        met = np.unique(level_labels[labels == i])
+        x, top, wide, tall = stats[i, :4]
+        box = (slice(top, top + tall), slice(x, x + wide))
+        met = np.unique(level_labels[box][labels[box] == i])
         # A box's side meets a level side as long; a 7's stem meets its shorter bar.
         side = (level_stats[met[met > 0], cv2.CC_STAT_WIDTH] >= tall).any()
         if top <= margin or top + tall >= height - margin or tall >= INK.rule_span * height or side:
