@@ -213,6 +213,12 @@ def darkness_and_paper(image, kernel_px, all_paper=False, restore_wide_ink=False
     return cv2.multiply(darkness, paper), None if all_paper else paper
 
 
+def ink_at(darkness, faint=1.0):
+    """The ink mask of ``darkness`` at the usual thresholds scaled by
+    ``faint`` (``INK.faint`` where a page's ink is all pale)."""
+    return threshold(darkness, INK.low * faint, INK.high * faint)
+
+
 def threshold(darkness, low=INK.low, high=INK.high):
     """Hysteresis threshold: uint8 mask of strokes that reach ``high`` somewhere.
 
@@ -445,12 +451,6 @@ def _rules_not_stems(upright, level):
     return np.isin(labels, keep).astype(np.uint8)
 
 
-def remove_straight_lines(mask, horizontal, min_length, darkness=None):
-    """``mask`` without the straight lines at least ``min_length`` px long
-    (:func:`find_rules`), strokes that crossed them bridged (:func:`remove_band`)."""
-    return remove_band(mask, find_rules(mask, horizontal, min_length), horizontal, rule_bridge(mask.shape), darkness)
-
-
 def rule_bridge(shape):
     """How far strokes are bridged across a removed band of a mask of this
     shape: the band (a thumbnail pixel + 2) with a margin for its tilt."""
@@ -532,7 +532,7 @@ def rough_digit_height(image, all_paper=False, side=320, faint=1.0):
     """
     thumb, factor = _thumbnail(image, side)
     darkness = ink_darkness(thumb, min(thumb.shape[:2]) / 6, all_paper)
-    _, height = remove_rules(threshold(darkness, INK.low * faint, INK.high * faint))
+    _, height = remove_rules(ink_at(darkness, faint))
     return height * factor
 
 
@@ -585,7 +585,7 @@ def binarise(image, rough=None, all_paper=False, faint=1.0):
     # follow shadows; with no ink found, fall back to an image-sized kernel.
     kernel = 0.5 * rough if rough > 0 else min(image.shape[:2]) / 6
     darkness, paper = darkness_and_paper(image, max(9.0, kernel), all_paper, restore_wide_ink=rough > 0)
-    ink = threshold(darkness, INK.low * faint, INK.high * faint)
+    ink = ink_at(darkness, faint)
     mask, height = _without_lines(ink, rough, darkness)
     steep = 0.0
     if _lines_left(mask, height, rough):

@@ -83,10 +83,14 @@ def find_page(image, refit=True):
     Paper is where the brightness, with strokes closed away, reaches
     ``INK.desk_ratio`` of the paper level (the rule the preprocessing uses to
     tell desk from page, there on luminance). The largest such region must be a convex
-    quadrilateral that covers part, not all, of the photo. A small sheet
+    quadrilateral that covers part, not all, of the photo, with sharp
+    sides (:func:`_is_sheet`); a corner cut off by shade is restored
+    (:func:`_cut_corners_restored`), and only where no page is found so is
+    the paper's darker part taken in (:func:`_paper_outlines`). A small sheet
     (a sticky note in a large photo) is fitted again on a closer crop
     around it, where its corners span enough pixels to be fitted
-    (``refit``).
+    (``refit``). No corner lies far outside the photo: the warp to it
+    stays the photo's size.
 
     Examples
     --------
@@ -101,15 +105,14 @@ def find_page(image, refit=True):
     for darker in (False, True):  # the paper's darker parts only where no page is found without them
         for bright, factor in _thumb_brightness(image):
             for outline in _paper_outlines(bright, darker):
-                for corners in _fitted(image, outline, bright, factor, refit):
-                    # A corner far outside the photo would warp it to a huge view.
-                    if _inside_image(corners, image.shape, 0.02 * max(image.shape[:2])).all():
-                        return corners
+                corners = _fitted(image, outline, bright, factor, refit)
+                if corners is not None and _inside_image(corners, image.shape, 0.02 * max(image.shape[:2])).all():
+                    return corners
     return None
 
 
 def _fitted(image, outline, bright, factor, refit):
-    """Yield the corners (photo pixels) of the sheet outlined on the thumbnail, if it is one."""
+    """The corners (photo pixels) of the sheet outlined on the thumbnail, or None if it is no sheet."""
     x, y, w, h = cv2.boundingRect(outline)
     if max(w, h) < PAGE.refit_below * PAGE.page_thumb_side and factor > 1 and refit:
         # Fit again on the photo around it, so a note a tenth of the
@@ -119,12 +122,11 @@ def _fitted(image, outline, bright, factor, refit):
         x1, y1 = int((x + w + margin) * factor), int((y + h + margin) * factor)
         crop = image[y0:y1, x0:x1]
         corners = find_page(crop, refit=False)
-        if corners is not None and not _cut_by_crop(corners, crop.shape, (x0, y0), image.shape):
-            yield corners + np.float32([x0, y0])
-        return
+        if corners is None or _cut_by_crop(corners, crop.shape, (x0, y0), image.shape):
+            return None
+        return corners + np.float32([x0, y0])
     corners = _sheet_corners(outline, bright)
-    if corners is not None:
-        yield corners * factor
+    return None if corners is None else corners * factor
 
 
 def _cut_by_crop(corners, crop_shape, origin, photo_shape, margin=2):
@@ -195,16 +197,30 @@ def _largest_bright(bright, levels):
 
 def _sheet_corners(outline, bright):
     """The four corners (thumbnail pixels) of a sheet with this outline, or None if it is no sheet."""
-    hull = cv2.convexHull(outline)
-    polygon, fine = (cv2.approxPolyDP(hull, tolerance * cv2.arcLength(hull, True), True).reshape(-1, 2)
-                     for tolerance in (PAGE.corner_tolerance, PAGE.fine_tolerance))
-    # Four corners as fitted; a corner cut off by shade restored (a small
-    # cut only shows with the finer fit); else the outline's tightest rectangle.
-    fits = [polygon] if len(polygon) == 4 else [_cut_corners_restored(polygon, bright), cv2.boxPoints(cv2.minAreaRect(hull))]
-    for corners in fits + [_cut_corners_restored(fine, bright)] * (len(fine) > 4):
+    for corners in _quadrilaterals(cv2.convexHull(outline), bright):
         if len(corners) == 4 and _is_sheet(outline, bright, order_corners(corners)):
             return order_corners(corners)
     return None
+
+
+def _quadrilaterals(hull, bright):
+    """Yield the quadrilaterals to try for a page's ``hull``, in order: its
+    four corners as fitted; else a corner cut off by shade restored, then
+    the hull's tightest rectangle; last, a cut too small for the usual fit
+    restored from a finer one. Each is fitted only once the one before it
+    was found no sheet."""
+    def fitted(tolerance):
+        return cv2.approxPolyDP(hull, tolerance * cv2.arcLength(hull, True), True).reshape(-1, 2)
+
+    polygon = fitted(PAGE.corner_tolerance)
+    if len(polygon) == 4:
+        yield polygon
+    else:
+        yield _cut_corners_restored(polygon, bright)
+        yield cv2.boxPoints(cv2.minAreaRect(hull))
+    fine = fitted(PAGE.fine_tolerance)
+    if len(fine) > 4:
+        yield _cut_corners_restored(fine, bright)
 
 
 def _is_sheet(outline, bright, corners):

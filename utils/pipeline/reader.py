@@ -28,7 +28,7 @@ from ..models.sequences import averaged_readers
 from ..models.shipped import ModelSet
 from . import LAYOUTS
 from .cells import read_tables
-from .ink import INK, binarise, quiet_enough, reaches_frame, rough_digit_height, shrink_keeping_strokes, threshold
+from .ink import INK, binarise, ink_at, quiet_enough, reaches_frame, rough_digit_height, shrink_keeping_strokes
 from .lines import group_lines, group_starts
 from .page import find_page, fitted_angle, hanging_from_tops, line_spread, top_down, turn, whole, writing_angle
 from .recognise import read_regions, view_confidence
@@ -356,7 +356,7 @@ class SheetReader:
         touched = []  # (region, its own pixels of the pale ink) for the regions that hold some
         for region in joined.regions:
             x, y, w, h = region.box
-            if grown[y:y + h, x:x + w].any() and (own := grown[y:y + h, x:x + w] & region.pixels(joined.labels)).any():
+            if (own := grown[y:y + h, x:x + w] & region.pixels(joined.labels)).any():
                 touched.append((region, own))
         read = read_regions(joined.labels, [r for r, _ in touched], binary.darkness, self.recogniser.classify)
         unsure = [(r, own) for (r, own), c in zip(touched, read.confidences) if c < READER.unsure]
@@ -548,8 +548,7 @@ def pale_continuations(found, darkness):
     short = [r for r in found.regions if r.box[3] < READER.short * h and not r.piece]
     if not short:
         return None
-    _, pale, stats, _ = cv2.connectedComponentsWithStats(
-        threshold(darkness, INK.low * INK.faint, INK.high * INK.faint), connectivity=8)
+    _, pale, stats, _ = cv2.connectedComponentsWithStats(ink_at(darkness, INK.faint), connectivity=8)
     grown = []
     for region in short:
         x, y, w, hh = region.box
@@ -652,9 +651,9 @@ def most_upright(reading, turned, ruled=False):
     was wins over that one, whatever its score: levelled, the digits stand
     as the models learnt them, and a tilted flagged 1 reads as a sure 7.
     """
+    if ruled and (surer := [r for r in turned if _straight(r) and _sure(r) >= _sure(reading)]):
+        return max(surer, key=lambda r: r.score)
     options = [reading, *turned]
-    if ruled:
-        options = [r for r in turned if _straight(r) and _sure(r) >= _sure(reading)] or options
     return max([r for r in options if _straight(r)] or options, key=lambda r: r.score)
 
 
