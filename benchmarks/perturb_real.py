@@ -18,7 +18,8 @@ are, and each one lost. The changed images live in memory only.
 With ``--strips M [M ...]``, each line of those images is also cut out
 with a margin of M times its height around its box and read alone, as a
 cropped form field or a cheque amount is: prints, per margin, the strips
-whose digits are read as the line's.
+whose digits are read as the line's; ``--json`` keeps each strip's truth
+and reading too ("strip M line K").
 """
 
 import sys
@@ -116,13 +117,15 @@ def main(argv=None):
         if image is None or real_page_errors(truth, as_is)[0]:
             continue  # not read exactly as it is: nothing to keep
         exact += 1
+        readings[name] = {}
         for margin, counts in strips.items():
-            for line in as_is:
+            for k, line in enumerate(as_is):
                 read = reader.read(strip_of(image, line["box"], margin)).to_dict()["lines"]
-                counts[0] += digits_only("".join(r["text"] for r in read)) == digits_only(line["text"])
+                text = " / ".join(r["text"] for r in read)
+                readings[name][f"strip {margin:g} line {k + 1}"] = {"truth": line["text"], "read": text}
+                counts[0] += digits_only(text) == digits_only(line["text"])
                 counts[1] += 1
         rng = np.random.default_rng([args.seed, exact])  # each image its own desks, whichever changes are made
-        readings[name] = {}
         for change in args.changes:
             lines = reader.read(CHANGES[change](image, rng)).to_dict()["lines"]
             readings[name][change] = "\n".join(line["text"] for line in lines)

@@ -400,3 +400,35 @@ def test_a_strip_of_1s_and_7s_is_read_whole(digits):
     lines = SheetReader().read(strip_of(digits)).to_dict()["lines"]
     assert "".join(line["text"] for line in lines).replace(" ", "") == digits
 
+
+
+def lone_digit_crop(digit, margin=0.05, seed=0):
+    """One bold digit filling its crop (a form field of one digit), dark on light paper."""
+    glyph = render_glyph(digit, np.random.default_rng(seed), height=100, stroke=0.12).astype(np.float32) / 255
+    pad = int(margin * glyph.shape[0])
+    glyph = cv2.copyMakeBorder(glyph, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    return cv2.cvtColor((235 * (1 - glyph) + 30 * glyph).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+
+
+def test_a_lone_digit_filling_its_crop_is_sized_as_it_is():
+    # Before digits are sized, the background kernel is a sixth of the
+    # image: about the stroke width of a digit filling it, so its strokes
+    # are hollowed out, and its base is as long as a rule.
+    from digit_sheet_reader.pipeline.ink import lone_character_height, remove_rules, rough_digit_height
+
+    image = lone_digit_crop("2")
+    height = ink_height(threshold(ink_darkness(image, max(image.shape[:2]) / 3)))
+    assert remove_rules(threshold(ink_darkness(image, min(image.shape[:2]) / 6)))[1] < 0.5 * height  # control
+    assert rough_digit_height(image) == height
+    two = np.zeros((60, 100), np.uint8)
+    cv2.circle(two, (25, 30), 18, 1, 6)
+    cv2.circle(two, (75, 30), 18, 1, 6)  # two digits apart: neither holds nearly all the ink
+    assert lone_character_height(two) == 0.0
+
+
+@pytest.mark.parametrize("digit", list("0123456789"))
+def test_a_lone_digit_filling_its_crop_is_read(digit):
+    from digit_sheet_reader import SheetReader
+
+    lines = SheetReader().read(lone_digit_crop(digit)).to_dict()["lines"]
+    assert [line["text"] for line in lines] == [digit]

@@ -97,6 +97,8 @@ def test_perturb_real_rereads_the_images_read_exactly_changed(tmp_path, capsys):
     assert strip.shape == (40, 80, 3)  # 10 px (half the line's height) around it
     readings = json.loads((tmp_path / "out.json").read_text())
     assert next(iter(readings.values()))["tilt8"].splitlines() == truth
+    strips = {key: value for key, value in next(iter(readings.values())).items() if key.startswith("strip")}
+    assert len(strips) == len(truth) and strips["strip 0.2 line 1"] == {"truth": truth[0], "read": truth[0]}
     desk = perturb_real.on_desk(np.full((40, 60, 3), 230, np.uint8), 15, np.random.default_rng(0))
     assert desk.shape == (82, 102, 3) and desk[41, 51].tolist() == [230, 230, 230] and desk[:3, :3].max() < 200
 

@@ -55,6 +55,7 @@ class InkSettings:
     rule_page_share: float = 0.25  # ... and this share of the page's width (whichever is longer)
     rule_span: float = 0.9  # before digits are sized, an upright rule spans this share of the image ...
     rule_span_margin: float = 0.05  # ... or reaches within this share of its top or bottom
+    lone_share: float = 0.9  # one blob holding this share of the ink, filling over half the image both ways, is a lone character
     pen_over_rule: float = 1.4  # inside a rule's band, ink darker than this many times the rule's ...
     pen_over_rule_grey: int = 20  # ... plus this many grey levels is pen, kept
     rethreshold: float = 1.3  # where lines are left, ink is thresholded again this many times above the rules
@@ -526,14 +527,51 @@ def shrink_keeping_strokes(image, factor):
 def rough_digit_height(image, all_paper=False, side=320, faint=1.0):
     """A first, cheap estimate of the digit height on a thumbnail.
 
-    Only needed to size the background kernel; a kernel of a sixth of the
-    thumbnail is safely wider than any stroke. ``all_paper`` as in
-    :func:`ink_darkness`.
+    Only needed to size the background kernel and the rules. The kernel,
+    a sixth of the thumbnail's shorter side, is wider than the strokes of
+    any digit under about half as tall as that side; a crop that one
+    character fills (:func:`lone_character_height`) is sized as it is.
+    ``all_paper`` as in :func:`ink_darkness`.
     """
     thumb, factor = _thumbnail(image, side)
+    lone = lone_character_height(ink_at(ink_darkness(thumb, max(thumb.shape[:2]) / 3, all_paper), faint))
+    if lone:
+        return lone * factor
     darkness = ink_darkness(thumb, min(thumb.shape[:2]) / 6, all_paper)
     _, height = remove_rules(ink_at(darkness, faint))
     return height * factor
+
+
+def lone_character_height(mask):
+    """The height of the one character (or a few joined) that fills the
+    image, or 0 if the image holds no such thing.
+
+    A crop of one form field or one digit: a single blob holding nearly all
+    the ink (``INK.lone_share``), over half the image both ways, no wider
+    than three times its height, and not cut by the frame. Its strokes are
+    as long as the image, so the thumbnail pass would take its bar or stem
+    for a rule, and its ink as wide as a sixth of the image, so the usual
+    background kernel would hollow its strokes out: the caller looks at it
+    with a kernel of a third of the image (wider than the strokes of a
+    character that tall) and sizes it as it is.
+
+    >>> mask = np.zeros((70, 50), np.uint8)
+    >>> _ = cv2.ellipse(mask, (25, 35), (18, 25), 0, 0, 360, 1, 8)   # a 0 filling its crop
+    >>> lone_character_height(mask)
+    59.0
+    >>> mask[35, :] = 1                                               # a rule through it, cut by the frame
+    >>> lone_character_height(mask)
+    0.0
+    """
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count <= 1:
+        return 0.0
+    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    x, y, w, h, area = (int(v) for v in stats[largest])
+    alone = area >= INK.lone_share * stats[1:, cv2.CC_STAT_AREA].sum()
+    fills = w > 0.5 * mask.shape[1] and h > 0.5 * mask.shape[0] and w < 3 * h
+    cut = reaches_frame((x, y, w, h), mask.shape)[0]
+    return float(h) if alone and fills and not cut else 0.0
 
 
 def paper_texture(image, side=320):
