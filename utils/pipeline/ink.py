@@ -56,6 +56,8 @@ class InkSettings:
     rule_span: float = 0.9  # before digits are sized, an upright rule spans this share of the image ...
     rule_span_margin: float = 0.05  # ... or reaches within this share of its top or bottom
     lone_share: float = 0.9  # one blob holding this share of the ink, filling over half the image both ways, is a lone character
+    strip_aspect: float = 1.5  # an image this many times wider than tall is a strip (an amount, a field) ...
+    fills_crop: float = 0.5  # ... that its digits fill if they stand this share of its height: sized with a wider kernel
     pen_over_rule: float = 1.4  # inside a rule's band, ink darker than this many times the rule's ...
     pen_over_rule_grey: int = 20  # ... plus this many grey levels is pen, kept
     rethreshold: float = 1.3  # where lines are left, ink is thresholded again this many times above the rules
@@ -529,16 +531,25 @@ def rough_digit_height(image, all_paper=False, side=320, faint=1.0):
 
     Only needed to size the background kernel and the rules. The kernel,
     a sixth of the thumbnail's shorter side, is wider than the strokes of
-    any digit under about half as tall as that side; a crop that one
-    character fills (:func:`lone_character_height`) is sized as it is.
-    ``all_paper`` as in :func:`ink_darkness`.
+    any digit under about half as tall as that side; digits that fill a
+    crop (one form field, a cheque amount) have strokes as wide, which it
+    would hollow out into pieces. So a crop that one character fills
+    (:func:`lone_character_height`) is sized as it is, and a strip (at
+    least ``INK.strip_aspect`` times as wide as tall) whose digits, seen
+    with a kernel of a third of its height, stand at least
+    ``INK.fills_crop`` of it, by those. ``all_paper`` as in
+    :func:`ink_darkness`.
     """
     thumb, factor = _thumbnail(image, side)
     lone = lone_character_height(ink_at(ink_darkness(thumb, max(thumb.shape[:2]) / 3, all_paper), faint))
     if lone:
         return lone * factor
-    darkness = ink_darkness(thumb, min(thumb.shape[:2]) / 6, all_paper)
-    _, height = remove_rules(ink_at(darkness, faint))
+    shorter = min(thumb.shape[:2])
+    if thumb.shape[1] >= INK.strip_aspect * thumb.shape[0]:
+        _, filling = remove_rules(ink_at(ink_darkness(thumb, shorter / 3, all_paper), faint))
+        if filling >= INK.fills_crop * shorter:
+            return filling * factor
+    _, height = remove_rules(ink_at(ink_darkness(thumb, shorter / 6, all_paper), faint))
     return height * factor
 
 
