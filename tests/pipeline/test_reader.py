@@ -543,3 +543,36 @@ def test_beyond_45_degrees_a_levelled_view_as_sure_wins_over_the_view_as_it_was(
     # A column of single digits lines up vertically too: turned, its digits read unsurely.
     column, turned = _view(5, 0, 0.99), _view(3, 2, 0.8)
     assert most_upright(column, [turned], ruled=True) is column
+
+
+def _date(text, height=48, lean=35, seed=0):
+    """``text`` written with upright digits and slashes leaning ``lean`` degrees, dark on light paper."""
+    from digit_sheet_reader.synth.glyphs import render_glyph
+
+    rng = np.random.default_rng(seed)
+    page = np.full((3 * height, 2 * height * (len(text) + 2), 3), 245, np.uint8)
+    x = height
+    for c in text:
+        if c == "/":
+            run = int(1.1 * height * np.tan(np.radians(lean)))
+            cv2.line(page, (x, 2 * height + 4), (x + run, height - 2), (40, 30, 30), 5, cv2.LINE_AA)
+            x += run + height // 3
+            continue
+        glyph = render_glyph(c, rng, height=height, slant=0.0).astype(np.float32)[..., None] / 255
+        roi = page[height:height + glyph.shape[0], x:x + glyph.shape[1]]
+        page[height:height + glyph.shape[0], x:x + glyph.shape[1]] = (roi * (1 - glyph) + glyph * (40, 30, 30)).astype(np.uint8)
+        x += glyph.shape[1] + height // 4
+    return page
+
+
+@pytest.mark.parametrize("date", ["31/12/1999", "5/06/23"])
+def test_the_slashes_of_a_date_are_separators_not_ones(reader, date):
+    page = reader.read(_date(date))
+    assert page.render_text(separators=True) == date
+    assert page.text == date.replace("/", " ")
+    assert [r["reason"] for r in page.to_dict()["rejected"]].count("slash") == 2
+
+
+def test_a_slash_leaning_like_the_digits_around_it_is_a_one(reader):
+    # Control: the same line with its "slashes" upright is a number whose 1s stay.
+    assert reader.read(_date("31/12/1999", lean=3)).text == "3111211999"

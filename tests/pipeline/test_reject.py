@@ -1,5 +1,6 @@
 """Non-digits told in context: the sides of a frame, show-through, broken rules, unsure lines, words."""
 
+import cv2
 import numpy as np
 import pytest
 
@@ -134,3 +135,25 @@ def test_only_a_one_lying_along_the_desk_is_the_paper_edge():
     assert paper_edges(labels, regions, ["1", "1"], paper, 30.0) == [0]
     assert paper_edges(labels, regions, ["7", "1"], paper, 30.0) == []  # a 7 there is written
     assert paper_edges(labels, regions, ["1", "1"], None, 30.0) == []  # a page found: all paper
+
+
+def _strokes(leans):
+    """28x28 crops of straight strokes leaning ``leans`` degrees from upright."""
+    crops = np.zeros((len(leans), 28, 28), np.uint8)
+    for crop, degrees in zip(crops, leans):
+        run = int(round(8 * np.tan(np.radians(degrees))))
+        cv2.line(crop, (14 - run, 22), (14 + run, 6), 255, 2)
+    return crops
+
+
+def test_one_leaning_one_in_a_number_is_no_slash():
+    # "4135 11" in date-like groups (4/35) but with one steep stroke: a
+    # quickly written 1, not a date's slash; two in date places are.
+    from digit_sheet_reader.pipeline.reject import date_slashes
+
+    leans = [0, 40, 0, 0, 0, 0, 0]
+    names = ["4", "1", "3", "5", "1", "1", "7"]
+    boxes = np.array([[30 * k, 0, 20, 60 if k in (1, 4) else 48] for k in range(7)], float)
+    assert date_slashes([list(range(7))], names, _strokes(leans), boxes) == []
+    leans[4] = 40  # 4/35/17: a day, a month and a year of two
+    assert date_slashes([list(range(7))], names, _strokes(leans), boxes) == [1, 4]

@@ -99,3 +99,17 @@ def test_a_flag_falls_from_the_top_of_a_1_to_its_left():
     leaning_left = np.zeros((28, 28), np.uint8)
     cv2.line(leaning_left, (11, 4), (17, 23), 255, 2, cv2.LINE_AA)
     assert add_flag(leaning_left, np.random.default_rng(0)) is None
+
+
+def test_a_dates_line_is_a_day_a_month_and_a_year_parted_by_marks():
+    from digit_sheet_reader.pipeline.reject import lean
+    from digit_sheet_reader.synth.hard_cases import mark_alpha
+
+    for seed in range(5):
+        image, truth = compose_sheet(SOURCE, np.random.default_rng(seed), "dates", tilt=0.0, desk=False)
+        for line in truth["lines"]:
+            assert 4 <= len(line["text"]) <= 8  # (1 or 2) + (1 or 2) + (2 or 4), the marks not in the truth
+            gaps = [b[0] - (a[0] + a[2]) for a, b in zip(line["boxes"], line["boxes"][1:])]
+            assert sorted(gaps)[-2] > 0.3 * min(b[3] for b in line["boxes"])  # room for the two marks
+    slash, _ = mark_alpha("/", 48, lean=30)
+    assert slash.shape[0] > 48 and 25 <= lean((slash * 255).astype(np.uint8)) <= 35

@@ -143,14 +143,17 @@ def group_starts(boxes, digit_height, marks=()):
     for (x, y, w, hh), kind in marks:
         centre = x + w / 2
         i = int(np.searchsorted(boxes[:, 0] + boxes[:, 2] / 2, centre))
-        if kind in ("dot", "dash") and 0 < i < len(boxes) and top - reach <= y and y + hh <= bottom + reach \
+        inside = top <= y + hh / 2 <= bottom if kind == "slash" else top - reach <= y and y + hh <= bottom + reach
+        if kind in ("dot", "dash", "slash") and 0 < i < len(boxes) and inside \
                 and boxes[i - 1, 0] + boxes[i - 1, 2] <= centre <= boxes[i, 0]:
             low = y + hh / 2 > top + LINES.low_dot * (bottom - top)
             dot = ("," if hh > LINES.comma * w else ".") if low else "'"  # "'": a dot high in the line
-            between.setdefault(i, []).append("-" if kind == "dash" else dot)
+            between.setdefault(i, []).append({"dash": "-", "slash": "/"}.get(kind, dot))
     for i, found in between.items():
-        dots = [mark for mark in found if mark != "-"]
-        if "-" in found:
+        dots = [mark for mark in found if mark not in "-/"]
+        if "/" in found:
+            starts[i] = "/"
+        elif "-" in found:
             starts[i] = "-"
         elif len(dots) > 1:
             starts[i] = ":"

@@ -19,9 +19,13 @@ Most non-digits are dropped by :mod:`digit_sheet_reader.pipeline.regions` on the
   4 or 1, but the one-digit checker finds no digit's shape in it;
 - a line of print or cursive (a form's printed footer, a name) reads as
   digits, some surely, but the one-digit checker finds none of its marks
-  shaped like one digit, and some letter reads as no digit surely.
+  shaped like one digit, and some letter reads as no digit surely;
+- the two slashes of a date (31/12/1999) read as sure 1s, but they lean
+  far more than the digits around them and cut the line into a date's
+  groups.
 """
 
+import itertools
 from dataclasses import dataclass
 
 import cv2
@@ -51,6 +55,9 @@ class RejectSettings:
     word_marks: int = 3  # a line of at least this many marks ...
     word_doubt: float = 0.9  # ... whose median doubt (the checker's P(not one digit)) reaches this is a word
     stray_doubt: float = 0.9  # a shorter line every mark of which the checker doubts this much is a stray mark
+    slash_lean: float = 15.0  # a 1 leaning this many degrees from upright ...
+    slash_over: float = 10.0  # ... and this many more than its line's other marks ...
+    slash_height: float = 1.1  # ... and this many times as tall may be a date's slash
 
 
 REJECT = RejectSettings()
@@ -296,3 +303,87 @@ def paper_edges(labels, regions, names, paper, digit_height):
         if np.median(distance[regions[i].pixels(labels)]) < reach:
             found.append(i)
     return found
+
+
+def lean(crop):
+    """How far a white-on-black ``crop`` leans from upright, in degrees
+    (positive: its top to the right): the direction of its longest axis,
+    from its second moments, which a thick pen does not pull towards
+    upright as it does the shear.
+
+    >>> crop = np.zeros((28, 28), np.uint8)
+    >>> _ = cv2.line(crop, (6, 22), (22, 6), 255, 4)    # a slash
+    >>> round(lean(crop))
+    45
+    >>> round(lean(np.rot90(crop)))                       # a backslash
+    -45
+    """
+    m = cv2.moments(crop)
+    axis = 0.5 * np.degrees(np.arctan2(2 * m["mu11"], m["mu20"] - m["mu02"]))  # from level, y down
+    return float(np.copysign(90.0 - abs(axis), -m["mu11"]))
+
+
+def slant(crop):
+    """How far the writing of a white-on-black ``crop`` slants, in degrees
+    (positive: to the right): the shear that would set it upright, which
+    a round digit has too, where its longest axis may lie any way.
+
+    >>> crop = np.zeros((28, 28), np.uint8)
+    >>> _ = cv2.ellipse(crop, (14, 14), (6, 10), 20, 0, 360, 255, 2)   # a 0 leaning right
+    >>> 0 < slant(crop) < lean(crop)
+    True
+    """
+    m = cv2.moments(crop)
+    return float(np.degrees(np.arctan2(-m["mu11"], m["mu02"]))) if m["mu02"] > 0 else 0.0
+
+
+def date_slashes(lines, names, crops, boxes):
+    """Indices of the marks that are the two slashes of a date (31/12/1999):
+    in a line, the one pair of marks read as 1 and leaning at least
+    ``REJECT.slash_lean`` degrees (:func:`lean`) that cuts it into a day and
+    a month of one or two digits and a year of two or four, where both lean
+    ``REJECT.slash_over`` more than the median slant of the line's other
+    marks (:func:`slant`) and stand ``REJECT.slash_height`` times as tall as
+    their median (``boxes``, x y w h): a slash is one long stroke reaching
+    past the digits, where a 1 among digits of as many writers leans as far
+    but is as tall as they are.
+
+    A lone slash is not taken: a 1 between digits, leaning as a quickly
+    written 1 does, cuts a number into groups of the same sizes ("4135").
+
+    >>> crops = np.zeros((10, 28, 28), np.uint8)
+    >>> for k in (2, 5):
+    ...     _ = cv2.line(crops[k], (8, 22), (20, 6), 255, 2)      # leaning 37 degrees
+    >>> for k in (0, 1, 3, 4, 6, 7, 8, 9):
+    ...     _ = cv2.line(crops[k], (14, 22), (14, 6), 255, 2)     # upright strokes
+    >>> names = ["3", "1", "1", "1", "2", "1", "1", "9", "9", "9"]
+    >>> boxes = np.array([[30 * k, 0, 20, 60 if k in (2, 5) else 48] for k in range(10)])
+    >>> date_slashes([list(range(10))], names, crops, boxes)
+    [2, 5]
+    >>> date_slashes([list(range(9))], names, crops, boxes)     # a year of three digits: no date
+    []
+    >>> boxes[:, 3] = 48                                          # as tall as the digits: 1s
+    >>> date_slashes([list(range(10))], names, crops, boxes)
+    []
+    """
+    found = []
+    for line in lines:
+        leans = np.array([lean(crops[i]) if names[i] == "1" else 0.0 for i in line])
+        steep = [k for k, i in enumerate(line) if names[i] == "1" and leans[k] >= REJECT.slash_lean]
+        dates = [(a, b) for a, b in itertools.combinations(steep, 2) if _splits_a_date(a, b, len(line))]
+        if len(dates) != 1:  # none, or the line's leaning 1s could be either
+            continue
+        pair = list(dates[0])
+        others = [i for k, i in enumerate(line) if k not in pair]
+        over = leans[pair] >= np.median([slant(crops[i]) for i in others]) + REJECT.slash_over
+        tall = boxes[[line[k] for k in pair], 3] >= REJECT.slash_height * np.median(boxes[others, 3])
+        if over.all() and tall.all():
+            found += [line[k] for k in pair]
+    return found
+
+
+def _splits_a_date(first, second, length):
+    """True if marks ``first`` and ``second`` of a line of ``length`` cut
+    it into a day and a month of one or two digits and a year of two or four."""
+    day, month, year = first, second - first - 1, length - second - 1
+    return day in (1, 2) and month in (1, 2) and year in (2, 4)

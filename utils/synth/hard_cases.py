@@ -21,6 +21,9 @@ note          a sticky note or a small sheet, written with a thin ballpoint
 strips        small grey scans of one amount box (about 150x45 px) on a
               patterned security background, digits often touching,
               punctuation between groups
+dates         each line a date: a day and a month of one or two digits and a
+              year of two or four, parted by slashes (leaning 20 to 45 deg),
+              points or dashes
 ============  ================================================================
 
 The helpers here draw those cases; the ground truth only ever lists
@@ -32,7 +35,7 @@ import numpy as np
 
 from ..pipeline.crops import crop_to_ink, mnist_style, stroke_width
 
-CASE_TIERS = ("desk", "tilt", "turned", "touching", "broken", "punctuation", "show_through", "strips", "note")
+CASE_TIERS = ("desk", "tilt", "turned", "touching", "broken", "punctuation", "show_through", "strips", "note", "dates")
 
 
 def glyph_alpha(glyph, height, thickness=0):
@@ -131,10 +134,18 @@ def _thinnest_direction(ink, x, y, limit, directions=16):
     return best
 
 
-def mark_alpha(kind, h):
+def mark_alpha(kind, h, lean=35.0):
     """Alpha of a punctuation mark for digits ``h`` px tall, and its vertical
-    offset from the top of the digits."""
+    offset from the top of the digits. A slash leans ``lean`` degrees, a
+    little taller than the digits and reaching below them, as a date's is
+    written."""
     r = max(2, int(round(0.07 * h)))
+    if kind == "/":
+        tall, t = int(1.15 * h), max(2, int(round(0.1 * h)))
+        run = int(round(tall * np.tan(np.radians(lean))))
+        alpha = np.zeros((tall + t + 2, run + t + 2), np.float32)
+        cv2.line(alpha, (t // 2 + 1, tall + t // 2), (run + t // 2, t // 2 + 1), 1.0, t, cv2.LINE_AA)
+        return alpha, -0.05 * h
     if kind == "-":
         w, t = max(4, int(0.35 * h)), max(2, int(round(0.08 * h)))
         alpha = np.zeros((t + 2, w + 2), np.float32)

@@ -82,6 +82,10 @@ def _layout(glyph_source, rng, tier, n_lines, h, marker, style, case=None):
         for _ in range(2 if two_columns else 1):
             column, joined = [], 0
             count = int(rng.integers(4, 8 if two_columns else 14))
+            if case == "dates":  # day, month, year, each group followed by the same separator
+                groups = [int(rng.integers(1, 3)), int(rng.integers(1, 3)), int(rng.choice([2, 4]))]
+                count, separator = sum(groups), str(rng.choice(["/", "/", "/", ".", "-"]))
+                date_ends = {groups[0] - 1, groups[0] + groups[1] - 1}
             for k in range(count):
                 label, glyph = glyph_source(rng)
                 dh = int(round(h * rng.uniform(0.85, 1.15)))
@@ -99,6 +103,10 @@ def _layout(glyph_source, rng, tier, n_lines, h, marker, style, case=None):
                 x += alpha.shape[1] + h * gap
                 if case == "punctuation" and k < count - 1 and rng.random() < 0.2:
                     mark, dy = mark_alpha(str(rng.choice([".", ",", "-"])), h)
+                    column.append((None, mark, x, r * line_step + h * 0.8 + dy))
+                    x += mark.shape[1] + h * rng.uniform(0.2, 0.4)
+                if case == "dates" and k in date_ends:
+                    mark, dy = mark_alpha(separator, h, lean=rng.uniform(20, 45))
                     column.append((None, mark, x, r * line_step + h * 0.8 + dy))
                     x += mark.shape[1] + h * rng.uniform(0.2, 0.4)
             row.append(column)
