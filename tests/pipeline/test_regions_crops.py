@@ -284,3 +284,17 @@ def test_ink_running_along_the_frame_is_an_edge_whatever_its_box(draw, is_edge):
     kept = sorted(r.box for r in seg.regions)
     assert (len(kept) == 1) == is_edge
     assert kept[-1] == (50, 60, 26, 40) if is_edge else any(b[0] == 0 for b in kept)
+
+
+def test_a_small_zero_beside_tall_digits_is_a_digit_a_dot_is_not():
+    # Natural handwriting: a 0 a third as tall as the 7s whose tails set the
+    # digit height. Solid, the same size, it is a dot.
+    mask = blank()
+    for x in (40, 120):
+        cv2.line(mask, (x, 40), (x + 50, 40), 1, 6)
+        cv2.line(mask, (x + 50, 40), (x + 15, 170), 1, 6)  # tall 7s
+    cv2.ellipse(mask, (220, 150), (12, 17), 0, 0, 360, 1, 5)  # a small 0 on the line
+    cv2.circle(mask, (300, 160), 13, 1, -1)  # a blot as large
+    seg = find_regions(mask, 130)
+    assert sorted(r.box[0] for r in seg.regions) == [37, 117, 205]
+    assert [reason for _, reason in seg.rejected] == ["dot"]

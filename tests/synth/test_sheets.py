@@ -113,3 +113,16 @@ def test_a_dates_line_is_a_day_a_month_and_a_year_parted_by_marks():
             assert sorted(gaps)[-2] > 0.3 * min(b[3] for b in line["boxes"])  # room for the two marks
     slash, _ = mark_alpha("/", 48, lean=30)
     assert slash.shape[0] > 48 and 25 <= lean((slash * 255).astype(np.uint8)) <= 35
+
+
+def test_a_sizes_sheet_writes_small_zeros_and_tails_below_the_line():
+    small_zeros = tails = 0
+    for seed in range(6):
+        _, truth = compose_sheet(SOURCE, np.random.default_rng(seed), "sizes", tilt=0.0, desk=False)
+        for line in truth["lines"]:
+            heights = np.array([b[3] for b in line["boxes"]])
+            feet = np.array([b[1] + b[3] for b in line["boxes"]])
+            for label, height, foot in zip(line["text"], heights, feet):
+                small_zeros += label == "0" and height < 0.8 * np.median(heights)
+                tails += label in "479" and foot > np.median(feet) + 0.2 * np.median(heights)
+    assert small_zeros >= 3 and tails >= 3

@@ -45,6 +45,8 @@ class RegionSettings:
     least_height: float = 0.45  # a region shorter than this ...
     least_area: float = 0.008  # ... or of less area is a dot or dash, not a digit
     least_mark: float = 0.1  # a dot or dash smaller than this is not listed as rejected
+    least_ring: float = 0.3  # a ring this tall is a small 0, though shorter than least_height ...
+    ring_hole: float = 0.08  # ... if its hole is at least this share of its box
     dash: float = 1.5  # a mark wider than this many times its height is a dash, else a dot
     whole_height: float = 0.75  # a region this tall ...
     whole_width: float = 0.3  # ... and this wide is a whole digit, not a fragment to merge
@@ -393,13 +395,37 @@ def find_regions(mask, digit_height):
             regions.append(Region(box, [i], area))
     kept, fragments = [], []
     for r in merge_fragments(regions, h):
-        if r.box[3] >= REGIONS.least_height * h and r.area >= REGIONS.least_area * h * h:
+        if r.box[3] >= REGIONS.least_height * h and r.area >= REGIONS.least_area * h * h or _small_zero(labels, r, h):
             kept.append(r)
         elif max(r.box[2], r.box[3]) >= REGIONS.least_mark * h:
             rejected.append((r.box, "dash" if r.box[2] > REGIONS.dash * r.box[3] else "dot"))  # also commas, dirt
             fragments.append(r)
     kept, slivers = _without_slivers(kept, page_stroke, h)
     return Segmentation(kept, labels, h, rejected + [(r.box, "line") for r in slivers], fragments)
+
+
+def _small_zero(labels, region, h):
+    """True if ``region``, too short for a digit of height ``h``, is a ring:
+    a 0 written small beside tall digits (natural handwriting writes 0s
+    half as tall as the 7s and 9s whose tails set the digit height). A dot
+    or a comma is solid ink; a ring at least ``REGIONS.least_ring`` of a
+    digit tall whose hole is ``REGIONS.ring_hole`` of its box is a 0.
+
+    >>> labels = np.zeros((40, 40), np.int32)
+    >>> _ = cv2.circle(labels, (20, 20), 7, 1, 2)
+    >>> _small_zero(labels, Region((12, 12, 17, 17), [1], 80), 40.0)
+    True
+    >>> _ = cv2.circle(labels, (20, 20), 7, 1, -1)                  # filled: a dot
+    >>> _small_zero(labels, Region((12, 12, 17, 17), [1], 150), 40.0)
+    False
+    """
+    x, y, w, hh = region.box
+    if hh < REGIONS.least_ring * h or not 0.5 <= hh / max(w, 1) <= 3.0:
+        return False
+    ink = region.pixels(labels).astype(np.uint8)
+    outside = np.pad(1 - ink, 1, constant_values=1)
+    cv2.floodFill(outside, None, (0, 0), 0)  # what is left is enclosed by the ink
+    return int(outside.sum()) >= REGIONS.ring_hole * w * hh
 
 
 def _without_slivers(regions, page_stroke, h):

@@ -24,6 +24,9 @@ strips        small grey scans of one amount box (about 150x45 px) on a
 dates         each line a date: a day and a month of one or two digits and a
               year of two or four, parted by slashes (leaning 20 to 45 deg),
               points or dashes
+sizes         digits at the sizes people write them, not MNIST's one box: 0s
+              half to three quarters as tall, 4s, 7s and 9s whose tails reach
+              below the line, 1s as a long stroke rising above it
 ============  ================================================================
 
 The helpers here draw those cases; the ground truth only ever lists
@@ -35,7 +38,8 @@ import numpy as np
 
 from ..pipeline.crops import crop_to_ink, mnist_style, stroke_width
 
-CASE_TIERS = ("desk", "tilt", "turned", "touching", "broken", "punctuation", "show_through", "strips", "note", "dates")
+CASE_TIERS = ("desk", "tilt", "turned", "touching", "broken", "punctuation", "show_through", "strips", "note", "dates",
+              "sizes")
 
 
 def glyph_alpha(glyph, height, thickness=0):
@@ -132,6 +136,27 @@ def _thinnest_direction(ink, x, y, limit, directions=16):
         if run < best[1]:
             best = (float(angle), float(run))
     return best
+
+
+def natural_size(label, h, rng):
+    """How tall a digit ``label`` is written beside digits ``h`` px tall, and
+    how far its foot falls below theirs (px): half of the 0s half to three
+    quarters as tall, most 4s, 7s and 9s with a tail reaching a quarter to
+    a half below the line, half of the 1s a long stroke rising above it.
+
+    >>> rng = np.random.default_rng(0)
+    >>> sizes = [natural_size(0, 40, rng)[0] for _ in range(200)]
+    >>> min(sizes) >= 20 and max(sizes) <= 46 and sum(size < 32 for size in sizes) > 50
+    True
+    """
+    if label == 0 and rng.random() < 0.5:
+        return int(round(h * rng.uniform(0.5, 0.75))), 0
+    if label in (4, 7, 9) and rng.random() < 0.6:
+        tall = int(round(h * rng.uniform(1.25, 1.5)))
+        return tall, tall - h  # its top with the others', its tail below
+    if label == 1 and rng.random() < 0.5:
+        return int(round(h * rng.uniform(1.15, 1.4))), int(round(0.05 * h))
+    return int(round(h * rng.uniform(0.85, 1.15))), 0
 
 
 def mark_alpha(kind, h, lean=35.0):

@@ -41,6 +41,7 @@ from .hard_cases import (
     desk_texture,
     ink_box,
     mark_alpha,
+    natural_size,
     note_geometry,
     page_matrix,
 )
@@ -74,7 +75,7 @@ def _layout(glyph_source, rng, tier, n_lines, h, marker, style, case=None):
     """
     two_columns = _choose(style, "two_columns", rng.random() < (0.1 if tier == "clean" else 0.25))
     touching = _choose(style, "touching", tier == "hard" and rng.random() < 0.4)
-    line_step = h * rng.uniform(1.7, 2.4)
+    line_step = h * (rng.uniform(2.0, 2.6) if case == "sizes" else rng.uniform(1.7, 2.4))  # room for tails below the line
     wobble = h * (0.03 if tier == "clean" else 0.08)
     rows = []
     for r in range(n_lines):
@@ -88,11 +89,11 @@ def _layout(glyph_source, rng, tier, n_lines, h, marker, style, case=None):
                 date_ends = {groups[0] - 1, groups[0] + groups[1] - 1}
             for k in range(count):
                 label, glyph = glyph_source(rng)
-                dh = int(round(h * rng.uniform(0.85, 1.15)))
+                dh, drop = natural_size(label, h, rng) if case == "sizes" else (int(round(h * rng.uniform(0.85, 1.15))), 0)
                 alpha = glyph_alpha(glyph, dh, int(max(2, dh * 0.08)) if marker else 0)
                 if case == "broken" and rng.random() < 0.4:
                     alpha = break_strokes(alpha, rng)
-                y = r * line_step + h * 0.8 + rng.normal(0, wobble) + (h - dh)
+                y = r * line_step + h * 0.8 + rng.normal(0, wobble) + (h - dh) + drop
                 column.append((label, alpha, x, y))
                 # Near-touching: a tenth to a fifth of a digit height apart. Truly
                 # touching digits need splitting (the hard-photos issue).
