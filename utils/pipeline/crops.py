@@ -150,11 +150,20 @@ def keep_loops(glyph, closed):
     >>> int(keep_loops(glyph, closed)[4, 4])
     0
     """
-    ink = glyph >= glyph.max() / 2
+    return np.where(holes(glyph >= glyph.max() / 2), glyph, closed)
+
+
+def holes(ink):
+    """Where the bool mask ``ink`` encloses background: no path of
+    background pixels joins it to the edge (a 0's or a 9's loop).
+
+    >>> ring = np.zeros((7, 7), bool); ring[1:6, 1:6] = True; ring[3, 3] = False
+    >>> np.argwhere(holes(ring)).tolist()
+    [[3, 3]]
+    """
     outside = np.pad(~ink, 1, constant_values=True).astype(np.uint8)
     cv2.floodFill(outside, None, (0, 0), 2)
-    loops = outside[1:-1, 1:-1] == 1  # dark, and not reached from the edge
-    return np.where(loops, glyph, closed)
+    return outside[1:-1, 1:-1] == 1
 
 
 def region_ink(labels, region, darkness=None, size=None):

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .crops import stroke_width
+from .crops import holes, stroke_width
 from .ink import find_rules, longer_than_digits, reaches_frame, remove_band, rule_bridge
 
 
@@ -422,10 +422,7 @@ def _small_zero(labels, region, h):
     x, y, w, hh = region.box
     if hh < REGIONS.least_ring * h or not 0.5 <= hh / max(w, 1) <= 3.0:
         return False
-    ink = region.pixels(labels).astype(np.uint8)
-    outside = np.pad(1 - ink, 1, constant_values=1)
-    cv2.floodFill(outside, None, (0, 0), 0)  # what is left is enclosed by the ink
-    return int(outside.sum()) >= REGIONS.ring_hole * w * hh
+    return int(holes(region.pixels(labels)).sum()) >= REGIONS.ring_hole * w * hh
 
 
 def _without_slivers(regions, page_stroke, h):
