@@ -417,9 +417,9 @@ def test_a_lone_digit_filling_its_crop_is_sized_as_it_is():
     from digit_sheet_reader.pipeline.ink import lone_character_height, remove_rules, rough_digit_height
 
     image = lone_digit_crop("2")
-    height = ink_height(threshold(ink_darkness(image, max(image.shape[:2]) / 3)))
+    height = ink_height(image[..., 0] < 130)  # the drawn digit, half-way between paper and ink
     assert remove_rules(threshold(ink_darkness(image, min(image.shape[:2]) / 6)))[1] < 0.5 * height  # control
-    assert rough_digit_height(image) == height
+    assert abs(rough_digit_height(image) - height) <= 0.05 * height
     two = np.zeros((60, 100), np.uint8)
     cv2.circle(two, (25, 30), 18, 1, 6)
     cv2.circle(two, (75, 30), 18, 1, 6)  # two digits apart: neither holds nearly all the ink

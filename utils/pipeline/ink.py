@@ -268,7 +268,7 @@ def estimate_digit_height(mask, min_area=12, rough=0.0):
     if count <= 1:
         return 0.0
     w, h, area = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA]
-    network = (w > 0.5 * mask.shape[1]) & (h > 0.5 * mask.shape[0])
+    network = _fills_image(w, h, mask.shape)
     shaped = (area >= min_area) & (w < 3 * h) & (h >= 6)
     shaped[shaped & (w > h)] &= ~_slanted_lines(labels, stats, np.flatnonzero(shaped & (w > h)) + 1)
     plausible = shaped & ~network
@@ -533,23 +533,24 @@ def rough_digit_height(image, all_paper=False, side=320, faint=1.0):
     a sixth of the thumbnail's shorter side, is wider than the strokes of
     any digit under about half as tall as that side; digits that fill a
     crop (one form field, a cheque amount) have strokes as wide, which it
-    would hollow out into pieces. So a crop that one character fills
-    (:func:`lone_character_height`) is sized as it is, and a strip (at
-    least ``INK.strip_aspect`` times as wide as tall) whose digits, seen
-    with a kernel of a third of its height, stand at least
-    ``INK.fills_crop`` of it, by those. ``all_paper`` as in
-    :func:`ink_darkness`.
+    would hollow out into pieces. So the crop is first seen with a kernel
+    of a third of its height, wider than the strokes of any character as
+    tall: one that a single character fills (:func:`lone_character_height`)
+    is sized as it is, and a strip (at least ``INK.strip_aspect`` times as
+    wide as tall) whose digits stand at least ``INK.fills_crop`` of its
+    height, by those. ``all_paper`` as in :func:`ink_darkness`.
     """
     thumb, factor = _thumbnail(image, side)
-    lone = lone_character_height(ink_at(ink_darkness(thumb, max(thumb.shape[:2]) / 3, all_paper), faint))
+    tall = thumb.shape[0]
+    coarse = ink_at(ink_darkness(thumb, tall / 3, all_paper), faint)
+    lone = lone_character_height(coarse)
     if lone:
         return lone * factor
-    shorter = min(thumb.shape[:2])
-    if thumb.shape[1] >= INK.strip_aspect * thumb.shape[0]:
-        _, filling = remove_rules(ink_at(ink_darkness(thumb, shorter / 3, all_paper), faint))
-        if filling >= INK.fills_crop * shorter:
+    if thumb.shape[1] >= INK.strip_aspect * tall:
+        _, filling = remove_rules(coarse)
+        if filling >= INK.fills_crop * tall:
             return filling * factor
-    _, height = remove_rules(ink_at(ink_darkness(thumb, shorter / 6, all_paper), faint))
+    _, height = remove_rules(ink_at(ink_darkness(thumb, min(thumb.shape[:2]) / 6, all_paper), faint))
     return height * factor
 
 
@@ -563,8 +564,8 @@ def lone_character_height(mask):
     as long as the image, so the thumbnail pass would take its bar or stem
     for a rule, and its ink as wide as a sixth of the image, so the usual
     background kernel would hollow its strokes out: the caller looks at it
-    with a kernel of a third of the image (wider than the strokes of a
-    character that tall) and sizes it as it is.
+    with a kernel of a third of the image's height (wider than the strokes
+    of a character that tall) and sizes it as it is.
 
     >>> mask = np.zeros((70, 50), np.uint8)
     >>> _ = cv2.ellipse(mask, (25, 35), (18, 25), 0, 0, 360, 1, 8)   # a 0 filling its crop
@@ -580,9 +581,13 @@ def lone_character_height(mask):
     largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
     x, y, w, h, area = (int(v) for v in stats[largest])
     alone = area >= INK.lone_share * stats[1:, cv2.CC_STAT_AREA].sum()
-    fills = w > 0.5 * mask.shape[1] and h > 0.5 * mask.shape[0] and w < 3 * h
     cut = reaches_frame((x, y, w, h), mask.shape)[0]
-    return float(h) if alone and fills and not cut else 0.0
+    return float(h) if alone and _fills_image(w, h, mask.shape) and w < 3 * h and not cut else 0.0
+
+
+def _fills_image(w, h, shape):
+    """True where a blob ``w`` x ``h`` spans over half an image of ``shape`` both ways."""
+    return (w > 0.5 * shape[1]) & (h > 0.5 * shape[0])
 
 
 def paper_texture(image, side=320):

@@ -46,6 +46,7 @@ class PageSettings:
     convex: float = 0.9  # the page's outline covers at least this share of the bright region in it
     corner_tolerance: float = 0.03  # corners are fitted within this share of the outline's length ...
     fine_tolerance: float = 0.01  # ... or within this, to see where shade cut a corner off
+    outside: float = 0.02  # no corner lies farther outside the photo than this share of its longer side
     corner_smoothing: int = 16  # the corners a turn opens continue the image's edge averaged over this many px
     hanging: float = 0.8  # digits whose tops spread less than this share of their bottoms hang
 
@@ -106,7 +107,7 @@ def find_page(image, refit=True):
         for bright, factor in _thumb_brightness(image):
             for outline in _paper_outlines(bright, darker):
                 corners = _fitted(image, outline, bright, factor, refit)
-                if corners is not None and _inside_image(corners, image.shape, 0.02 * max(image.shape[:2])).all():
+                if corners is not None and _inside_image(corners, image.shape, PAGE.outside * max(image.shape[:2])).all():
                     return corners
     return None
 
@@ -198,8 +199,8 @@ def _largest_bright(bright, levels):
 def _sheet_corners(outline, bright):
     """The four corners (thumbnail pixels) of a sheet with this outline, or None if it is no sheet."""
     for corners in _quadrilaterals(cv2.convexHull(outline), bright):
-        if len(corners) == 4 and _is_sheet(outline, bright, order_corners(corners)):
-            return order_corners(corners)
+        if len(corners) == 4 and _is_sheet(outline, bright, corners := order_corners(corners)):
+            return corners
     return None
 
 

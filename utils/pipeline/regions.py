@@ -46,7 +46,8 @@ class RegionSettings:
     least_area: float = 0.008  # ... or of less area is a dot or dash, not a digit
     least_mark: float = 0.1  # a dot or dash smaller than this is not listed as rejected
     least_ring: float = 0.3  # a ring this tall is a small 0, though shorter than least_height ...
-    ring_hole: float = 0.08  # ... if its hole is at least this share of its box
+    ring_hole: float = 0.08  # ... if its hole is at least this share of its box ...
+    ring_aspect: tuple = (0.5, 3.0)  # ... and it is between these many times as tall as wide
     dash: float = 1.5  # a mark wider than this many times its height is a dash, else a dot
     whole_height: float = 0.75  # a region this tall ...
     whole_width: float = 0.3  # ... and this wide is a whole digit, not a fragment to merge
@@ -420,7 +421,7 @@ def _small_zero(labels, region, h):
     False
     """
     x, y, w, hh = region.box
-    if hh < REGIONS.least_ring * h or not 0.5 <= hh / max(w, 1) <= 3.0:
+    if hh < REGIONS.least_ring * h or not REGIONS.ring_aspect[0] <= hh / max(w, 1) <= REGIONS.ring_aspect[1]:
         return False
     return int(holes(region.pixels(labels)).sum()) >= REGIONS.ring_hole * w * hh
 

@@ -75,7 +75,8 @@ def _layout(glyph_source, rng, tier, n_lines, h, marker, style, case=None):
     """
     two_columns = _choose(style, "two_columns", rng.random() < (0.1 if tier == "clean" else 0.25))
     touching = _choose(style, "touching", tier == "hard" and rng.random() < 0.4)
-    line_step = h * (rng.uniform(2.0, 2.6) if case == "sizes" else rng.uniform(1.7, 2.4))  # room for tails below the line
+    # A sizes sheet leaves room below each line for its tails.
+    line_step = h * (rng.uniform(2.0, 2.6) if case == "sizes" else rng.uniform(1.7, 2.4))
     wobble = h * (0.03 if tier == "clean" else 0.08)
     rows = []
     for r in range(n_lines):
@@ -89,7 +90,10 @@ def _layout(glyph_source, rng, tier, n_lines, h, marker, style, case=None):
                 date_ends = {groups[0] - 1, groups[0] + groups[1] - 1}
             for k in range(count):
                 label, glyph = glyph_source(rng)
-                dh, drop = natural_size(label, h, rng) if case == "sizes" else (int(round(h * rng.uniform(0.85, 1.15))), 0)
+                if case == "sizes":
+                    dh, drop = natural_size(label, h, rng)
+                else:
+                    dh, drop = int(round(h * rng.uniform(0.85, 1.15))), 0
                 alpha = glyph_alpha(glyph, dh, int(max(2, dh * 0.08)) if marker else 0)
                 if case == "broken" and rng.random() < 0.4:
                     alpha = break_strokes(alpha, rng)
@@ -102,18 +106,23 @@ def _layout(glyph_source, rng, tier, n_lines, h, marker, style, case=None):
                     joined = joined - 1 if joined > 0 else (int(rng.choice([1, 2])) if rng.random() < 0.6 else 0)
                     gap = rng.uniform(-0.16, -0.04) if joined > 0 else gap
                 x += alpha.shape[1] + h * gap
+                top = r * line_step + h * 0.8
                 if case == "punctuation" and k < count - 1 and rng.random() < 0.2:
-                    mark, dy = mark_alpha(str(rng.choice([".", ",", "-"])), h)
-                    column.append((None, mark, x, r * line_step + h * 0.8 + dy))
-                    x += mark.shape[1] + h * rng.uniform(0.2, 0.4)
+                    x = _put_mark(column, mark_alpha(str(rng.choice([".", ",", "-"])), h), x, top, h, rng)
                 if case == "dates" and k in date_ends:
-                    mark, dy = mark_alpha(separator, h, lean=rng.uniform(20, 45))
-                    column.append((None, mark, x, r * line_step + h * 0.8 + dy))
-                    x += mark.shape[1] + h * rng.uniform(0.2, 0.4)
+                    x = _put_mark(column, mark_alpha(separator, h, lean=rng.uniform(20, 45)), x, top, h, rng)
             row.append(column)
             x += h * rng.uniform(2.5, 4.0)
         rows.append(row)
     return rows, line_step
+
+
+def _put_mark(column, mark, x, top, h, rng):
+    """Lay a punctuation ``mark`` (its alpha and offset from the digits'
+    ``top``) at ``x`` in ``column``; return where the next digit starts."""
+    alpha, dy = mark
+    column.append((None, alpha, x, top + dy))
+    return x + alpha.shape[1] + h * rng.uniform(0.2, 0.4)
 
 
 def compose_sheet(glyph_source, rng, tier="photo", **style):
