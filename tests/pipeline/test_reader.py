@@ -546,7 +546,8 @@ def test_beyond_45_degrees_a_levelled_view_as_sure_wins_over_the_view_as_it_was(
 
 
 def _date(text, height=48, lean=35, seed=0):
-    """``text`` written with upright digits and slashes leaning ``lean`` degrees, dark on light paper."""
+    """``text`` written with upright digits, slashes leaning ``lean`` degrees
+    and dashes ("-", "=" two of them) at mid-height, dark on light paper."""
     from digit_sheet_reader.synth.glyphs import render_glyph
 
     rng = np.random.default_rng(seed)
@@ -557,6 +558,11 @@ def _date(text, height=48, lean=35, seed=0):
             run = int(1.1 * height * np.tan(np.radians(lean)))
             cv2.line(page, (x, 2 * height + 4), (x + run, height - 2), (40, 30, 30), 5, cv2.LINE_AA)
             x += run + height // 3
+            continue
+        if c in "-=":
+            for dy in (0,) if c == "-" else (-6, 6):
+                cv2.line(page, (x, 3 * height // 2 + dy), (x + height // 2, 3 * height // 2 + dy), (40, 30, 30), 5)
+            x += height
             continue
         glyph = render_glyph(c, rng, height=height, slant=0.0).astype(np.float32)[..., None] / 255
         roi = page[height:height + glyph.shape[0], x:x + glyph.shape[1]]
@@ -571,6 +577,20 @@ def test_the_slashes_of_a_date_are_separators_not_ones(reader, date):
     assert page.render_text(separators=True) == date
     assert page.text == date.replace("/", " ")
     assert [r["reason"] for r in page.to_dict()["rejected"]].count("slash") == 2
+
+
+@pytest.mark.parametrize("amount", ["1500/-", "34700/-", "730/="])
+def test_the_slash_closing_an_amount_is_no_one(reader, amount):
+    # "1500/-" on a cheque or a receipt: the slash before the closing dash.
+    page = reader.read(_date(amount))
+    assert page.text == amount[:-2]
+    assert [r["reason"] for r in page.to_dict()["rejected"]].count("slash") == 1
+
+
+def test_a_one_ending_a_number_stays_with_or_without_a_dash_after_it(reader):
+    # Controls: an upright 1 before the dash, and a leaning one with nothing after it.
+    assert reader.read(_date("1501-", lean=3)).text == "1501"
+    assert reader.read(_date("1501")).text == "1501"
 
 
 def test_a_slash_leaning_like_the_digits_around_it_is_a_one(reader):

@@ -84,6 +84,34 @@ def test_touching_pair_is_split_into_the_right_digits(pair, classify, check):
     assert boxes[0][0] < boxes[1][0] and all(b[3] > 0.8 * H for b in boxes)
 
 
+def natural_pair(first, second, small=0.6, tall=1.2, seed=1):
+    """``first`` written ``small`` H tall touching ``second`` written ``tall``
+    H tall with its tail below the line, as handwriting sizes digits: one
+    region, whose height is the tall digit's."""
+    a, b = glyph(first, seed), glyph(second, seed)
+    a = cv2.resize(a, (a.shape[1], int(small * H)))
+    b = cv2.resize(b, (b.shape[1], int(tall * H)))
+    darkness = np.zeros((40 + b.shape[0] + 40, 60 + a.shape[1] + b.shape[1]), np.uint8)
+    darkness[40 + H - a.shape[0]:40 + H, 30:30 + a.shape[1]] = a  # on the line
+    x = 30 + a.shape[1] - int(0.08 * H)
+    spot = darkness[40:40 + b.shape[0], x:x + b.shape[1]]
+    np.maximum(spot, b, out=spot)
+    return find_regions(threshold(darkness), H), darkness
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_small_digit_touching_a_tall_one_is_split_off(seed, classify, shipped_check):
+    # Where the checker is sure the region holds several digits, a split's
+    # pieces are held to a digit's least height, as regions are, not to a
+    # share of the pair's height, which the tall digit's tail sets.
+    segmentation, darkness = natural_pair("0", "9", seed=seed)
+    assert len(segmentation.regions) == 1 and segmentation.regions[0].box[3] >= 1.15 * H
+    read = first_look(segmentation, darkness, classify)
+    assert shipped_check(read.crops)[0] >= REFINE.sure_whole
+    read = split_touching(segmentation.labels, read, H, darkness, classify, shipped_check)
+    assert read.names == ["0", "9"]
+
+
 @pytest.mark.parametrize("char", "0247")
 def test_a_wide_single_digit_stays_whole(char, classify, check):
     segmentation, darkness = page([glyph(char, 2, width=int(1.35 * H))])

@@ -298,3 +298,18 @@ def test_a_small_zero_beside_tall_digits_is_a_digit_a_dot_is_not():
     seg = find_regions(mask, 130)
     assert sorted(r.box[0] for r in seg.regions) == [37, 117, 205]
     assert [reason for _, reason in seg.rejected] == ["dot"]
+
+
+def test_the_two_dashes_of_an_equals_sign_do_not_make_a_digit():
+    # "730/=": two level strokes 0.3 digit heights apart would be a region
+    # as tall as a small digit; no digit is made of level strokes alone.
+    mask = blank()
+    for y in (100, 124):
+        cv2.line(mask, (100, y), (128, y), 1, 6)
+    seg = find_regions(mask, 80)
+    assert seg.regions == []
+    assert [reason for _, reason in seg.rejected] == ["dash", "dash"]
+    # Control: a 5's level bar still joins the body below it (the merge above).
+    cv2.ellipse(mask, (250, 130), (22, 25), 0, 200, 520, 1, 6)
+    cv2.line(mask, (230, 90), (270, 90), 1, 6)
+    assert len(find_regions(mask, 80).regions) == 1

@@ -157,3 +157,35 @@ def test_one_leaning_one_in_a_number_is_no_slash():
     assert date_slashes([list(range(7))], names, _strokes(leans), boxes) == []
     leans[4] = 40  # 4/35/17: a day, a month and a year of two
     assert date_slashes([list(range(7))], names, _strokes(leans), boxes) == [1, 4]
+
+
+def test_a_date_whose_slashes_lean_unequally_is_told_by_their_mean_lean():
+    # "3/13/1045" in writing slanting some 14 degrees: one slash leans 21,
+    # the other 32; the first alone leans less than REJECT.slash_over
+    # further than the digits slant, the pair on average more.
+    from digit_sheet_reader.pipeline.reject import date_slashes, lean, slant
+
+    names = ["3", "1", "1", "3", "1", "1", "0", "4", "5"]
+    boxes = np.array([[30 * k, 0, 20, 60 if k in (1, 4) else 48] for k in range(9)], float)
+    leans = [12, 20, 12, 12, 32, 12, 12, 12, 12]
+    writing = slant(_strokes([12])[0])
+    first, second = (lean(crop) for crop in _strokes([20, 32]))
+    assert first - writing < REJECT.slash_over <= np.mean([first, second]) - writing
+    assert date_slashes([list(range(9))], names, _strokes(leans), boxes) == [1, 4]
+    leans[1] = leans[4] = 20  # control: both lean less than that further than the digits
+    assert date_slashes([list(range(9))], names, _strokes(leans), boxes) == []
+
+
+def test_of_two_pairs_that_could_cut_a_date_the_one_that_stands_out_is_taken():
+    # "81/7/6718" written "8 1 / 7 / 6 7 1 8": the 1 of "81" leans as the
+    # slashes do, so marks 1-4 and 2-4 both cut the line into a date; only
+    # the slashes reach past the digits.
+    from digit_sheet_reader.pipeline.reject import date_slashes
+
+    names = ["8", "1", "1", "7", "1", "6", "7", "1", "8"]
+    leans = [0, 30, 30, 0, 30, 0, 0, 0, 0]
+    tall = (2, 4)
+    boxes = np.array([[30 * k, 0, 20, 60 if k in tall else 48] for k in range(9)], float)
+    assert date_slashes([list(range(9))], names, _strokes(leans), boxes) == [2, 4]
+    boxes[1, 3] = 60  # control: the 1 as tall as the slashes, and either pair could be the date's
+    assert date_slashes([list(range(9))], names, _strokes(leans), boxes) == []

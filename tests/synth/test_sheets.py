@@ -126,3 +126,19 @@ def test_a_sizes_sheet_writes_small_zeros_and_tails_below_the_line():
                 small_zeros += label == "0" and height < 0.8 * np.median(heights)
                 tails += label in "479" and foot > np.median(feet) + 0.2 * np.median(heights)
     assert small_zeros >= 3 and tails >= 3
+
+
+def test_an_amounts_line_is_digits_closed_by_a_slash_and_a_dash_or_equals():
+    from digit_sheet_reader.synth.hard_cases import mark_alpha
+
+    for seed in range(5):
+        image, truth = compose_sheet(SOURCE, np.random.default_rng(seed), "amounts", tilt=0.0, desk=False)
+        for line in truth["lines"]:
+            assert 2 <= len(line["text"]) <= 7  # the comma, slash and dash are not in the truth
+            last = line["boxes"][-1]
+            h = max(b[3] for b in line["boxes"])
+            after = image[last[1]:last[1] + last[3], last[0] + last[2] + 2:last[0] + last[2] + 2 + 2 * h]
+            assert (after.min(axis=2) < 128).sum() > 0.05 * h * h  # ink after the last digit: the "/-" or "/="
+    equals, _ = mark_alpha("=", 40)
+    rows = np.nonzero((equals > 0.5).any(axis=1))[0]
+    assert np.diff(rows).max() > 5  # two strokes with paper between them

@@ -34,8 +34,8 @@ from .page import find_page, fitted_angle, hanging_from_tops, line_spread, top_d
 from .recognise import read_regions, view_confidence
 from .refine import join_broken, join_fragments, reread_bridged, second_opinion, split_by_strings, split_touching
 from .regions import find_regions, shared_span
-from .reject import (beside_other_lines, border_strokes, cut_by_frame, date_slashes, faint_marks, flat_marks,
-                     paper_edges, rule_pieces, stray_lines, unsure_lines, word_lines)
+from .reject import (beside_other_lines, border_strokes, closing_slashes, cut_by_frame, date_slashes, faint_marks,
+                     flat_marks, paper_edges, rule_pieces, stray_lines, unsure_lines, word_lines)
 from .result import Digit, Line, Page, Rejected
 from .tables import blank_tables, find_tables
 
@@ -582,7 +582,7 @@ def reject_and_group(reading, read, check=None):
     """Boxes of the regions finally read, their lines in reading order, and
     the rejected marks (segmentation's, plus the sides of frames,
     show-through, the paper's edge, the pieces of a broken rule, a date's
-    slashes, lines read
+    slashes and the slash of an amount's "/-", lines read
     unsurely beside sure ones and, where the one-digit checker ``check`` is
     given, words and stray marks)."""
     unchanged = len(read.regions) == len(reading.segmentation.regions) and all(
@@ -603,7 +603,9 @@ def reject_and_group(reading, read, check=None):
         rejected += [(tuple(boxes[i]), reason) for i, reason in sorted(reasons.items())]
         keep = [i for i in range(len(boxes)) if i not in reasons]
         order = [[keep[k] for k in line] for line in group_lines(boxes[keep], height)]
-    slashes = date_slashes(order, read.names, read.crops, boxes)  # taken out of their line, which stays one
+    # Taken out of their line, which stays one.
+    slashes = date_slashes(order, read.names, read.crops, boxes) + closing_slashes(order, read.names, read.crops, boxes,
+                                                                                   rejected)
     rejected += [(tuple(boxes[i]), "slash") for i in slashes]
     order = [[i for i in line if i not in slashes] for line in order]
     unsure = unsure_lines(order, read.confidences)

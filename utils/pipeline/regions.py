@@ -49,6 +49,7 @@ class RegionSettings:
     ring_hole: float = 0.08  # ... if its hole is at least this share of its box ...
     ring_aspect: tuple = (0.5, 3.0)  # ... and it is between these many times as tall as wide
     dash: float = 1.5  # a mark wider than this many times its height is a dash, else a dot
+    bar_fill: float = 0.5  # ... a level bar if it fills this share of its box: two never make a digit ("=")
     whole_height: float = 0.75  # a region this tall ...
     whole_width: float = 0.3  # ... and this wide is a whole digit, not a fragment to merge
     least_piece: float = 0.15  # a fragment smaller than this is a dot, not a piece of a stroke
@@ -149,7 +150,11 @@ class Segmentation:
 
 def _should_merge(small, big, h):
     """A fragment joins a neighbour when they overlap in x (one stacked on the
-    other, like a 5's bar) or nearly touch, and the union is digit-sized."""
+    other, like a 5's bar) or nearly touch, and the union is digit-sized.
+    Two level bars never join: no digit is made of them alone, an "=" is
+    (a wide digit's halves are arcs, filling far less of their boxes)."""
+    if all(r.box[2] > REGIONS.dash * r.box[3] and r.area >= REGIONS.bar_fill * r.box[2] * r.box[3] for r in (small, big)):
+        return False
     x_gap, y_gap = small.gaps(big)
     stacked = small.shared_columns(big) > REGIONS.stacked_share and y_gap < REGIONS.stacked_gap * h
     near = stacked or (x_gap < REGIONS.touching_gap * h and y_gap < REGIONS.touching_gap * h)

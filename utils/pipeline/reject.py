@@ -55,9 +55,10 @@ class RejectSettings:
     word_marks: int = 3  # a line of at least this many marks ...
     word_doubt: float = 0.9  # ... whose median doubt (the checker's P(not one digit)) reaches this is a word
     stray_doubt: float = 0.9  # a shorter line every mark of which the checker doubts this much is a stray mark
-    slash_lean: float = 15.0  # a 1 leaning this many degrees from upright ...
-    slash_over: float = 10.0  # ... and this many more than its line's other marks ...
-    slash_height: float = 1.1  # ... and this many times as tall may be a date's slash
+    slash_lean: float = 15.0  # a 1 leaning this many degrees from upright may be a date's slash, ...
+    slash_over: float = 10.0  # ... where the pair lean on average this many more than the line's other marks slant ...
+    slash_height: float = 1.1  # ... and each stand this many times as tall as they do
+    closing_mark: float = 0.3  # a dash (or "=") this wide (digit heights) after a leaning 1 ending a line: "/-"
 
 
 REJECT = RejectSettings()
@@ -339,14 +340,16 @@ def slant(crop):
 
 def date_slashes(lines, names, crops, boxes):
     """Indices of the marks that are the two slashes of a date (31/12/1999):
-    in a line, the one pair of marks read as 1 and leaning at least
-    ``REJECT.slash_lean`` degrees (:func:`lean`) that cuts it into a day and
-    a month of one or two digits and a year of two or four, where both lean
-    ``REJECT.slash_over`` more than the median slant of the line's other
-    marks (:func:`slant`) and stand ``REJECT.slash_height`` times as tall as
-    their median (``boxes``, x y w h): a slash is one long stroke reaching
-    past the digits, where a 1 among digits of as many writers leans as far
-    but is as tall as they are.
+    in a line, the one pair of marks read as 1, each leaning at least
+    ``REJECT.slash_lean`` degrees (:func:`lean`), that cuts it into a day and
+    a month of one or two digits and a year of two or four, stands
+    ``REJECT.slash_height`` times as tall as the median of the line's other
+    marks (``boxes``, x y w h), and leans on average ``REJECT.slash_over``
+    more than their median slant (:func:`slant`): a slash is one long stroke
+    reaching past the digits, where a 1 among digits of as many writers
+    leans as far but is as tall as they are. The two slashes of a date are
+    drawn by one hand alike, so their mean lean is the steadier measure; and
+    where two pairs could cut the line so, the one that passes is taken.
 
     A lone slash is not taken: a 1 between digits, leaning as a quickly
     written 1 does, cuts a number into groups of the same sizes ("4135").
@@ -370,15 +373,64 @@ def date_slashes(lines, names, crops, boxes):
     for line in lines:
         leans = np.array([lean(crops[i]) if names[i] == "1" else 0.0 for i in line])
         steep = [k for k, i in enumerate(line) if names[i] == "1" and leans[k] >= REJECT.slash_lean]
-        dates = [(a, b) for a, b in itertools.combinations(steep, 2) if _splits_a_date(a, b, len(line))]
-        if len(dates) != 1:  # none, or the line's leaning 1s could be either
+        dates = [[a, b] for a, b in itertools.combinations(steep, 2) if _splits_a_date(a, b, len(line))]
+        slashes = [pair for pair in dates if _stand_out(pair, line, leans, crops, boxes)]
+        if len(slashes) == 1:  # not none, nor two pairs the line's leaning 1s could be
+            found += [line[k] for k in slashes[0]]
+    return found
+
+
+def _stand_out(pair, line, leans, crops, boxes):
+    """True if marks ``pair`` of ``line`` (their ``leans`` given) stand
+    taller than the line's other marks and lean further than they slant,
+    as :func:`date_slashes` asks of a date's slashes."""
+    others = [i for k, i in enumerate(line) if k not in pair]
+    tall = boxes[[line[k] for k in pair], 3] >= REJECT.slash_height * np.median(boxes[others, 3])
+    return _lean_past(leans[pair], others, crops) and bool(tall.all())
+
+
+def _lean_past(leans, others, crops, by=None):
+    """True if marks leaning ``leans`` lean on average ``by`` degrees
+    (``REJECT.slash_over`` if not given) further than the median slant of
+    the marks ``others`` (indices into ``crops``): further than the hand writes."""
+    by = REJECT.slash_over if by is None else by
+    return float(np.mean(leans)) > np.median([slant(crops[i]) for i in others]) + by
+
+
+def closing_slashes(lines, names, crops, boxes, marks):
+    """Indices of the marks that are the slash closing an amount, as
+    "1500/-" or "730/=" close it on a cheque or a receipt: the last mark of
+    a line, read as 1, leaning at least ``REJECT.slash_lean`` degrees and
+    further than the line's other marks slant (the dash after it says more
+    than its lean), with a dash of ``marks`` ((box, kind) of the marks
+    rejected as not digits; "=" is rejected as a "dot") right after it:
+    beyond its middle, within a digit height of its end, level with the
+    line's digits and ``REJECT.closing_mark`` digit heights wide (a point
+    after a number is smaller). A 1 that ends a number has nothing after it.
+
+    >>> crops = np.zeros((4, 28, 28), np.uint8)
+    >>> _ = cv2.line(crops[3], (8, 22), (20, 6), 255, 2)      # leaning 37 degrees
+    >>> for k in range(3):
+    ...     _ = cv2.line(crops[k], (14, 22), (14, 6), 255, 2)
+    >>> boxes = np.array([[30 * k, 0, 20, 48] for k in range(4)])
+    >>> dash = ((100, 22, 16, 4), "dash")
+    >>> closing_slashes([[0, 1, 2, 3]], ["1", "5", "0", "1"], crops, boxes, [dash])
+    [3]
+    >>> closing_slashes([[0, 1, 2, 3]], ["1", "5", "0", "1"], crops, boxes, [])    # "1501"
+    []
+    """
+    found = []
+    for line in (line for line in lines if len(line) >= 2 and names[line[-1]] == "1"):
+        last, others = line[-1], line[:-1]
+        tilt = lean(crops[last])
+        if tilt < REJECT.slash_lean or not _lean_past([tilt], others, crops, by=0.0):
             continue
-        pair = list(dates[0])
-        others = [i for k, i in enumerate(line) if k not in pair]
-        over = leans[pair] >= np.median([slant(crops[i]) for i in others]) + REJECT.slash_over
-        tall = boxes[[line[k] for k in pair], 3] >= REJECT.slash_height * np.median(boxes[others, 3])
-        if over.all() and tall.all():
-            found += [line[k] for k in pair]
+        x, _, w, _ = boxes[last]
+        reach = float(np.median(boxes[others, 3]))
+        top, bottom = boxes[line, 1].min(), (boxes[line, 1] + boxes[line, 3]).max()
+        if any(kind in ("dash", "dot") and mw >= REJECT.closing_mark * reach and x + w / 2 < mx + mw / 2
+               and mx <= x + w + reach and top <= my + mh / 2 <= bottom for (mx, my, mw, mh), kind in marks):
+            found.append(last)
     return found
 
 

@@ -27,6 +27,9 @@ dates         each line a date: a day and a month of one or two digits and a
 sizes         digits at the sizes people write them, not MNIST's one box: 0s
               half to three quarters as tall, 4s, 7s and 9s whose tails reach
               below the line, 1s as a long stroke rising above it
+amounts       each line an amount of two to seven digits, its thousands
+              parted by commas on half the sheets, closed by a slash and a
+              dash or "=" as on a cheque ("1,500/-", "730/=")
 ============  ================================================================
 
 The helpers here draw those cases; the ground truth only ever lists
@@ -39,7 +42,7 @@ import numpy as np
 from ..pipeline.crops import crop_to_ink, mnist_style, stroke_width
 
 CASE_TIERS = ("desk", "tilt", "turned", "touching", "broken", "punctuation", "show_through", "strips", "note", "dates",
-              "sizes")
+              "sizes", "amounts")
 
 
 def glyph_alpha(glyph, height, thickness=0):
@@ -171,11 +174,13 @@ def mark_alpha(kind, h, lean=35.0):
         alpha = np.zeros((tall + t + 2, run + t + 2), np.float32)
         cv2.line(alpha, (t // 2 + 1, tall + t // 2), (run + t // 2, t // 2 + 1), 1.0, t, cv2.LINE_AA)
         return alpha, -0.05 * h
-    if kind == "-":
+    if kind in ("-", "="):  # "=": two dashes 0.3 digit heights apart
         w, t = max(4, int(0.35 * h)), max(2, int(round(0.08 * h)))
-        alpha = np.zeros((t + 2, w + 2), np.float32)
-        cv2.line(alpha, (1, t // 2 + 1), (w, t // 2 + 1), 1.0, t, cv2.LINE_AA)
-        return alpha, 0.5 * h
+        gap = int(0.3 * h) if kind == "=" else 0
+        alpha = np.zeros((t + 2 + gap, w + 2), np.float32)
+        for y in {t // 2 + 1, t // 2 + 1 + gap}:
+            cv2.line(alpha, (1, y), (w, y), 1.0, t, cv2.LINE_AA)
+        return alpha, 0.5 * h - gap / 2
     alpha = np.zeros((4 * r + 2, 3 * r + 2), np.float32)
     cv2.circle(alpha, (2 * r, r + 1), r, 1.0, -1, cv2.LINE_AA)
     if kind == ",":

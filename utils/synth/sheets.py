@@ -88,6 +88,8 @@ def _layout(glyph_source, rng, tier, n_lines, h, marker, style, case=None):
                 groups = [int(rng.integers(1, 3)), int(rng.integers(1, 3)), int(rng.choice([2, 4]))]
                 count, separator = sum(groups), str(rng.choice(["/", "/", "/", ".", "-"]))
                 date_ends = {groups[0] - 1, groups[0] + groups[1] - 1}
+            if case == "amounts":  # 1,500/-: an amount, thousands parted by commas, closed by "/-" or "/="
+                count, commas = int(rng.integers(2, 8)), rng.random() < 0.5
             for k in range(count):
                 label, glyph = glyph_source(rng)
                 if case == "sizes":
@@ -111,6 +113,11 @@ def _layout(glyph_source, rng, tier, n_lines, h, marker, style, case=None):
                     x = _put_mark(column, mark_alpha(str(rng.choice([".", ",", "-"])), h), x, top, h, rng)
                 if case == "dates" and k in date_ends:
                     x = _put_mark(column, mark_alpha(separator, h, lean=rng.uniform(20, 45)), x, top, h, rng)
+                if case == "amounts" and commas and k < count - 1 and (count - 1 - k) % 3 == 0:
+                    x = _put_mark(column, mark_alpha(",", h), x, top, h, rng)
+            if case == "amounts":
+                x = _put_mark(column, mark_alpha("/", h, lean=rng.uniform(20, 45)), x, top, h, rng)
+                x = _put_mark(column, mark_alpha(str(rng.choice(["-", "="])), h), x, top, h, rng)
             row.append(column)
             x += h * rng.uniform(2.5, 4.0)
         rows.append(row)

@@ -30,7 +30,8 @@ class RefineSettings:
     piece_tallest: float = 0.75  # ... or shorter than this is less than a whole digit
     fragment_length: float = 0.25  # a loose dash at least this long (digit heights) may join its digit
     min_piece: float = 0.15  # pieces narrower than this share of the height are not digits
-    piece_height: float = 0.65  # ... nor pieces shorter than this share of it
+    piece_height: float = 0.65  # ... nor pieces shorter than this share of it (of a region the checker is
+    # sure_whole sure holds several digits: shorter than any digit, REGIONS.least_height of the page's)
     string_narrowest: float = 0.45  # the sequence reader looks at regions wider than this (digit heights)
     string_sure: float = 0.9  # ... and splits those it reads as several digits at least this surely
     string_alone: float = 0.99  # a 1 the recogniser reads otherwise must be read this surely

@@ -5,7 +5,7 @@ import numpy as np
 
 from ...models.sequences import read_moved
 from ..recognise import geometric_mean, read_regions, string_view, width_in_heights
-from ..regions import Region
+from ..regions import REGIONS, Region
 from .settings import REFINE
 
 
@@ -128,12 +128,18 @@ def split_touching(labels, read, digit_height, darkness, classify, check=None):
         region = read.regions[i]
         x, y, w, hh = region.box
         size = max(h, hh)
+        # A piece much shorter than the region is often a loop or tail cut
+        # off one digit; where the checker is sure the region holds several
+        # digits, a piece need only be as tall as any digit: a small digit
+        # touching a tall one, as people size them.
+        several_sure = checked.get(i, 0.0) >= REFINE.sure_whole
+        shortest = REGIONS.least_height * h if several_sure else REFINE.piece_height * size
         inside = region.pixels(labels)
         for n in ([2, 3] if w > REFINE.three_wide * size else [2]):
             for cuts in cut_candidates(inside.sum(axis=0), size, n):
                 paths = [seam(inside, c, max(2, int(REFINE.seam_reach * size))) for c in cuts]
                 pieces = pieces_between(labels, region, paths)
-                if pieces and all(p.box[3] >= REFINE.piece_height * size and p.box[2] >= REFINE.min_piece * size for p in pieces):
+                if pieces and all(p.box[3] >= shortest and p.box[2] >= REFINE.min_piece * size for p in pieces):
                     options.append((i, pieces))
     if not options:
         return read
