@@ -189,3 +189,27 @@ def test_of_two_pairs_that_could_cut_a_date_the_one_that_stands_out_is_taken():
     assert date_slashes([list(range(9))], names, _strokes(leans), boxes) == [2, 4]
     boxes[1, 3] = 60  # control: the 1 as tall as the slashes, and either pair could be the date's
     assert date_slashes([list(range(9))], names, _strokes(leans), boxes) == []
+
+
+def test_a_stretch_of_a_faint_column_rule_is_no_one_a_written_one_is():
+    # A register's printed column rule, faint in the scan, with a stretch
+    # dark enough to be ink and read as 1; a written 1 beside it, and one
+    # standing on a level rule that crosses its foot.
+    from digit_sheet_reader.pipeline.regions import Region
+    from digit_sheet_reader.pipeline.reject import rule_strokes
+
+    darkness = np.zeros((200, 120), np.uint8)
+    darkness[:, 100:102] = 80  # the column rule, top to bottom
+    darkness[60:90, 100:102] = 200  # its dark stretch
+    darkness[60:90, 30:33] = 200  # a written 1
+    darkness[140, :] = 80  # a level rule ...
+    darkness[110:140, 60:63] = 200  # ... under another written 1
+    labels = np.zeros(darkness.shape, np.int32)
+    boxes = [(100, 60, 2, 30), (30, 60, 3, 30), (60, 110, 3, 30)]
+    for k, (x, y, w, h) in enumerate(boxes, start=1):
+        labels[y:y + h, x:x + w] = k
+    regions = [Region(box, [k]) for k, box in enumerate(boxes, start=1)]
+    assert rule_strokes(darkness, labels, regions, ["1", "1", "1"], 30.0) == [0]
+    darkness[:, 100:102] = 0  # control: the stretch alone, no rule going on past it, is a 1
+    darkness[60:90, 100:102] = 200
+    assert rule_strokes(darkness, labels, regions, ["1", "1", "1"], 30.0) == []

@@ -35,7 +35,7 @@ from .recognise import read_regions, view_confidence
 from .refine import join_broken, join_fragments, reread_bridged, second_opinion, split_by_strings, split_touching
 from .regions import find_regions, shared_span
 from .reject import (beside_other_lines, border_strokes, closing_slashes, cut_by_frame, date_slashes, faint_marks,
-                     flat_marks, paper_edges, rule_pieces, stray_lines, unsure_lines, word_lines)
+                     flat_marks, paper_edges, rule_pieces, rule_strokes, stray_lines, unsure_lines, word_lines)
 from .result import Digit, Line, Page, Rejected
 from .tables import blank_tables, find_tables
 
@@ -599,6 +599,7 @@ def reject_and_group(reading, read, check=None):
     reasons.update({i: "faint" for i in faint_marks(reading.darkness, labels, read.regions)})
     reasons.update({i: "edge" for i in paper_edges(labels, read.regions, read.names, reading.binary.paper, height)})
     reasons.update({i: "line" for i in rule_pieces(boxes, read.names, rejected, height)})
+    reasons.update({i: "line" for i in rule_strokes(reading.darkness, labels, read.regions, read.names, height)})
     if reasons:
         rejected += [(tuple(boxes[i]), reason) for i, reason in sorted(reasons.items())]
         keep = [i for i in range(len(boxes)) if i not in reasons]

@@ -59,6 +59,8 @@ class RejectSettings:
     slash_over: float = 10.0  # ... where the pair lean on average this many more than the line's other marks slant ...
     slash_height: float = 1.1  # ... and each stand this many times as tall as they do
     closing_mark: float = 0.3  # a dash (or "=") this wide (digit heights) after a leaning 1 ending a line: "/-"
+    rule_goes_on: float = 0.8  # a 1 whose axis runs on this share of a digit height past both ends ...
+    rule_ink: float = 0.33  # ... over ink at least this share as dark as its own stroke is a stretch of rule
 
 
 REJECT = RejectSettings()
@@ -166,6 +168,57 @@ def rule_pieces(boxes, names, rejected, digit_height):
         if (same_column & (shared_span(pieces, boxes[i], 1) >= -reach)).any():
             found.append(i)
     return found
+
+
+def rule_strokes(darkness, labels, regions, names, digit_height):
+    """Indices of the regions read as 1 that are stretches of a ruled line.
+
+    A table's printed column rule, faint or broken in a scan, leaves
+    digit-long stretches dark enough to be ink; each reads as a 1. A rule
+    goes on: along the 1's axis, beyond each end that lies a digit height
+    inside the view, ink at least ``REJECT.rule_ink`` as dark as the 1's
+    own stroke lies on ``REJECT.rule_goes_on`` of the way (within a pixel
+    of the axis). A written 1 ends where its stroke ends; a rule crossing
+    it (a level one, under a number) is a point on its axis, not a run.
+
+    >>> from digit_sheet_reader.pipeline.regions import Region
+    >>> darkness = np.zeros((120, 60), np.uint8)
+    >>> darkness[:, 10] = 90                                       # a faint column rule ...
+    >>> darkness[40:70, 10] = 200                                  # ... with a dark stretch read as 1
+    >>> darkness[40:70, 40:43] = 200                               # a written 1
+    >>> labels = np.zeros((120, 60), np.int32); labels[40:70, 10] = 1; labels[40:70, 40:43] = 2
+    >>> regions = [Region((10, 40, 1, 30), [1]), Region((40, 40, 3, 30), [2])]
+    >>> rule_strokes(darkness, labels, regions, ["1", "1"], 30.0)
+    [0]
+    """
+    found = []
+    for i in (i for i, name in enumerate(names) if name == "1"):
+        runs = _axis_runs(darkness, labels, regions[i], digit_height)
+        if runs and min(runs) >= REJECT.rule_goes_on:
+            found.append(i)
+    return found
+
+
+def _axis_runs(darkness, labels, region, reach):
+    """For each end of ``region``'s stroke with ``reach`` px of view beyond
+    it: the share of the steps along the stroke's axis, out to ``reach``,
+    with ink at least ``REJECT.rule_ink`` as dark as the stroke's own."""
+    x, y = region.box[:2]
+    ys, xs = np.nonzero(region.pixels(labels))
+    points = np.column_stack([xs + x, ys + y]).astype(np.float32)
+    vx, vy, cx, cy = cv2.fitLine(points, cv2.DIST_L2, 0, 0.01, 0.01).ravel()
+    along = (points - (cx, cy)) @ np.float32([vx, vy])
+    own = np.percentile(darkness[ys + y, xs + x], 75)
+    height, width = darkness.shape
+    runs = []
+    for steps in (np.arange(along.min() - reach, along.min() - 1), np.arange(along.max() + 2, along.max() + reach)):
+        px, py = np.rint(cx + steps * vx).astype(int), np.rint(cy + steps * vy).astype(int)
+        inside = (px >= 1) & (px < width - 1) & (py >= 0) & (py < height)
+        if inside.sum() >= 0.9 * len(steps) > 0:  # the view goes on past this end
+            px, py = px[inside], py[inside]
+            near = np.max([darkness[py, px + d] for d in (-1, 0, 1)], axis=0)
+            runs.append(float((near >= REJECT.rule_ink * own).mean()))
+    return runs
 
 
 def word_lines(lines, doubts, confidences):
