@@ -153,7 +153,7 @@ def _should_merge(small, big, h):
     other, like a 5's bar) or nearly touch, and the union is digit-sized.
     Two level bars never join: no digit is made of them alone, an "=" is
     (a wide digit's halves are arcs, filling far less of their boxes)."""
-    if all(r.box[2] > REGIONS.dash * r.box[3] and r.area >= REGIONS.bar_fill * r.box[2] * r.box[3] for r in (small, big)):
+    if _is_bar(small) and _is_bar(big):
         return False
     x_gap, y_gap = small.gaps(big)
     stacked = small.shared_columns(big) > REGIONS.stacked_share and y_gap < REGIONS.stacked_gap * h
@@ -162,6 +162,13 @@ def _should_merge(small, big, h):
     # Stacked pieces may make a wide digit (a 2 or 5 broken across its middle).
     widest = REGIONS.stacked_width if stacked else REGIONS.side_by_side_width
     return near and union[3] <= REGIONS.tallest_union * h and union[2] <= widest * h
+
+
+def _is_bar(region):
+    """True if ``region`` is a level bar: ``REGIONS.dash`` times as wide as
+    tall, filling ``REGIONS.bar_fill`` of its box."""
+    w, hh = region.box[2:]
+    return w > REGIONS.dash * hh and region.area >= REGIONS.bar_fill * w * hh
 
 
 def hugs_frame(blob, box, shape, band):

@@ -202,13 +202,14 @@ def rule_strokes(darkness, labels, regions, names, digit_height):
 def _axis_runs(darkness, labels, region, reach):
     """For each end of ``region``'s stroke with ``reach`` px of view beyond
     it: the share of the steps along the stroke's axis, out to ``reach``,
-    with ink at least ``REJECT.rule_ink`` as dark as the stroke's own."""
+    with ink at least ``REJECT.rule_ink`` as dark as the stroke's own
+    (:func:`_ink_strength`)."""
     x, y = region.box[:2]
     ys, xs = np.nonzero(region.pixels(labels))
     points = np.column_stack([xs + x, ys + y]).astype(np.float32)
     vx, vy, cx, cy = cv2.fitLine(points, cv2.DIST_L2, 0, 0.01, 0.01).ravel()
     along = (points - (cx, cy)) @ np.float32([vx, vy])
-    own = np.percentile(darkness[ys + y, xs + x], 75)
+    own = _ink_strength(darkness, labels, region)
     height, width = darkness.shape
     runs = []
     for steps in (np.arange(along.min() - reach, along.min() - 1), np.arange(along.max() + 2, along.max() + reach)):
@@ -439,14 +440,13 @@ def _stand_out(pair, line, leans, crops, boxes):
     as :func:`date_slashes` asks of a date's slashes."""
     others = [i for k, i in enumerate(line) if k not in pair]
     tall = boxes[[line[k] for k in pair], 3] >= REJECT.slash_height * np.median(boxes[others, 3])
-    return _lean_past(leans[pair], others, crops) and bool(tall.all())
+    return _lean_past(leans[pair], others, crops, REJECT.slash_over) and bool(tall.all())
 
 
-def _lean_past(leans, others, crops, by=None):
-    """True if marks leaning ``leans`` lean on average ``by`` degrees
-    (``REJECT.slash_over`` if not given) further than the median slant of
-    the marks ``others`` (indices into ``crops``): further than the hand writes."""
-    by = REJECT.slash_over if by is None else by
+def _lean_past(leans, others, crops, by):
+    """True if marks leaning ``leans`` lean on average more than ``by``
+    degrees further than the median slant of the marks ``others`` (indices
+    into ``crops``): further than the hand writes."""
     return float(np.mean(leans)) > np.median([slant(crops[i]) for i in others]) + by
 
 
@@ -476,13 +476,13 @@ def closing_slashes(lines, names, crops, boxes, marks):
     for line in (line for line in lines if len(line) >= 2 and names[line[-1]] == "1"):
         last, others = line[-1], line[:-1]
         tilt = lean(crops[last])
-        if tilt < REJECT.slash_lean or not _lean_past([tilt], others, crops, by=0.0):
+        if tilt < REJECT.slash_lean or not _lean_past([tilt], others, crops, 0.0):
             continue
         x, _, w, _ = boxes[last]
-        reach = float(np.median(boxes[others, 3]))
+        digit = float(np.median(boxes[others, 3]))
         top, bottom = boxes[line, 1].min(), (boxes[line, 1] + boxes[line, 3]).max()
-        if any(kind in ("dash", "dot") and mw >= REJECT.closing_mark * reach and x + w / 2 < mx + mw / 2
-               and mx <= x + w + reach and top <= my + mh / 2 <= bottom for (mx, my, mw, mh), kind in marks):
+        if any(kind in ("dash", "dot") and mw >= REJECT.closing_mark * digit and x + w / 2 < mx + mw / 2
+               and mx <= x + w + digit and top <= my + mh / 2 <= bottom for (mx, my, mw, mh), kind in marks):
             found.append(last)
     return found
 
