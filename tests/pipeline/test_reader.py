@@ -524,6 +524,18 @@ def test_a_view_turned_180_degrees_that_reads_fewer_digits_surely_is_not_upright
     assert not turned_is_upright(_reading(1.0, 1.0, 1.0, 1.0, score=0.93, hangs=True), levelled)
 
 
+def test_a_view_turned_180_degrees_must_read_nearly_all_its_marks_surely():
+    # A register crop: a number and a stray stroke, read "714" as it is and
+    # "214" turned, one mark more surely: no sign the crop was upside down.
+    from digit_sheet_reader.pipeline.reader import READER, turned_is_upright
+
+    as_it_is = _reading(0.95, 0.6, 0.5, score=0.561)
+    turned = _reading(0.99, 0.97, 0.6, score=0.636)
+    assert 2 < READER.turned_sure * 3
+    assert not turned_is_upright(turned, as_it_is)
+    assert turned_is_upright(_reading(0.99, 0.97, 0.95, score=0.98), as_it_is)  # control: all read surely
+
+
 def _view(sure, unsure, score):
     from types import SimpleNamespace
 
@@ -596,3 +608,14 @@ def test_a_one_ending_a_number_stays_with_or_without_a_dash_after_it(reader):
 def test_a_slash_leaning_like_the_digits_around_it_is_a_one(reader):
     # Control: the same line with its "slashes" upright is a number whose 1s stay.
     assert reader.read(_date("31/12/1999", lean=3)).text == "3111211999"
+
+
+def test_a_view_turned_another_way_must_read_nearly_all_its_regions_surely():
+    # A register crop of "125": as it is, four marks all read surely (0.881);
+    # turned 90 degrees, two marks, one of them unsure, score higher (0.952).
+    from digit_sheet_reader.pipeline.reader import most_upright
+
+    as_it_is, turned = _view(4, 0, 0.881), _view(1, 1, 0.952)
+    assert most_upright(as_it_is, [turned]) is as_it_is
+    surely = _view(2, 0, 0.952)  # control: turned, every region read surely
+    assert most_upright(as_it_is, [surely]) is surely

@@ -59,6 +59,7 @@ class ReaderSettings:
     unsure: float = 0.9  # a digit read less surely than this (probability) is unsure
     unsure_share: float = 0.12  # share of unsure digits at which a page may be upside down
     turn_margin: float = 0.02  # mean confidence another way up must gain to be taken
+    turned_sure: float = 0.75  # a view turned round (or levelled past 45 deg) must read this share of its regions surely
     levelled_keeps: float = 0.8  # a levelled view must keep this share of the regions read surely to be taken
     max_regions: int = 3000  # a page with more regions is refused: its cost stays bounded
     few_regions: int = 4  # a view with no more regions than this is also thresholded as a pale page ...
@@ -657,10 +658,14 @@ def most_upright(reading, turned, ruled=False):
     a view turned to it that reads as many digits surely as the view as it
     was wins over that one, whatever its score: levelled, the digits stand
     as the models learnt them, and a tilted flagged 1 reads as a sure 7.
+    Otherwise a view turned another way must also read nearly all its
+    regions surely (``READER.turned_sure``), as a page the right way up
+    does: a crop of a number and a stray stroke reads no better one way
+    than another, and the likeliest of several unsure views is chance.
     """
     if ruled and (surer := [r for r in turned if _straight(r) and _sure(r) >= _sure(reading)]):
         return max(surer, key=lambda r: r.score)
-    options = [reading, *turned]
+    options = [reading, *(r for r in turned if _sure(r) >= READER.turned_sure * len(r.read.confidences))]
     return max([r for r in options if _straight(r)] or options, key=lambda r: r.score)
 
 
@@ -668,9 +673,12 @@ def turned_is_upright(flipped, reading):
     """True if ``flipped`` (``reading``'s view turned 180 deg) is the right
     way up: read more surely (by ``READER.turn_margin``), with no fewer
     digits read surely (upside down, a digit that is not its own turn
-    reads unsurely), and sitting on a baseline: a turned view whose digits
-    hang from their tops is taken only if it is read far more surely."""
-    if _sure(flipped) < _sure(reading):
+    reads unsurely) and nearly all of its own (``READER.turned_sure``: a
+    page the right way up reads so, where a few unsure marks, a number and
+    a stray stroke, read no better one way than the other), and sitting on
+    a baseline: a turned view whose digits hang from their tops is taken
+    only if it is read far more surely."""
+    if _sure(flipped) < max(_sure(reading), READER.turned_sure * len(flipped.read.confidences)):
         return False
     if flipped.hangs_from_tops() and flipped.score <= reading.score + 5 * READER.turn_margin:
         return False
