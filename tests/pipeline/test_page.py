@@ -234,3 +234,20 @@ def test_a_corner_restored_beyond_the_photo_is_no_page_corner():
     cv2.fillConvexPoly(bright2, np.int32([[10, 10], [50, 10], [50, 35], [10, 60]]), 200)
     restored = _cut_corners_restored(inside, bright2)
     assert len(restored) == 4 and np.abs(restored - [[10, 10], [90, 60], [90, 110], [10, 110]]).max() < 1
+
+
+def test_streaks_of_a_desk_s_grain_are_taken_off_the_page_at_the_darker_split():
+    # At the darker split, the lighter streaks of a wooden desk reach the
+    # paper's level and join it: opened first, the region is the page.
+    from digit_sheet_reader.pipeline.page import PAGE, _largest_bright
+
+    bright = np.full((240, 320), 40, np.uint8)
+    for x in range(-240, 320, 12):
+        cv2.line(bright, (x, 0), (x + 240, 240), 90, 2)  # the grain, as light as the paper's shaded part
+    cv2.rectangle(bright, (60, 50), (260, 200), 100, -1)  # the page
+    page_area = 200 * 150
+    opened = next(_largest_bright(bright, [80], PAGE.grain))
+    assert abs(cv2.contourArea(opened) - page_area) < 0.03 * page_area
+    assert cv2.contourArea(cv2.convexHull(opened)) < 1.05 * page_area
+    joined = next(_largest_bright(bright, [80]))  # control: not opened, the streaks hang on to the page
+    assert cv2.contourArea(cv2.convexHull(joined)) > 1.5 * page_area

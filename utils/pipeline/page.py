@@ -43,6 +43,7 @@ class PageSettings:
     side_least: float = 0.3  # ... or by this share (the page_contrast a desk has), if the step is sharp:
     side_sharpness: float = 0.7  # most of it (this share) taken within 2 px of the side, as 6 px away
     side_snap: int = 6  # each side is moved (thumbnail px, either way) onto the sharpest step near it
+    grain: int = 5  # at the darker split, streaks of a desk's grain thinner than this (thumbnail px) leave the page
     convex: float = 0.9  # the page's outline covers at least this share of the bright region in it
     corner_tolerance: float = 0.03  # corners are fitted within this share of the outline's length ...
     fine_tolerance: float = 0.01  # ... or within this, to see where shade cut a corner off
@@ -164,14 +165,17 @@ def _paper_outlines(bright, darker=False):
     first split, which may fall within a lighter desk's own range). With
     ``darker``, split halfway down from the first split to the desk
     instead: paper darkened towards one corner (shade, a vignetting lens)
-    falls below the first split, which cuts the page's corner off."""
+    falls below the first split, which cuts the page's corner off. So low,
+    the lighter streaks of a wooden desk's grain reach the paper's level
+    and join it: the region is opened by ``PAGE.grain`` px first, which
+    takes thin streaks off a page and leaves the page."""
     otsu, _ = cv2.threshold(bright, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     # The desk ratio keeps a paper-only photo in one piece.
     first = max(otsu, INK.desk_ratio * np.percentile(bright, 90))
     if not darker:
         yield from _largest_bright(bright, _higher_splits(bright, first))
     elif (bright < first).any():
-        yield from _largest_bright(bright, [(first + np.median(bright[bright < first])) / 2])
+        yield from _largest_bright(bright, [(first + np.median(bright[bright < first])) / 2], PAGE.grain)
 
 
 def _higher_splits(bright, level):
@@ -183,11 +187,13 @@ def _higher_splits(bright, level):
         level = max(level + 1, cv2.threshold(brighter.reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0])
 
 
-def _largest_bright(bright, levels):
+def _largest_bright(bright, levels, grain=0):
     """Yield, for each level, the outline of the largest region at least
-    that bright, if its area could be a page's."""
+    that bright (opened by ``grain`` px), if its area could be a page's."""
     for level in levels:
         paper = (bright >= level).astype(np.uint8)
+        if grain:
+            paper = cv2.morphologyEx(paper, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grain, grain)))
         contours, _ = cv2.findContours(paper, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         if not contours:
             return
