@@ -524,7 +524,7 @@ def test_a_view_turned_180_degrees_that_reads_fewer_digits_surely_is_not_upright
     assert not turned_is_upright(_reading(1.0, 1.0, 1.0, 1.0, score=0.93, hangs=True), levelled)
 
 
-def test_a_view_turned_180_degrees_must_read_nearly_all_its_marks_surely():
+def test_a_view_turned_180_degrees_must_read_most_of_its_marks_surely():
     # A register crop: a number and a stray stroke, read "714" as it is and
     # "214" turned, one mark more surely: no sign the crop was upside down.
     from digit_sheet_reader.pipeline.reader import READER, turned_is_upright
@@ -610,7 +610,7 @@ def test_a_slash_leaning_like_the_digits_around_it_is_a_one(reader):
     assert reader.read(_date("31/12/1999", lean=3)).text == "3111211999"
 
 
-def test_a_view_turned_another_way_must_read_nearly_all_its_regions_surely():
+def test_a_view_turned_another_way_must_read_most_of_its_regions_surely():
     # A register crop of "125": as it is, four marks all read surely (0.881);
     # turned 90 degrees, two marks, one of them unsure, score higher (0.952).
     from digit_sheet_reader.pipeline.reader import most_upright

@@ -637,6 +637,11 @@ def _sure(reading):
     return int(np.sum(reading.read.confidences >= READER.unsure))
 
 
+def _mostly_sure(reading):
+    """True if ``reading`` reads ``READER.turned_sure`` of its regions surely."""
+    return _sure(reading) >= READER.turned_sure * len(reading.read.confidences)
+
+
 def _no_worse(levelled, reading, confirmed=False):
     """A levelled reading is kept unless it lost regions read surely, or
     confidence: the tilt estimate was then wrong (a grid's fragments, a lone
@@ -658,14 +663,14 @@ def most_upright(reading, turned, ruled=False):
     a view turned to it that reads as many digits surely as the view as it
     was wins over that one, whatever its score: levelled, the digits stand
     as the models learnt them, and a tilted flagged 1 reads as a sure 7.
-    Otherwise a view turned another way must also read nearly all its
-    regions surely (``READER.turned_sure``), as a page the right way up
+    Otherwise a view turned another way must also read most of its
+    regions surely (:func:`_mostly_sure`), as a page the right way up
     does: a crop of a number and a stray stroke reads no better one way
     than another, and the likeliest of several unsure views is chance.
     """
     if ruled and (surer := [r for r in turned if _straight(r) and _sure(r) >= _sure(reading)]):
         return max(surer, key=lambda r: r.score)
-    options = [reading, *(r for r in turned if _sure(r) >= READER.turned_sure * len(r.read.confidences))]
+    options = [reading, *(r for r in turned if _mostly_sure(r))]
     return max([r for r in options if _straight(r)] or options, key=lambda r: r.score)
 
 
@@ -673,12 +678,12 @@ def turned_is_upright(flipped, reading):
     """True if ``flipped`` (``reading``'s view turned 180 deg) is the right
     way up: read more surely (by ``READER.turn_margin``), with no fewer
     digits read surely (upside down, a digit that is not its own turn
-    reads unsurely) and nearly all of its own (``READER.turned_sure``: a
-    page the right way up reads so, where a few unsure marks, a number and
-    a stray stroke, read no better one way than the other), and sitting on
-    a baseline: a turned view whose digits hang from their tops is taken
+    reads unsurely) and most of its own (:func:`_mostly_sure`: a page the
+    right way up reads so, where a few unsure marks, a number and a stray
+    stroke, read no better one way than the other), and sitting on a
+    baseline: a turned view whose digits hang from their tops is taken
     only if it is read far more surely."""
-    if _sure(flipped) < max(_sure(reading), READER.turned_sure * len(flipped.read.confidences)):
+    if _sure(flipped) < _sure(reading) or not _mostly_sure(flipped):
         return False
     if flipped.hangs_from_tops() and flipped.score <= reading.score + 5 * READER.turn_margin:
         return False
