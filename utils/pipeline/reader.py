@@ -417,9 +417,12 @@ class SheetReader:
         if abs(angle) > READER.skew_min:
             levelled = self._level(reading, angle, rough, clock, refine=rough_angle)
             if abs(angle) <= 45:
-                # Rows chained into one line are no reading to keep, however sure.
+                # Rows chained into one line are no reading to keep, however sure;
+                # nor is one row broken by its tilt into pieces, where levelled
+                # it reads whole and as surely.
                 unchained = _straight(levelled) and not _straight(reading)
-                reading = levelled if unchained or _no_worse(levelled, reading, confirmed) else reading
+                reading = levelled if unchained or _gathered(levelled, reading) or _no_worse(levelled, reading, confirmed) \
+                    else reading
             else:
                 options = [reading, levelled, self._find(turn(reading.view, 180 - angle), rough, clock)]
                 across = angle - np.copysign(90.0, angle)  # a grid's rows, where neighbours ran down its columns
@@ -635,6 +638,17 @@ def _straight(reading):
 def _sure(reading):
     """How many regions ``reading`` reads surely (``READER.unsure``)."""
     return int(np.sum(reading.read.confidences >= READER.unsure))
+
+
+def _gathered(levelled, reading):
+    """True if ``levelled`` (straight, keeping ``READER.levelled_keeps`` of
+    the regions ``reading`` reads surely) has a line at least twice as long
+    as any of ``reading``'s, and of at least four digits: a row the tilt
+    broke into pieces (a tilted view groups a steep row's digits a few at
+    a time), read whole."""
+    longest = [max((len(line) for line in r.lines), default=0) for r in (levelled, reading)]
+    return (_straight(levelled) and _sure(levelled) >= READER.levelled_keeps * _sure(reading)
+            and longest[0] >= max(4, 2 * longest[1]))
 
 
 def _mostly_sure(reading):
