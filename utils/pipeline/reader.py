@@ -59,7 +59,7 @@ class ReaderSettings:
     unsure: float = 0.9  # a digit read less surely than this (probability) is unsure
     unsure_share: float = 0.12  # share of unsure digits at which a page may be upside down
     turn_margin: float = 0.02  # mean confidence another way up must gain to be taken
-    turned_sure: float = 0.75  # a view turned round (or levelled past 45 deg) must read this share of its regions surely
+    turned_sure: float = 0.75  # a view turned round (or levelled past 45 deg) must read this share of it surely
     levelled_keeps: float = 0.8  # a levelled view must keep this share of the regions read surely to be taken
     max_regions: int = 3000  # a page with more regions is refused: its cost stays bounded
     few_regions: int = 4  # a view with no more regions than this is also thresholded as a pale page ...
@@ -421,8 +421,8 @@ class SheetReader:
                 # nor is one row broken by its tilt into pieces, where levelled
                 # it reads whole and as surely.
                 unchained = _straight(levelled) and not _straight(reading)
-                reading = levelled if unchained or _gathered(levelled, reading) or _no_worse(levelled, reading, confirmed) \
-                    else reading
+                if unchained or _gathered(levelled, reading) or _no_worse(levelled, reading, confirmed):
+                    reading = levelled
             else:
                 options = [reading, levelled, self._find(turn(reading.view, 180 - angle), rough, clock)]
                 across = angle - np.copysign(90.0, angle)  # a grid's rows, where neighbours ran down its columns
