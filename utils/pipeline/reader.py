@@ -640,15 +640,19 @@ def _sure(reading):
     return int(np.sum(reading.read.confidences >= READER.unsure))
 
 
+def _keeps_sure(levelled, reading):
+    """True if ``levelled`` reads surely ``READER.levelled_keeps`` as many
+    regions as ``reading`` does."""
+    return _sure(levelled) >= READER.levelled_keeps * _sure(reading)
+
+
 def _gathered(levelled, reading):
-    """True if ``levelled`` (straight, keeping ``READER.levelled_keeps`` of
-    the regions ``reading`` reads surely) has a line at least twice as long
-    as any of ``reading``'s, and of at least four digits: a row the tilt
-    broke into pieces (a tilted view groups a steep row's digits a few at
-    a time), read whole."""
+    """True if ``levelled`` (straight, :func:`_keeps_sure`) has a line at
+    least twice as long as any of ``reading``'s, and of at least four
+    digits: a row the tilt broke into pieces (a tilted view groups a steep
+    row's digits a few at a time), read whole."""
     longest = [max((len(line) for line in r.lines), default=0) for r in (levelled, reading)]
-    return (_straight(levelled) and _sure(levelled) >= READER.levelled_keeps * _sure(reading)
-            and longest[0] >= max(4, 2 * longest[1]))
+    return _straight(levelled) and _keeps_sure(levelled, reading) and longest[0] >= max(4, 2 * longest[1])
 
 
 def _mostly_sure(reading):
@@ -664,8 +668,7 @@ def _no_worse(levelled, reading, confirmed=False):
     ``confirmed`` (two estimates of it agree), a loss of confidence is no
     sign of a wrong turn: the models read digits upright, and a tilted
     view can read a flagged 1 as a sure 7."""
-    return (_sure(levelled) >= READER.levelled_keeps * _sure(reading)
-            and (confirmed or levelled.score >= reading.score - 2 * READER.turn_margin))
+    return _keeps_sure(levelled, reading) and (confirmed or levelled.score >= reading.score - 2 * READER.turn_margin)
 
 
 def most_upright(reading, turned, ruled=False):

@@ -14,7 +14,9 @@ Most non-digits are dropped by :mod:`digit_sheet_reader.pipeline.regions` on the
 - the edge of the paper against a desk or a black scan margin leaves a
   thin dark band that reads as a 1, lying along the desk;
 - a ruled line faint or broken into dashes leaves pieces; the longer ones
-  are rejected as lines or edges, a short one between them reads as a 1;
+  are rejected as lines or edges, a short one between them reads as a 1,
+  and so does a stretch of a faint printed rule dark enough to be ink,
+  but the rule goes on along its axis past both its ends;
 - a cross, a dagger or a tick written beside a number reads as a sure 7,
   4 or 1, but the one-digit checker finds no digit's shape in it;
 - a line of print or cursive (a form's printed footer, a name) reads as
@@ -22,7 +24,8 @@ Most non-digits are dropped by :mod:`digit_sheet_reader.pipeline.regions` on the
   shaped like one digit, and some letter reads as no digit surely;
 - the two slashes of a date (31/12/1999) read as sure 1s, but they lean
   far more than the digits around them and cut the line into a date's
-  groups.
+  groups; so does the slash closing an amount (1500/-), but it leans and
+  a dash follows it at the line's end.
 """
 
 import itertools

@@ -164,9 +164,9 @@ def natural_size(label, h, rng):
 
 def mark_alpha(kind, h, lean=35.0):
     """Alpha of a punctuation mark for digits ``h`` px tall, and its vertical
-    offset from the top of the digits. A slash leans ``lean`` degrees, a
-    little taller than the digits and reaching below them, as a date's is
-    written."""
+    offset from the top of the digits: ``"."``, ``","``, ``"-"``, ``"="`` or
+    ``"/"``. A slash leans ``lean`` degrees, a little taller than the digits
+    and reaching below them, as a date's is written."""
     r = max(2, int(round(0.07 * h)))
     if kind == "/":
         tall, t = int(1.15 * h), max(2, int(round(0.1 * h)))
@@ -178,7 +178,7 @@ def mark_alpha(kind, h, lean=35.0):
         w, t = max(4, int(0.35 * h)), max(2, int(round(0.08 * h)))
         gap = int(0.3 * h) if kind == "=" else 0
         alpha = np.zeros((t + 2 + gap, w + 2), np.float32)
-        for y in {t // 2 + 1, t // 2 + 1 + gap}:
+        for y in [t // 2 + 1] + ([t // 2 + 1 + gap] if gap else []):
             cv2.line(alpha, (1, y), (w, y), 1.0, t, cv2.LINE_AA)
         return alpha, 0.5 * h - gap / 2
     alpha = np.zeros((4 * r + 2, 3 * r + 2), np.float32)
