@@ -8,6 +8,7 @@ from conftest import ROOT
 
 from digit_sheet_reader.models.runtime import load_recogniser
 from digit_sheet_reader.models.sequences import decode
+from digit_sheet_reader.pipeline.crops import normalise_all
 from digit_sheet_reader.pipeline.ink import threshold
 from digit_sheet_reader.pipeline.recognise import RECOGNISE, Read, read_regions, view_confidence
 from digit_sheet_reader.pipeline.refine import (
@@ -282,6 +283,36 @@ def test_an_unsure_nine_with_a_broken_stroke_is_read_again_bridged(classify):
     assert first.names != ["9"] or first.confidences[0] < 0.9  # the broken 9 reads badly
     read = reread_bridged(segmentation.labels, first, H, darkness, classify)
     assert read.names == ["9"] and read.confidences[0] > 0.9
+
+
+def test_closing_that_bridges_no_gap_turns_no_digit_into_another():
+    """Closing the strokes of a whole digit only adds ink in its angles and
+    openings (a 4's open top filled into a 9): that reading may confirm the
+    first one or be a 1 (a flag's angle filled), not another digit. The
+    recogniser here reads the plain crop as an unsure 4 and any other (the
+    closed one) as ``label``, surely."""
+    nine = render_glyph("9", np.random.default_rng(3), height=H, stroke=0.09, slant=0.0, font=cv2.FONT_HERSHEY_SIMPLEX)
+    broken = nine.copy()
+    cv2.line(broken, (0, 20), (60, 20), 0, 4)
+
+    def reread(glyph, label):
+        segmentation, darkness = page([glyph])
+        regions = segmentation.regions
+        assert len(regions) == 1
+        plain = normalise_all(segmentation.labels, regions, darkness)
+
+        def classify(crops):
+            closed = (crops != plain).any(axis=(1, 2))
+            return [label if c else "4" for c in closed], np.where(closed, 0.95, 0.6)
+
+        first = Read(regions, ["4"], np.array([0.6]), plain)
+        return reread_bridged(segmentation.labels, first, H, darkness, classify)
+
+    assert reread(nine, "8").names == ["4"]  # one piece of ink: nothing bridged
+    confirmed = reread(nine, "4")
+    assert confirmed.names == ["4"] and confirmed.confidences[0] == 0.95
+    assert reread(nine, "1").names == ["1"]
+    assert reread(broken, "8").names == ["8"]  # control: a gap bridged, the reading changes
 
 
 def test_the_piece_of_a_split_keeps_its_label_however_unsure(classify):

@@ -97,6 +97,18 @@ def test_ensemble_packs_members_into_one_model(tiny_bundle, tmp_path, tiny_test)
     assert rec.predict(tiny_test.images[:5]).shape == (5, 10)
 
 
+def test_an_ensemble_fine_tuned_kept_close_trains_each_member_beside_its_own_start(tiny_bundle, tmp_path):
+    """Each member starts as a copy of the one it is kept close to, as in
+    the shipped ensemble; the two must not clash by name."""
+    _, data = tiny_bundle
+    ensemble, tuned = tmp_path / "ens.model", tmp_path / "kept.model"
+    assert train_cnn.main(["--data", str(data), "--out", str(ensemble), "--ensemble", "2", *TINY]) == 0
+    assert train_cnn.main(["--data", str(data), "--out", str(tuned), "--init", str(ensemble), "--keep", "0.5",
+                           "--lr", "1e-4", *TINY]) == 0
+    metrics = json.loads((tuned / "metrics.json").read_text())
+    assert metrics["ensemble_members"] == 2 and metrics["hyper_parameters"]["keep"] == 0.5
+
+
 def test_pack_two_runs_into_one_bundle(tiny_bundle, tmp_path, tiny_test):
     from digit_sheet_reader.training import ensemble as pack
 

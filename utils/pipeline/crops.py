@@ -166,6 +166,37 @@ def holes(ink):
     return outside[1:-1, 1:-1] == 1
 
 
+def topology(crop):
+    """(pieces, loops) of a crop's ink at half its brightest: the 8-connected
+    pieces it falls into and the holes it encloses.
+
+    >>> ring = np.zeros((9, 9), np.uint8); ring[2:7, 2:7] = 255; ring[4, 4] = 0
+    >>> topology(ring), topology(np.zeros((9, 9), np.uint8))
+    ((1, 1), (0, 0))
+    """
+    if not crop.any():
+        return 0, 0
+    ink = crop >= crop.max() / 2
+    pieces = cv2.connectedComponents(ink.astype(np.uint8), connectivity=8)[0] - 1
+    loops = cv2.connectedComponents(holes(ink).astype(np.uint8), connectivity=4)[0] - 1
+    return pieces, loops
+
+
+def bridges_gap(crop, closed):
+    """True if ``closed`` (``crop`` with the gaps in its strokes closed)
+    joins pieces of its ink or closes a loop: it bridged a gap a skipping
+    pen left. Where there is no gap, closing only adds ink in the digit's
+    angles and openings (a 4's open top filled into a 9's loop).
+
+    >>> broken = np.zeros((9, 9), np.uint8); broken[1:4, 4] = 255; broken[5:8, 4] = 255
+    >>> whole = broken.copy(); whole[4, 4] = 255
+    >>> bridges_gap(broken, whole), bridges_gap(whole, np.maximum(whole, np.roll(whole, 1, axis=1)))
+    (True, False)
+    """
+    (pieces, loops), (pieces_closed, loops_closed) = topology(crop), topology(closed)
+    return pieces_closed < pieces or loops_closed > loops
+
+
 def region_ink(labels, region, darkness=None, size=None):
     """The region's ink, white on black and padded, with strokes brought
     towards MNIST's width for a glyph ``size`` px tall (default: the

@@ -346,7 +346,10 @@ def train_and_save(args, build_member, architecture, ensemble=1):
         member = renamed(starts[i], name) if starts else build_member(name)
         if not args.quiet and ensemble > 1:
             print(f"member {i + 1}/{ensemble} (seed {args.seed + i})", flush=True)
-        histories.append(fit(member, train, val, args, args.seed + i, teachers[i] if teachers else None))
+        # The teacher under a name of its own: the student is a copy of it, and
+        # one model cannot hold two parts of the same name.
+        teacher = renamed(teachers[i], f"{name}_teacher") if teachers else None
+        histories.append(fit(member, train, val, args, args.seed + i, teacher))
         members.append(member)
     seconds = time.perf_counter() - started
     model = pack_ensemble(members)

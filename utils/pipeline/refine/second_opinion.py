@@ -4,7 +4,7 @@ with a second recogniser's opinion averaged in."""
 import numpy as np
 
 from ...models.sequences import LABELS, one_digit_odds
-from ..crops import normalise_all
+from ..crops import bridges_gap, normalise_all
 from ..recognise import Read, read_regions, string_view
 from .settings import REFINE
 
@@ -95,14 +95,23 @@ def reread_bridged(labels, read, digit_height, darkness, classify):
     alone, a piece often reads as the stub of its neighbour's stroke closed
     into a loop (a 0 read as a 3). Closing keeps the loops a digit already
     has (:func:`digit_sheet_reader.pipeline.crops.keep_loops`): it filled a
-    narrow 8's, read then as a 1."""
+    narrow 8's, read then as a 1.
+
+    Where closing bridged no gap (:func:`digit_sheet_reader.pipeline.crops.bridges_gap`),
+    it only added ink in the digit's angles and openings: the reading it
+    gives may confirm the first one, or be a 1 (the angle of a flag filled,
+    as continental writers start a 1), but not turn the digit into another
+    (a 4's open top filled into a 9, a 5's into a 6)."""
     doubtful = [i for i, (r, c) in enumerate(zip(read.regions, read.confidences))
                 if c < REFINE.reread_unsure and not r.piece]
     if not doubtful:
         return read
-    again = read_regions(labels, [read.regions[i] for i in doubtful], darkness, classify,
-                         bridge=REFINE.bridge * float(digit_height))
+    regions = [read.regions[i] for i in doubtful]
+    again = read_regions(labels, regions, darkness, classify, bridge=REFINE.bridge * float(digit_height))
+    plain = normalise_all(labels, regions, darkness)
     for k, i in enumerate(doubtful):
-        if again.confidences[k] > read.confidences[i] + REFINE.join_margin:
+        if again.confidences[k] <= read.confidences[i] + REFINE.join_margin:
+            continue
+        if again.names[k] in (read.names[i], "1") or bridges_gap(plain[k], again.crops[k]):
             read = read.replace(i, again, [k])
     return read
