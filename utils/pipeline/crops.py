@@ -131,11 +131,17 @@ def normalise(labels, region, darkness=None, bridge=0):
     second look at a digit whose stroke broke (a pen skipping, a fold).
     """
     if bridge:
-        glyph = normalise(labels, region, darkness)  # the crop as usual, then closed at its own scale
-        size = max(3, int(round(bridge * 20.0 / max(region.box[2], region.box[3]))) | 1)
-        closed = cv2.morphologyEx(glyph, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
-        return mnist_style(crop_to_ink(keep_loops(glyph, closed)))
+        return close_gaps(normalise(labels, region, darkness), region.box, bridge)
     return mnist_style(crop_to_ink(region_ink(labels, region, darkness)))
+
+
+def close_gaps(crop, box, bridge):
+    """A region's crop (:func:`normalise`) with the gaps in its strokes up to
+    ``bridge`` px of the region (whose ``box`` is x y w h) closed at the
+    crop's own scale, the loops it already has kept open."""
+    size = max(3, round(bridge * 20.0 / max(box[2], box[3])) | 1)
+    closed = cv2.morphologyEx(crop, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    return mnist_style(crop_to_ink(keep_loops(crop, closed)))
 
 
 def keep_loops(glyph, closed):

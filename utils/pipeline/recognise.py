@@ -44,7 +44,11 @@ class Read:
 
 def read_regions(labels, regions, darkness, classify, bridge=0):
     """Normalise and classify ``regions`` in one batch -> :class:`Read`."""
-    crops = normalise_all(labels, regions, darkness, bridge)
+    return read_crops(regions, normalise_all(labels, regions, darkness, bridge), classify)
+
+
+def read_crops(regions, crops, classify):
+    """Classify the ``crops`` of ``regions`` in one batch -> :class:`Read`."""
     names, confidences = classify(crops)
     return Read(list(regions), list(names), np.asarray(confidences, np.float64), crops)
 

@@ -337,7 +337,6 @@ def train_and_save(args, build_member, architecture, ensemble=1):
     started = time.perf_counter()
     members, histories = [], []
     starts = _trained_members(args.init) if args.init else None
-    teachers = _trained_members(args.init) if args.keep > 0 else None  # --keep needs --init (checked above)
     ensemble = len(starts) if starts else ensemble
     for i in range(ensemble):
         seed_everything(args.seed + i)
@@ -346,9 +345,10 @@ def train_and_save(args, build_member, architecture, ensemble=1):
         member = renamed(starts[i], name) if starts else build_member(name)
         if not args.quiet and ensemble > 1:
             print(f"member {i + 1}/{ensemble} (seed {args.seed + i})", flush=True)
-        # The teacher under a name of its own: the student is a copy of it, and
-        # one model cannot hold two parts of the same name.
-        teacher = renamed(teachers[i], f"{name}_teacher") if teachers else None
+        # With --keep (which needs --init), the member's start is its teacher:
+        # a copy under a name of its own, for one model cannot hold two parts
+        # of the same name.
+        teacher = renamed(starts[i], f"{name}_teacher") if args.keep > 0 else None
         histories.append(fit(member, train, val, args, args.seed + i, teacher))
         members.append(member)
     seconds = time.perf_counter() - started

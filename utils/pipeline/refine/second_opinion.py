@@ -4,8 +4,8 @@ with a second recogniser's opinion averaged in."""
 import numpy as np
 
 from ...models.sequences import LABELS, one_digit_odds
-from ..crops import bridges_gap, normalise_all
-from ..recognise import Read, read_regions, string_view
+from ..crops import bridges_gap, close_gaps, normalise_all
+from ..recognise import Read, read_crops, string_view
 from .settings import REFINE
 
 
@@ -107,8 +107,9 @@ def reread_bridged(labels, read, digit_height, darkness, classify):
     if not doubtful:
         return read
     regions = [read.regions[i] for i in doubtful]
-    again = read_regions(labels, regions, darkness, classify, bridge=REFINE.bridge * float(digit_height))
     plain = normalise_all(labels, regions, darkness)
+    bridge = REFINE.bridge * float(digit_height)
+    again = read_crops(regions, np.stack([close_gaps(c, r.box, bridge) for c, r in zip(plain, regions)]), classify)
     for k, i in enumerate(doubtful):
         if again.confidences[k] <= read.confidences[i] + REFINE.join_margin:
             continue
