@@ -93,6 +93,22 @@ def test_writing_angle_of_two_lines(degrees):
     assert abs((angle - degrees + 90) % 180 - 90) < 1.0  # the same direction, modulo 180
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_writing_angle_of_a_square_grid_is_one_of_its_two_directions(seed):
+    # Digits as close above and below as beside (a practice sheet of 10 x 10
+    # digits): the nearest neighbours run along the rows and the columns
+    # alike. Their mean direction fell between the two (the photo of such a
+    # sheet turned 30 deg was read down its diagonals); the reader needs one
+    # of them, and tries the other across it.
+    rng = np.random.default_rng(seed)
+    grid = np.stack(np.meshgrid(np.arange(10) * 50.0, np.arange(10) * 50.0), axis=-1).reshape(-1, 2)
+    for degrees in (15, 25, 30, 35, -20, -30):
+        t = np.radians(degrees)
+        centres = (grid + rng.normal(0, 3, grid.shape)) @ np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+        angle = writing_angle(centres)
+        assert abs((angle - degrees + 45) % 90 - 45) < 3  # a row's direction or a column's
+
+
 def test_fitted_angle_and_a_page_hanging_from_its_tops():
     heights = np.array([30, 26, 34, 28, 31, 25, 33])
     x = np.arange(7) * 25.0

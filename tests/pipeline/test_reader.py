@@ -470,12 +470,13 @@ def _grid_of_rows(rows, height=40, pitch=1.3):
     return page
 
 
-@pytest.mark.parametrize("angle", [12, -16, 30])
-def test_a_tilted_grid_of_digits_reads_row_by_row(reader, angle):
+@pytest.mark.parametrize("angle, pitch", [(12, 1.3), (-16, 1.3), (30, 1.3), (-30, 1.2), (35, 1.2)])
+def test_a_tilted_grid_of_digits_reads_row_by_row(reader, angle, pitch):
     # In a grid the nearest neighbour of a digit is as often the one below
     # it: the tilt the neighbours give is off by several degrees, and rows
-    # chained into one line at that tilt read surely all the same.
-    page = reader.read(tilted(_grid_of_rows([" ".join(d * 8) for d in "1234567890"]), angle))
+    # chained into one line at that tilt read surely all the same. Rows as
+    # close as the digits in them (pitch 1.2) were read down the diagonals.
+    page = reader.read(tilted(_grid_of_rows([" ".join(d * 8) for d in "1234567890"], pitch=pitch), angle))
     assert [len(line.digits) for line in page.lines] == [8] * 10  # row by row, whatever each digit reads as
     assert page.skew == pytest.approx(angle, abs=3)
 

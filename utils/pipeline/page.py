@@ -50,6 +50,9 @@ class PageSettings:
     outside: float = 0.02  # no corner lies farther outside the photo than this share of its longer side
     corner_smoothing: int = 16  # the corners a turn opens continue the image's edge averaged over this many px
     hanging: float = 0.8  # digits whose tops spread less than this share of their bottoms hang
+    neighbours: int = 3  # each region votes for the direction lines run with this many nearest neighbours ...
+    neighbours_from: int = 10  # ... where there are this many regions (else with its nearest)
+    vote_spread: float = 5.0  # spread (deg) over which the votes are smoothed to find where most lie
 
 
 PAGE = PageSettings()
@@ -465,10 +468,15 @@ def _split_turn(total):
 def writing_angle(centres, min_regions=3):
     """Direction the lines run, in degrees counter-clockwise in (-90, 90].
 
-    Each region votes with the direction to its nearest neighbour; the
-    votes are averaged as doubled angles (a direction and its opposite are
-    the same line), twice, the second time without votes more than 20 deg
-    off the first estimate (a nearest neighbour in the next line).
+    Each region votes with the directions to its ``PAGE.neighbours``
+    nearest neighbours (its nearest alone where there are fewer than
+    ``PAGE.neighbours_from`` regions: in a crop of a few digits, a third
+    neighbour is a stray mark). The direction most votes lie near (smoothed
+    over ``PAGE.vote_spread``) is refined as the mean of the votes within
+    20 deg of it, averaged as doubled angles (a direction and its opposite
+    are the same line). In a grid of digits as close above and below as
+    beside, the votes fall along rows and columns alike: their mean lies
+    between the two, the densest direction on one of them.
 
     Examples
     --------
@@ -483,10 +491,11 @@ def writing_angle(centres, min_regions=3):
     d = centres[:, None, :] - centres[None, :, :]
     dist = np.hypot(d[..., 0], d[..., 1])
     np.fill_diagonal(dist, np.inf)
-    nearest = dist.argmin(axis=1)
-    v = centres[nearest] - centres
+    k = PAGE.neighbours if len(centres) >= PAGE.neighbours_from else 1
+    nearest = np.argsort(dist, axis=1)[:, :k].ravel()
+    v = centres[nearest] - np.repeat(centres, k, axis=0)
     votes = np.degrees(np.arctan2(-v[:, 1], v[:, 0]))  # counter-clockwise, y up
-    angle = _mean_direction(votes)
+    angle = _densest_direction(votes)
     close = np.abs((votes - angle + 90) % 180 - 90) < 20
     if close.sum() >= 2:
         angle = _mean_direction(votes[close])
@@ -579,6 +588,14 @@ def _slope(x, y):
     """Least-squares slope of y on x (np.polyfit's, without its overhead)."""
     dx = x - x.mean()
     return float((dx * (y - y.mean())).sum() / max((dx * dx).sum(), 1e-9))
+
+
+def _densest_direction(degrees):
+    """The direction (whole degrees, modulo 180) that most of ``degrees``
+    lie near: the peak of their density, smoothed by ``PAGE.vote_spread``."""
+    directions = np.arange(-90.0, 90.0)
+    off = (np.asarray(degrees)[None, :] - directions[:, None] + 90) % 180 - 90
+    return float(directions[np.exp(-0.5 * (off / PAGE.vote_spread) ** 2).sum(axis=1).argmax()])
 
 
 def _mean_direction(degrees):
