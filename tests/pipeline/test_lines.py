@@ -40,6 +40,20 @@ def test_two_columns_are_two_lines_per_row_in_reading_order():
                                                                [300, 325]]
 
 
+def test_a_row_of_widely_spaced_digits_is_one_line_beside_dense_ones():
+    # 1-100.jpg: a first row "0 1 2 ... 13" of single digits far apart,
+    # over rows of close two-digit numbers. Every gap in it is wider than
+    # a column gap on this page, but none stands out from the row's own
+    # spacing: a gutter does (the control: the same row with one gap four
+    # times as wide).
+    wide = row(20, [0, 70, 140, 210, 280, 350])
+    dense = row(80, [0, 25, 50, 75, 100, 125, 150])
+    order = group_lines(wide + dense, 30)
+    assert [len(line) for line in order] == [6, 7]
+    gutter = row(20, [0, 70, 140, 410, 480, 550])
+    assert [len(line) for line in group_lines(gutter + dense, 30)] == [3, 3, 7]
+
+
 def test_close_lines_do_not_zip_together():
     boxes = row(0, [0, 25, 50, 75]) + row(34, [12, 37, 62, 87])  # lines only 34 px apart, offset
     order = group_lines(boxes, 30)

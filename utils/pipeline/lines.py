@@ -12,7 +12,8 @@ inside a sort.
    close lines cannot zip together).
 2. Lines are the connected groups; digits in a line go left to right.
 3. A line is split where a gap is much larger than the page's typical
-   spacing: two columns of numbers side by side give two lines each.
+   spacing and than the line's own: two columns of numbers side by side
+   give two lines each, a row of single digits written far apart stays one.
 4. Lines are put in rows (lines overlapping vertically), rows top to
    bottom, lines in a row left to right.
 """
@@ -35,8 +36,8 @@ class LineSettings:
     climb: float = 2.0  # a vertical offset costs this many times a horizontal gap when choosing
     lone_gap: float = 0.3  # the typical gap between digits where no line has two
     least_gap: float = 0.1  # the typical gap is taken as at least this (a comma or dash is not one)
-    column_gap: float = 1.5  # a gap this wide splits a line into two columns ...
-    column_gaps: float = 3.0  # ... and so does one this many times the typical gap
+    column_gap: float = 1.5  # a gap wider than this splits a line into two columns ...
+    column_gaps: float = 3.0  # ... if also this many times the page's typical gap and the line's other gaps (median)
     group_gap: float = 0.6  # a gap this wide starts a new group of digits within a line ...
     group_gaps: float = 2.5  # ... if it is also this many times the line's median gap
     comma: float = 1.3  # a dot this many times taller than wide is a comma
@@ -97,11 +98,15 @@ def _left_neighbours(right):
 
 
 def _split_at_gaps(members, boxes, limit):
-    """Split one x-sorted line where a gap is wider than ``limit``."""
+    """Split one x-sorted line where a gap is wider than ``limit`` and
+    ``LINES.column_gaps`` times the line's other gaps (their median): a
+    gutter stands out from the line's own spacing, where a row of widely
+    spaced single digits is spaced so all along."""
     pieces, current = [], [members[0]]
-    for a, b in zip(members, members[1:]):
-        gap = boxes[b, 0] - (boxes[a, 0] + boxes[a, 2])
-        if gap > limit:
+    gaps = np.array([boxes[b, 0] - (boxes[a, 0] + boxes[a, 2]) for a, b in zip(members, members[1:])])
+    for k, b in enumerate(members[1:]):
+        others = np.delete(gaps, k)
+        if gaps[k] > limit and (len(others) == 0 or gaps[k] > LINES.column_gaps * float(np.median(others))):
             pieces.append(current)
             current = []
         current.append(b)
