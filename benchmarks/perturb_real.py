@@ -9,7 +9,8 @@ Each image of the truth file (the format of ``benchmarks/score_real.py``)
 that the reader reads exactly as it is, is read again tilted, at half its
 size, recompressed, dimmed, shaded from one side, and laid on a dark desk
 (``digit_sheet_reader.synth.hard_cases.desk_texture``) at 0, 15 and 35
-degrees. A reading that holds only for the photo as it was taken is a
+degrees (and, asked for with ``--changes note20``, on yellow paper on a
+desk at 20 degrees: a sticky note on wood). A reading that holds only for the photo as it was taken is a
 constant fitted to it: these figures say whether a mechanism holds for the
 next photo, which is tilted more, smaller, or on another desk. Prints, per
 change, the images still read exactly out of those read exactly as they
@@ -69,6 +70,11 @@ def shaded(image, darkest=0.5):
     return (image.astype(np.float32) * ramp).astype(np.uint8)
 
 
+def yellowed(image):
+    """``image`` on yellow paper: its blue weakened, its green a little (a sticky note's tint)."""
+    return (image.astype(np.float32) * np.float32([0.55, 0.95, 1.0])).astype(np.uint8)
+
+
 def recompressed(image, quality=30):
     return cv2.imdecode(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])[1], cv2.IMREAD_COLOR)
 
@@ -91,13 +97,17 @@ CHANGES = {
     "desk15": lambda image, rng: on_desk(image, 15, rng),
     "desk35": lambda image, rng: on_desk(image, 35, rng),
 }
+# Not among the defaults, which keep the figures comparable from round to round.
+MORE_CHANGES = {
+    "note20": lambda image, rng: on_desk(yellowed(image), 20, rng),  # a yellow note on a wooden desk
+}
 
 
 def main(argv=None):
     parser = command_parser(__doc__)
     parser.add_argument("truth", help="truth file in the real-dev format")
-    parser.add_argument("--changes", nargs="+", choices=sorted(CHANGES), default=list(CHANGES),
-                        help="changes to make (default: all)")
+    parser.add_argument("--changes", nargs="+", choices=sorted(CHANGES) + sorted(MORE_CHANGES), default=list(CHANGES),
+                        help="changes to make (default: all but %s)" % ", ".join(MORE_CHANGES))
     parser.add_argument("--seed", type=int, default=0, help="seed of the desks (default: %(default)s)")
     parser.add_argument("--json", help="also write each image's readings here")
     parser.add_argument("--strips", nargs="+", type=float, default=[], metavar="M",
@@ -127,7 +137,7 @@ def main(argv=None):
                 counts[1] += 1
         rng = np.random.default_rng([args.seed, exact])  # each image its own desks, whichever changes are made
         for change in args.changes:
-            lines = reader.read(CHANGES[change](image, rng)).to_dict()["lines"]
+            lines = reader.read({**CHANGES, **MORE_CHANGES}[change](image, rng)).to_dict()["lines"]
             readings[name][change] = "\n".join(line["text"] for line in lines)
             if real_page_errors(truth, lines)[0]:
                 lost[change].append(name)

@@ -25,6 +25,34 @@ def desk_photo(corners=CORNERS, size=(480, 640)):
     return photo
 
 
+def test_a_shaded_yellow_note_on_wood_is_found_by_its_colour():
+    # No brighter than the wood's light grain in its strongest channel,
+    # nor, where shaded, than the wood in its weakest: the brightness finds
+    # no page. Its colour is its own, shaded or not.
+    h, w = 480, 640
+    x = np.arange(w)[None, :] + 25 * np.sin(np.arange(h)[:, None] / 30.0)
+    grain = 0.95 + 0.3 * np.sin(x / 9.0)  # streaks 0.65 .. 1.25 of the wood's colour
+    photo = np.float32([45, 95, 175]) * grain[..., None]
+    corners = np.float32([[170, 110], [470, 80], [500, 370], [190, 400]])
+    note = np.zeros((h, w), np.uint8)
+    cv2.fillConvexPoly(note, corners.astype(np.int32), 1)
+    yy, xx = np.mgrid[0:h, 0:w]
+    shade = np.clip(1.0 - 0.45 * ((xx - 170) / 330 + (yy - 80) / 320 - 0.6), 0.55, 1.0)  # darker towards a corner
+    photo[note > 0] = np.float32([70, 205, 215]) * shade[note > 0][:, None]
+    found = find_page(photo.clip(0, 255).astype(np.uint8))
+    assert found is not None
+    assert np.abs(found - corners).max() < 8
+
+
+def test_no_page_in_a_photo_of_paper_with_a_colour_cast():
+    # A webcam's paper, pink at the top and blue below: no colour of its own
+    # that a desk's could differ from.
+    yy = np.linspace(0, 1, 480)[:, None, None]
+    photo = (np.float32([200, 190, 215]) * (1 - yy) + np.float32([225, 205, 190]) * yy) * np.ones((1, 640, 1))
+    photo += np.random.default_rng(0).normal(0, 4, photo.shape)  # sensor noise
+    assert find_page(photo.clip(0, 255).astype(np.uint8)) is None
+
+
 def test_finds_a_slanted_sheet_on_a_desk():
     found = find_page(desk_photo())
     assert found is not None
@@ -196,6 +224,9 @@ def test_a_sheet_whose_corner_is_as_dark_as_the_desk_is_found_whole(restore, mon
     photo = shaded_corner_photo(darkest=0.2)  # the corner at 47 of 255, darker than the desk's red
     if not restore:
         monkeypatch.setattr(page, "_cut_corners_restored", lambda polygon, bright: np.empty((0, 2), np.float32))
+        # Grey paper on a brown desk: the paper's colour, which shade leaves
+        # alone, would find it whole too.
+        monkeypatch.setattr(page, "_thumb_paper_colour", lambda image: iter(()))
     found = find_page(photo)
     if restore:
         assert found is not None and np.abs(found - CORNERS).max() < 8

@@ -52,6 +52,8 @@ class PageSettings:
     hanging: float = 0.8  # digits whose tops spread less than this share of their bottoms hang
     neighbours: int = 3  # each region votes for the direction lines run with this many nearest neighbours ...
     neighbours_from: int = 10  # ... where there are this many regions (else with its nearest)
+    paper_share: float = 5.0  # the paper's colour is that of the brightest this many per cent of the pixels ...
+    chroma_reach: float = 0.1  # ... and a colour this far from it (in chromaticity) is no paper's
     vote_spread: float = 5.0  # spread (deg) over which the votes are smoothed to find where most lie
 
 
@@ -91,7 +93,9 @@ def find_page(image, refit=True):
     quadrilateral that covers part, not all, of the photo, with sharp
     sides (:func:`_is_sheet`); a corner cut off by shade is restored
     (:func:`_cut_corners_restored`), and only where no page is found so is
-    the paper's darker part taken in (:func:`_paper_outlines`). A small sheet
+    the paper's darker part taken in (:func:`_paper_outlines`), and only where
+    none is found so either is the paper told by its colour (a tinted note
+    on a wooden desk, :func:`paper_likeness`). A small sheet
     (a sticky note in a large photo) is fitted again on a closer crop
     around it, where its corners span enough pixels to be fitted
     (``refit``). No corner lies far outside the photo: the warp to it
@@ -107,8 +111,10 @@ def find_page(image, refit=True):
     >>> find_page(np.full((300, 400, 3), 235, np.uint8)) is None
     True
     """
-    for darker in (False, True):  # the paper's darker parts only where no page is found without them
-        for bright, factor in _thumb_brightness(image):
+    # The paper's darker parts only where no page is found without them;
+    # its colour only where its brightness finds none.
+    for maps, darker in ((_thumb_brightness, False), (_thumb_brightness, True), (_thumb_paper_colour, False)):
+        for bright, factor in maps(image):
             for outline in _paper_outlines(bright, darker):
                 corners = _fitted(image, outline, bright, factor, refit)
                 if corners is not None and _inside_image(corners, image.shape, PAGE.outside * max(image.shape[:2])).all():
@@ -151,14 +157,58 @@ def _thumb_brightness(image):
     the weakest channel, where grey paper in dim light stands out from a
     brown wooden desk as bright as it in red (paper is grey: bright in
     every channel, wood in one)."""
+    thumb, factor = _thumbnail(image)
+    if thumb.ndim != 3:
+        yield _strokes_closed(thumb), factor
+        return
+    yield _strokes_closed(strongest_channel(thumb)), factor
+    yield _strokes_closed(weakest_channel(thumb)), factor
+
+
+def _thumb_paper_colour(image):
+    """Yield (how near each pixel's colour is to the paper's, with strokes
+    closed away, on a thumbnail; its scale factor) for a colour photo: a
+    yellow note on orange wood is no brighter than the wood's light grain
+    in any channel, and its shaded part no brighter than the wood, but
+    its colour is its own, shaded or not (:func:`paper_likeness`)."""
+    thumb, factor = _thumbnail(image)
+    if thumb.ndim == 3:
+        yield paper_likeness(_strokes_closed(thumb)), factor
+
+
+def paper_likeness(image):
+    """How near each pixel's colour is to the paper's, as uint8 (255: the
+    paper's colour, 0: ``PAGE.chroma_reach`` or farther from it). Colour is
+    chromaticity, each channel's share of their sum, which shade leaves
+    alone; the paper's is that of the brightest ``PAGE.paper_share`` of
+    the pixels.
+
+    Examples
+    --------
+    >>> wood = np.full((20, 40, 3), (45, 95, 175), np.uint8)
+    >>> wood[5:15, 5:35] = (70, 205, 215)                 # a yellow note ...
+    >>> wood[5:15, 20:35] = (38, 113, 118)                # ... shaded across half
+    >>> likeness = paper_likeness(wood)
+    >>> int(likeness[10, 10]), int(likeness[10, 30]) > 200, int(likeness[0, 0])
+    (255, True, 0)
+    """
+    pixels = image.astype(np.float32) + 1.0
+    chroma = pixels / pixels.sum(axis=2, keepdims=True)
+    luminance = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    paper = np.median(chroma[luminance >= np.percentile(luminance, 100 - PAGE.paper_share)], axis=0)
+    distance = np.linalg.norm(chroma - paper, axis=2)
+    return np.clip(255 * (1 - distance / PAGE.chroma_reach), 0, 255).astype(np.uint8)
+
+
+def _thumbnail(image):
+    """(``image`` shrunk to ``PAGE.page_thumb_side``, the factor it was shrunk by)."""
     factor = max(1.0, max(image.shape[:2]) / PAGE.page_thumb_side)
     thumb = cv2.resize(image, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA) if factor > 1 else image
-    close = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
-    if thumb.ndim != 3:
-        yield cv2.morphologyEx(thumb, cv2.MORPH_CLOSE, close), factor
-        return
-    yield cv2.morphologyEx(strongest_channel(thumb), cv2.MORPH_CLOSE, close), factor
-    yield cv2.morphologyEx(weakest_channel(thumb), cv2.MORPH_CLOSE, close), factor
+    return thumb, factor
+
+
+def _strokes_closed(image):
+    return cv2.morphologyEx(image, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
 
 
 def _paper_outlines(bright, darker=False):
