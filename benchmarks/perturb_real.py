@@ -10,9 +10,10 @@ that the reader reads exactly as it is, is read again tilted, at half its
 size, recompressed, dimmed, shaded from one side, and laid on a dark desk
 (``digit_sheet_reader.synth.hard_cases.desk_texture``) at 0, 15 and 35
 degrees (and, asked for with ``--changes note20``, on yellow paper on a
-desk at 20 degrees: a sticky note on wood). A reading that holds only for the photo as it was taken is a
-constant fitted to it: these figures say whether a mechanism holds for the
-next photo, which is tilted more, smaller, or on another desk. Prints, per
+desk at 20 degrees: a sticky note on wood). A reading that holds only for
+the photo as it was taken is a constant fitted to it: these figures say
+whether a mechanism holds for the next photo, which is tilted more,
+smaller, or on another desk. Prints, per
 change, the images still read exactly out of those read exactly as they
 are, and each one lost. The changed images live in memory only.
 
@@ -101,12 +102,13 @@ CHANGES = {
 MORE_CHANGES = {
     "note20": lambda image, rng: on_desk(yellowed(image), 20, rng),  # a yellow note on a wooden desk
 }
+ALL_CHANGES = {**CHANGES, **MORE_CHANGES}
 
 
 def main(argv=None):
     parser = command_parser(__doc__)
     parser.add_argument("truth", help="truth file in the real-dev format")
-    parser.add_argument("--changes", nargs="+", choices=sorted(CHANGES) + sorted(MORE_CHANGES), default=list(CHANGES),
+    parser.add_argument("--changes", nargs="+", choices=sorted(ALL_CHANGES), default=list(CHANGES),
                         help="changes to make (default: all but %s)" % ", ".join(MORE_CHANGES))
     parser.add_argument("--seed", type=int, default=0, help="seed of the desks (default: %(default)s)")
     parser.add_argument("--json", help="also write each image's readings here")
@@ -137,7 +139,7 @@ def main(argv=None):
                 counts[1] += 1
         rng = np.random.default_rng([args.seed, exact])  # each image its own desks, whichever changes are made
         for change in args.changes:
-            lines = reader.read({**CHANGES, **MORE_CHANGES}[change](image, rng)).to_dict()["lines"]
+            lines = reader.read(ALL_CHANGES[change](image, rng)).to_dict()["lines"]
             readings[name][change] = "\n".join(line["text"] for line in lines)
             if real_page_errors(truth, lines)[0]:
                 lost[change].append(name)

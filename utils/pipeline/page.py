@@ -52,9 +52,9 @@ class PageSettings:
     hanging: float = 0.8  # digits whose tops spread less than this share of their bottoms hang
     neighbours: int = 3  # each region votes for the direction lines run with this many nearest neighbours ...
     neighbours_from: int = 10  # ... where there are this many regions (else with its nearest)
+    vote_spread: float = 5.0  # spread (deg) over which the votes are smoothed to find where most lie
     paper_share: float = 5.0  # the paper's colour is that of the brightest this many per cent of the pixels ...
     chroma_reach: float = 0.1  # ... and a colour this far from it (in chromaticity) is no paper's
-    vote_spread: float = 5.0  # spread (deg) over which the votes are smoothed to find where most lie
 
 
 PAGE = PageSettings()
@@ -542,7 +542,7 @@ def writing_angle(centres, min_regions=3):
     dist = np.hypot(d[..., 0], d[..., 1])
     np.fill_diagonal(dist, np.inf)
     k = PAGE.neighbours if len(centres) >= PAGE.neighbours_from else 1
-    nearest = np.argsort(dist, axis=1)[:, :k].ravel()
+    nearest = np.argpartition(dist, k - 1, axis=1)[:, :k].ravel()
     v = centres[nearest] - np.repeat(centres, k, axis=0)
     votes = np.degrees(np.arctan2(-v[:, 1], v[:, 0]))  # counter-clockwise, y up
     angle = _densest_direction(votes)
