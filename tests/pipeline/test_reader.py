@@ -102,6 +102,26 @@ def test_a_shaded_page_edge_at_the_crop_frame_does_not_shrink_a_small_pale_numbe
     assert reader.read(image).text == "12"
 
 
+def test_a_page_of_small_digits_is_read_enlarged_a_crop_of_a_number_is_not(reader):
+    # Digits 14 px tall have strokes of a pixel or two and holes as small
+    # (`realphoto.jpg` at half size read a narrow 0 as 1): a page of them is
+    # read enlarged until they stand READER.small_digit tall. A crop of a
+    # number is not: its small print and specks would grow into digits.
+    from digit_sheet_reader.pipeline.reader import READER, working_view
+
+    rows = [_written(text, height=14, seed=k) for k, text in enumerate(["3081 5926", "7460 1839", "0628 4175"])]
+    page = np.full((300, max(r.shape[1] for r in rows) + 300, 3), 245, np.uint8)
+    for k, row in enumerate(rows):
+        page[20 + 30 * k:20 + 30 * k + row.shape[0], 100:100 + row.shape[1]] = row
+    view, rough = working_view(page)
+    assert view.image.shape[1] > 1.5 * page.shape[1] and rough == pytest.approx(READER.small_digit, abs=1)
+    corner = cv2.perspectiveTransform(np.float64([[[view.image.shape[1], view.image.shape[0]]]]), view.to_photo)
+    np.testing.assert_allclose(corner[0, 0], [page.shape[1], page.shape[0]], atol=2)  # boxes map back to the photo
+    assert [line.text for line in reader.read(page).lines] == ["3081 5926", "7460 1839", "0628 4175"]
+    crop_view, crop_rough = working_view(register_crop_with_a_shaded_page_edge())  # 216 x 128, digits 14 px
+    assert max(crop_view.image.shape[:2]) <= 216 and crop_rough == pytest.approx(14, abs=2)
+
+
 def number_over_a_printed_footer():
     """A register crop: a handwritten number, and a line of small print at the foot of the page."""
     image = np.full((220, 260, 3), 235, np.uint8)

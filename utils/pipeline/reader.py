@@ -51,7 +51,9 @@ class ReaderSettings:
     scale_down_above: float = 1.25  # digits taller than this many times that are scaled down to it
     blank_card: float = 0.05  # a page found blank and smaller than this share of the photo is not the page
     fast_side: int = 800  # longer side (px) a large JPEG is first decoded at
-    small_digit: int = 24  # digits shorter than this (px) at the fast decode: decode again larger
+    small_digit: int = 24  # digits shorter than this (px) at the fast decode: decode again larger ...
+    most_enlarged: float = 3.0  # ... and on a page, the view enlarged until they are as tall, by at most this
+    page_of_digits: float = 10.0  # a view at least this many small digits across is a page (less: a crop)
     skew_min: float = 5.0  # lines tilted more than this (degrees) are read from a levelled view
     skew_rest: float = 2.0  # ... turned again if its own lines are still tilted more than this
     skew_agree: float = 5.0  # a tilt that nearest neighbours and the fitted lines give within this is confirmed
@@ -462,7 +464,8 @@ def working_view(image):
     Then, when the digits are far taller than needed, the view is scaled
     down to them, its thin strokes kept dark: a 12 MP photo of a few large
     numbers is read as fast as a small scan (preprocessing cost falls with
-    the square of the factor).
+    the square of the factor). A page of digits too small to threshold
+    well (``READER.small_digit``) is enlarged instead.
     """
     corners = find_page(image)
     view = whole(image) if corners is None else top_down(whole(image), corners)
@@ -482,12 +485,23 @@ def working_view(image):
         pale = rough_digit_height(view.image, view.all_paper, faint=faint)
         if pale > 0:
             view, rough = replace(view, faint=faint), pale
-    if rough <= READER.scale_down_above * READER.work_digit_height:
-        return view, rough
-    factor = rough / READER.work_digit_height
-    small = shrink_keeping_strokes(view.image, factor)
-    f = view.image.shape[1] / small.shape[1]
-    return replace(view, image=small, to_photo=view.to_photo @ np.diag([f, f, 1.0])), rough / f
+    if 0 < rough < READER.small_digit and min(view.image.shape[:2]) >= READER.page_of_digits * READER.small_digit:
+        # Digits this small have strokes of a pixel or two and holes of as
+        # little: thresholded so, a narrow 0 closes into a 1. Enlarged, within
+        # the pixels a photo is read at. Not a crop of a number: its small
+        # print and specks would be enlarged into digit-sized marks.
+        factor = min(READER.small_digit / rough, READER.most_enlarged, MAX_SIDE / max(view.image.shape[:2]))
+        if factor > 1:
+            return _rescaled(view, cv2.resize(view.image, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC), rough)
+    elif rough > READER.scale_down_above * READER.work_digit_height:
+        return _rescaled(view, shrink_keeping_strokes(view.image, rough / READER.work_digit_height), rough)
+    return view, rough
+
+
+def _rescaled(view, image, rough):
+    """``view`` showing ``image``, its picture rescaled, and the digit height ``rough`` at that scale."""
+    f = view.image.shape[1] / image.shape[1]
+    return replace(view, image=image, to_photo=view.to_photo @ np.diag([f, f, 1.0])), rough / f
 
 
 def pale_digits_beside(found, pale):
