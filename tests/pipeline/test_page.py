@@ -226,7 +226,7 @@ def test_a_sheet_whose_corner_is_as_dark_as_the_desk_is_found_whole(restore, mon
         monkeypatch.setattr(page, "_cut_corners_restored", lambda polygon, bright: np.empty((0, 2), np.float32))
         # Grey paper on a brown desk: the paper's colour, which shade leaves
         # alone, would find it whole too.
-        monkeypatch.setattr(page, "_thumb_paper_colour", lambda image: iter(()))
+        monkeypatch.setattr(page, "_paper_colour_maps", lambda thumb: iter(()))
     found = find_page(photo)
     if restore:
         assert found is not None and np.abs(found - CORNERS).max() < 8

@@ -107,19 +107,40 @@ def test_a_page_of_small_digits_is_read_enlarged_a_crop_of_a_number_is_not(reade
     # (`realphoto.jpg` at half size read a narrow 0 as 1): a page of them is
     # read enlarged until they stand READER.small_digit tall. A crop of a
     # number is not: its small print and specks would grow into digits.
-    from digit_sheet_reader.pipeline.reader import READER, working_view
+    from digit_sheet_reader.pipeline.reader import READER, enlarged_if_small, working_view
 
-    rows = [_written(text, height=14, seed=k) for k, text in enumerate(["3081 5926", "7460 1839", "0628 4175"])]
-    page = np.full((300, max(r.shape[1] for r in rows) + 300, 3), 245, np.uint8)
-    for k, row in enumerate(rows):
-        page[20 + 30 * k:20 + 30 * k + row.shape[0], 100:100 + row.shape[1]] = row
-    view, rough = working_view(page)
+    page = _small_digits_page()
+    view, rough = enlarged_if_small(*working_view(page), max_side=2400)
     assert view.image.shape[1] > 1.5 * page.shape[1] and rough == pytest.approx(READER.small_digit, abs=1)
     corner = cv2.perspectiveTransform(np.float64([[[view.image.shape[1], view.image.shape[0]]]]), view.to_photo)
     np.testing.assert_allclose(corner[0, 0], [page.shape[1], page.shape[0]], atol=2)  # boxes map back to the photo
     assert [line.text for line in reader.read(page).lines] == ["3081 5926", "7460 1839", "0628 4175"]
-    crop_view, crop_rough = working_view(register_crop_with_a_shaded_page_edge())  # 216 x 128, digits 14 px
-    assert max(crop_view.image.shape[:2]) <= 216 and crop_rough == pytest.approx(14, abs=2)
+    crop_view, crop_rough = enlarged_if_small(*working_view(register_crop_with_a_shaded_page_edge()), max_side=2400)
+    assert max(crop_view.image.shape[:2]) <= 216 and crop_rough == pytest.approx(14, abs=2)  # 216 x 128, digits 14 px
+
+
+def test_a_large_photo_of_small_digits_is_decoded_again_not_enlarged(reader, tmp_path):
+    # Its fast decode shows the digits small: the photo's own pixels are
+    # decoded, rather than the small decode enlarged.
+    from digit_sheet_reader.pipeline.reader import READER
+
+    page = np.full((600, 700, 3), 245, np.uint8)
+    small = _small_digits_page()
+    page[:small.shape[0], :small.shape[1]] = small
+    path = tmp_path / "large.jpg"  # 1680 x 1440, digits under 24 px in a decode at half size
+    cv2.imwrite(str(path), cv2.resize(page, None, fx=2.4, fy=2.4, interpolation=cv2.INTER_CUBIC))
+    loaded, reading = reader.first_reading(path)
+    assert loaded.image.shape[:2] == (1440, 1680)
+    assert reading.view.image.shape[1] <= 1680  # read at the photo's own pixels, not enlarged
+
+
+def _small_digits_page():
+    """Three rows of digits 14 px tall on a page about 450 px wide."""
+    rows = [_written(text, height=14, seed=k) for k, text in enumerate(["3081 5926", "7460 1839", "0628 4175"])]
+    page = np.full((300, max(r.shape[1] for r in rows) + 300, 3), 245, np.uint8)
+    for k, row in enumerate(rows):
+        page[20 + 30 * k:20 + 30 * k + row.shape[0], 100:100 + row.shape[1]] = row
+    return page
 
 
 def number_over_a_printed_footer():

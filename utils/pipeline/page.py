@@ -111,15 +111,26 @@ def find_page(image, refit=True):
     >>> find_page(np.full((300, 400, 3), 235, np.uint8)) is None
     True
     """
-    # The paper's darker parts only where no page is found without them;
-    # its colour only where its brightness finds none.
-    for maps, darker in ((_thumb_brightness, False), (_thumb_brightness, True), (_thumb_paper_colour, False)):
-        for bright, factor in maps(image):
-            for outline in _paper_outlines(bright, darker):
-                corners = _fitted(image, outline, bright, factor, refit)
-                if corners is not None and _inside_image(corners, image.shape, PAGE.outside * max(image.shape[:2])).all():
-                    return corners
+    thumb, factor = _thumbnail(image)
+    for bright, darker in _page_maps(thumb):
+        for outline in _paper_outlines(bright, darker):
+            corners = _fitted(image, outline, bright, factor, refit)
+            if corners is not None and _inside_image(corners, image.shape, PAGE.outside * max(image.shape[:2])).all():
+                return corners
     return None
+
+
+def _page_maps(thumb):
+    """Yield (a map of the thumbnail on which paper is bright, whether to
+    split it lower, at the paper's darker parts), in the order tried: the
+    brightness maps (:func:`_brightness_maps`), then the same split lower
+    (only where no page is found without the darker parts), then the
+    paper's colour (only where its brightness finds none:
+    :func:`_paper_colour_maps`)."""
+    brightness = _brightness_maps(thumb)
+    yield from ((bright, False) for bright in brightness)
+    yield from ((bright, True) for bright in brightness)
+    yield from ((likeness, False) for likeness in _paper_colour_maps(thumb))
 
 
 def _fitted(image, outline, bright, factor, refit):
@@ -150,30 +161,25 @@ def _cut_by_crop(corners, crop_shape, origin, photo_shape, margin=2):
                 or (x0 + w < photo_w and high[0] > w - 1 - margin) or (y0 + h < photo_h and high[1] > h - 1 - margin))
 
 
-def _thumb_brightness(image):
-    """Yield (brightness with strokes closed away, on a thumbnail; the
-    thumbnail's scale factor): first the strongest channel, where a white
-    or tinted sheet (a yellow note) is bright; then, for a colour photo,
-    the weakest channel, where grey paper in dim light stands out from a
-    brown wooden desk as bright as it in red (paper is grey: bright in
-    every channel, wood in one)."""
-    thumb, factor = _thumbnail(image)
+def _brightness_maps(thumb):
+    """The thumbnail's brightness with strokes closed away: first the
+    strongest channel, where a white or tinted sheet (a yellow note) is
+    bright; then, for a colour photo, the weakest channel, where grey
+    paper in dim light stands out from a brown wooden desk as bright as it
+    in red (paper is grey: bright in every channel, wood in one)."""
     if thumb.ndim != 3:
-        yield _strokes_closed(thumb), factor
-        return
-    yield _strokes_closed(strongest_channel(thumb)), factor
-    yield _strokes_closed(weakest_channel(thumb)), factor
+        return [_strokes_closed(thumb)]
+    return [_strokes_closed(strongest_channel(thumb)), _strokes_closed(weakest_channel(thumb))]
 
 
-def _thumb_paper_colour(image):
-    """Yield (how near each pixel's colour is to the paper's, with strokes
-    closed away, on a thumbnail; its scale factor) for a colour photo: a
-    yellow note on orange wood is no brighter than the wood's light grain
-    in any channel, and its shaded part no brighter than the wood, but
-    its colour is its own, shaded or not (:func:`paper_likeness`)."""
-    thumb, factor = _thumbnail(image)
+def _paper_colour_maps(thumb):
+    """Yield how near each pixel's colour is to the paper's, strokes closed
+    away, for a colour thumbnail: a yellow note on orange wood is no
+    brighter than the wood's light grain in any channel, and its shaded
+    part no brighter than the wood, but its colour is its own, shaded or
+    not (:func:`paper_likeness`)."""
     if thumb.ndim == 3:
-        yield paper_likeness(_strokes_closed(thumb)), factor
+        yield paper_likeness(_strokes_closed(thumb))
 
 
 def paper_likeness(image):

@@ -298,6 +298,7 @@ class SheetReader:
             loaded = load_image(source, self.max_side)  # small digits: decode with more pixels
             clock.lap("load")
             view, rough = working_view(loaded.image)
+        view, rough = enlarged_if_small(view, rough, self.max_side)
         clock.lap("page")
         return loaded, self.upright(self._find(view, rough, clock), rough, clock)
 
@@ -464,8 +465,8 @@ def working_view(image):
     Then, when the digits are far taller than needed, the view is scaled
     down to them, its thin strokes kept dark: a 12 MP photo of a few large
     numbers is read as fast as a small scan (preprocessing cost falls with
-    the square of the factor). A page of digits too small to threshold
-    well (``READER.small_digit``) is enlarged instead.
+    the square of the factor). (A page of digits too small to threshold
+    well is enlarged later, :func:`enlarged_if_small`.)
     """
     corners = find_page(image)
     view = whole(image) if corners is None else top_down(whole(image), corners)
@@ -485,17 +486,29 @@ def working_view(image):
         pale = rough_digit_height(view.image, view.all_paper, faint=faint)
         if pale > 0:
             view, rough = replace(view, faint=faint), pale
-    if 0 < rough < READER.small_digit and min(view.image.shape[:2]) >= READER.page_of_digits * READER.small_digit:
-        # Digits this small have strokes of a pixel or two and holes of as
-        # little: thresholded so, a narrow 0 closes into a 1. Enlarged, within
-        # the pixels a photo is read at. Not a crop of a number: its small
-        # print and specks would be enlarged into digit-sized marks.
-        factor = min(READER.small_digit / rough, READER.most_enlarged, MAX_SIDE / max(view.image.shape[:2]))
-        if factor > 1:
-            return _rescaled(view, cv2.resize(view.image, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC), rough)
-    elif rough > READER.scale_down_above * READER.work_digit_height:
+    if rough > READER.scale_down_above * READER.work_digit_height:
         return _rescaled(view, shrink_keeping_strokes(view.image, rough / READER.work_digit_height), rough)
     return view, rough
+
+
+def enlarged_if_small(view, rough, max_side):
+    """``view`` (and its digit height ``rough``) enlarged where it is a page
+    of digits shorter than ``READER.small_digit``, until they stand that tall
+    (by at most ``READER.most_enlarged``, its longer side at most ``max_side``).
+
+    Digits this small have strokes of a pixel or two and holes as small:
+    thresholded so, a narrow 0 closes into a 1. Only a page, at least
+    ``READER.page_of_digits`` such digits across: in a crop of a number,
+    small print and specks would be enlarged into digit-sized marks. Called
+    once the photo is decoded with all the pixels it will be: enlarging a
+    small decode is no substitute for the photo's own pixels.
+    """
+    if not 0 < rough < READER.small_digit or min(view.image.shape[:2]) < READER.page_of_digits * READER.small_digit:
+        return view, rough
+    factor = min(READER.small_digit / rough, READER.most_enlarged, max_side / max(view.image.shape[:2]))
+    if factor <= 1:
+        return view, rough
+    return _rescaled(view, cv2.resize(view.image, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC), rough)
 
 
 def _rescaled(view, image, rough):
