@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from digit_sheet_reader.pipeline.lines import group_lines, group_starts
+from digit_sheet_reader.pipeline.lines import group_lines, group_starts, rows_as_lines
 
 
 def row(y, xs, h=30, w=20, slope=0.0):
@@ -38,6 +38,23 @@ def test_two_columns_are_two_lines_per_row_in_reading_order():
     order = group_lines(boxes, 30)
     assert [[boxes[i][0] for i in line] for line in order] == [[10, 35, 60, 85], [300, 325, 350], [10, 35, 60],
                                                                [300, 325]]
+    third = row(140, [10, 35]) + row(140, [300, 325, 350])
+    columns = rows_as_lines(group_lines(boxes + third, 30), boxes + third)
+    assert [len(line) for line in columns] == [4, 3, 3, 2, 2, 3]  # a gutter down three rows
+
+
+def test_a_wide_gap_in_fewer_rows_than_a_gutter_runs_down_parts_groups_not_lines():
+    # img.jpg: two rows "12345   67891" and "23456   19773", each one line
+    # of two groups. Read as four lines, a tilted photo's pieces of a row
+    # no longer share a row in the photo, and the rows fall apart.
+    boxes = row(20, [10, 35, 60, 85, 110]) + row(20, [220, 245, 270, 295, 320]) \
+        + row(80, [10, 35, 60, 85, 110]) + row(80, [220, 245, 270, 295, 320])
+    order = rows_as_lines(group_lines(boxes, 30), boxes)
+    assert [[boxes[i][0] for i in line] for line in order] == [[10, 35, 60, 85, 110, 220, 245, 270, 295, 320]] * 2
+    assert group_starts([boxes[i] for i in order[0]], 30) == {5: " "}
+    # However far apart, as an amount and its closing "/=" may set them.
+    far = row(20, [10, 35, 60]) + row(20, [400, 425])
+    assert [len(line) for line in rows_as_lines(group_lines(far, 30), far)] == [5]
 
 
 def test_a_row_of_widely_spaced_digits_is_one_line_beside_dense_ones():

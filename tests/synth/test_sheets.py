@@ -40,12 +40,23 @@ def test_forcing_a_condition_keeps_the_text_and_every_choice_made_before_it(seed
 
 
 def test_two_columns_give_two_lines_per_row_in_reading_order():
-    _, truth = compose_sheet(SOURCE, np.random.default_rng(8), "photo", lines=2, two_columns=True, tilt=0.0)
+    _, truth = compose_sheet(SOURCE, np.random.default_rng(8), "photo", lines=3, two_columns=True, tilt=0.0)
     tops = [min(b[1] for b in line["boxes"]) for line in truth["lines"]]
     lefts = [min(b[0] for b in line["boxes"]) for line in truth["lines"]]
-    assert len(truth["lines"]) == 4
+    assert len(truth["lines"]) == 6
     assert lefts[0] < lefts[1] and lefts[2] < lefts[3]  # left column first in each row
-    assert max(tops[:2]) < min(tops[2:])  # row by row
+    assert max(tops[:2]) < min(tops[2:4])  # row by row
+
+
+def test_two_columns_on_two_rows_are_one_line_a_row():
+    # A gutter down two lines is no column layout: the truth joins each
+    # row's columns into one line, as the reader reads them.
+    image, truth = compose_sheet(SOURCE, np.random.default_rng(8), "photo", lines=2, two_columns=True, tilt=0.0)
+    assert len(truth["lines"]) == 2
+    lefts = [[b[0] for b in line["boxes"]] for line in truth["lines"]]
+    assert all(xs == sorted(xs) for xs in lefts)
+    gaps = [b - a for xs in lefts for a, b in zip(xs, xs[1:])]
+    assert max(gaps) > 2 * sorted(gaps)[len(gaps) // 2]  # the gutter lies inside each line
 
 
 @pytest.mark.parametrize("turn", [90, 180, 270])

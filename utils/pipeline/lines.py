@@ -16,6 +16,11 @@ inside a sort.
    give two lines each, a row of single digits written far apart stays one.
 4. Lines are put in rows (lines overlapping vertically), rows top to
    bottom, lines in a row left to right.
+5. Once each line has been judged on its own (a date's slashes, an
+   amount's closing slash, stray marks), the lines of a row are one line
+   unless at least ``LINES.column_rows`` rows hold several
+   (:func:`rows_as_lines`): a gutter running down several rows makes
+   columns; a wide gap in one or two rows only parts a line's groups.
 """
 
 from dataclasses import dataclass
@@ -38,6 +43,7 @@ class LineSettings:
     least_gap: float = 0.1  # the typical gap is taken as at least this (a comma or dash is not one)
     column_gap: float = 1.5  # a gap wider than this splits a line into two columns ...
     column_gaps: float = 3.0  # ... if also this many times the page's typical gap and the line's other gaps (median)
+    column_rows: int = 3  # a row's lines stay apart only where this many rows hold several (a gutter runs down them)
     group_gap: float = 0.6  # a gap this wide starts a new group of digits within a line ...
     group_gaps: float = 2.5  # ... if it is also this many times the line's median gap
     comma: float = 1.3  # a dot this many times taller than wide is a comma
@@ -229,17 +235,41 @@ def _same_row(a, b):
     return bottom - top > 0.5 * min(a[1] - a[0], b[1] - b[0])
 
 
-def order_lines(lines, boxes):
-    """Rows (lines overlapping vertically, joined transitively) top to bottom,
-    lines within a row left to right."""
+def _rows(lines, boxes):
+    """The rows of ``lines`` (lines overlapping vertically, joined
+    transitively), top to bottom, each its lines' indices left to right."""
     spans = _spans(lines, boxes)
     rows = UnionFind(len(lines))
     for a in range(len(lines)):
         for b in range(a + 1, len(lines)):
             if _same_row(spans[a], spans[b]):
                 rows.union(a, b)
-    ordered = []
     row_groups = sorted(rows.groups(), key=lambda r: min((spans[i][0] + spans[i][1]) / 2 for i in r))
-    for row in row_groups:
-        ordered += [[int(k) for k in lines[i]] for i in sorted(row, key=lambda i: spans[i][2])]
-    return ordered
+    return [sorted(row, key=lambda i: spans[i][2]) for row in row_groups]
+
+
+def order_lines(lines, boxes):
+    """Rows (lines overlapping vertically, joined transitively) top to bottom,
+    lines within a row left to right."""
+    return [[int(k) for k in lines[i]] for row in _rows(lines, boxes) for i in row]
+
+
+def rows_as_lines(lines, boxes):
+    """``lines`` (in reading order, :func:`group_lines`) with the lines of
+    each row joined into one, unless at least ``LINES.column_rows`` rows
+    hold several: a gutter running down several rows is a page of
+    columns, read as two lines a row; a wide gap in one or two rows parts
+    groups of one line (``12345   67891``). Read as two lines, a tilted
+    photo's row would fall into pieces that no longer share a row in the
+    photo.
+
+    Examples
+    --------
+    >>> boxes = np.array([[0, 0, 20, 30], [25, 0, 20, 30], [150, 0, 20, 30], [175, 0, 20, 30]])
+    >>> rows_as_lines([[0, 1], [2, 3]], boxes)
+    [[0, 1, 2, 3]]
+    """
+    rows = _rows(lines, np.asarray(boxes, dtype=np.float64).reshape(-1, 4))
+    if sum(len(row) > 1 for row in rows) >= LINES.column_rows:
+        return [list(line) for line in lines]
+    return [[k for i in row for k in lines[i]] for row in rows]

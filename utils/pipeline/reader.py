@@ -28,14 +28,36 @@ from ..models.sequences import averaged_readers
 from ..models.shipped import ModelSet
 from . import LAYOUTS
 from .cells import read_tables
-from .ink import INK, binarise, ink_at, quiet_enough, reaches_frame, rough_digit_height, shrink_keeping_strokes
-from .lines import group_lines, group_starts
+from .ink import (
+    INK,
+    binarise,
+    ink_at,
+    quiet_enough,
+    reaches_frame,
+    rough_digit_height,
+    shrink_keeping_strokes,
+    stroke_width,
+)
+from .lines import group_lines, group_starts, rows_as_lines
 from .page import find_page, fitted_angle, hanging_from_tops, line_spread, top_down, turn, whole, writing_angle
 from .recognise import read_regions, view_confidence
 from .refine import join_broken, join_fragments, reread_bridged, second_opinion, split_by_strings, split_touching
 from .regions import find_regions, shared_span
-from .reject import (beside_other_lines, border_strokes, closing_slashes, cut_by_frame, date_slashes, faint_marks,
-                     flat_marks, paper_edges, rule_pieces, rule_strokes, stray_lines, unsure_lines, word_lines)
+from .reject import (
+    beside_other_lines,
+    border_strokes,
+    closing_slashes,
+    cut_by_frame,
+    date_slashes,
+    faint_marks,
+    flat_marks,
+    paper_edges,
+    rule_pieces,
+    rule_strokes,
+    stray_lines,
+    unsure_lines,
+    word_lines,
+)
 from .result import Digit, Line, Page, Rejected
 from .tables import blank_tables, find_tables
 
@@ -47,12 +69,13 @@ class ReaderSettings:
     Sizes in px; confidences are probabilities.
     """
 
-    work_digit_height: int = 40  # digit height (px) pages are scaled down to when their digits are taller
+    work_digit_height: int = 40  # digit height (px) pages are scaled down to
     scale_down_above: float = 1.25  # digits taller than this many times that are scaled down to it
     blank_card: float = 0.05  # a page found blank and smaller than this share of the photo is not the page
     fast_side: int = 800  # longer side (px) a large JPEG is first decoded at
-    small_digit: int = 24  # digits shorter than this (px) at the fast decode: decode again larger ...
-    most_enlarged: float = 3.0  # ... and on a page, the view enlarged until they are as tall, by at most this
+    small_digit: int = 24  # digits shorter than this (px) at the fast decode are read from a larger one ...
+    thin_stroke: float = 3.5  # ... and digits under work_digit_height whose strokes measure under this (px, a 1 px pen)
+    most_enlarged: float = 3.0  # a page of digits under small_digit even at full decode: enlarged to it, by at most this
     page_of_digits: float = 10.0  # a view at least this many small digits across is a page (less: a crop)
     skew_min: float = 5.0  # lines tilted more than this (degrees) are read from a levelled view
     skew_rest: float = 2.0  # ... turned again if its own lines are still tilted more than this
@@ -293,12 +316,12 @@ class SheetReader:
         if loaded is None:
             loaded = load_image(source, self.max_side, min_side=READER.fast_side)
             clock.lap("load")
-        view, rough = working_view(loaded.image)
-        if rough < READER.small_digit and self._decoded_below_default(loaded):
-            loaded = load_image(source, self.max_side)  # small digits: decode with more pixels
+        view, rough = page_view(loaded.image)
+        if self._decoded_below_default(loaded) and needs_more_pixels(view, rough):
+            loaded = load_image(source, self.max_side)
             clock.lap("load")
-            view, rough = working_view(loaded.image)
-        view, rough = enlarged_if_small(view, rough, self.max_side)
+            view, rough = page_view(loaded.image)
+        view, rough = enlarged_if_small(*scaled_to_work(view, rough), self.max_side)
         clock.lap("page")
         return loaded, self.upright(self._find(view, rough, clock), rough, clock)
 
@@ -456,17 +479,20 @@ class SheetReader:
 
 
 def working_view(image):
-    """The view of ``image`` to read, and its rough digit height.
+    """The view of ``image`` to read, and its rough digit height: the page
+    (:func:`page_view`) scaled down to the working digit height
+    (:func:`scaled_to_work`). (A page of digits too small to threshold
+    well is enlarged later, :func:`enlarged_if_small`.)"""
+    return scaled_to_work(*page_view(image))
+
+
+def page_view(image):
+    """The page of ``image`` as a view, and its rough digit height.
 
     The page is found and warped top-down first, so that a desk around it
     cannot sway the digit-height estimate; a small page found blank (a
     card) is no page to read, and the whole photo is read instead. A page
     whose ink is all pale is read at lower ink thresholds (``View.faint``).
-    Then, when the digits are far taller than needed, the view is scaled
-    down to them, its thin strokes kept dark: a 12 MP photo of a few large
-    numbers is read as fast as a small scan (preprocessing cost falls with
-    the square of the factor). (A page of digits too small to threshold
-    well is enlarged later, :func:`enlarged_if_small`.)
     """
     corners = find_page(image)
     view = whole(image) if corners is None else top_down(whole(image), corners)
@@ -486,6 +512,32 @@ def working_view(image):
         pale = rough_digit_height(view.image, view.all_paper, faint=faint)
         if pale > 0:
             view, rough = replace(view, faint=faint), pale
+    return view, rough
+
+
+def needs_more_pixels(view, rough):
+    """True where the digits of ``view``, a page as a fast (DCT-reduced)
+    decode shows it, with digits ``rough`` px tall, are to be read from a
+    larger decode: digits under ``READER.small_digit`` (or none found), and
+    digits under the working height written with strokes under
+    ``READER.thin_stroke`` px (:func:`stroke_width`). A reduced decode
+    averages a thin stroke into the paper: a ballpoint 7 loses its bar. From
+    the larger decode the view is shrunk with its strokes kept dark
+    (:func:`scaled_to_work`). Bold strokes read as well from the fast
+    decode, which saves the second."""
+    if rough < READER.small_digit:
+        return True
+    if rough >= READER.work_digit_height:
+        return False
+    return stroke_width(view.image, rough, view.all_paper, view.faint) < READER.thin_stroke
+
+
+def scaled_to_work(view, rough):
+    """``view`` (and its digit height ``rough``) scaled down to
+    ``READER.work_digit_height`` where the digits are far taller, its thin
+    strokes kept dark: a 12 MP photo of a few large numbers is read as
+    fast as a small scan (preprocessing cost falls with the square of the
+    factor)."""
     if rough > READER.scale_down_above * READER.work_digit_height:
         return _rescaled(view, shrink_keeping_strokes(view.image, rough / READER.work_digit_height), rough)
     return view, rough
@@ -615,7 +667,8 @@ def reject_and_group(reading, read, check=None):
     show-through, the paper's edge, the pieces of a broken rule, a date's
     slashes and the slash of an amount's "/-", lines read
     unsurely beside sure ones and, where the one-digit checker ``check`` is
-    given, words and stray marks)."""
+    given, words and stray marks). Each line is judged as grouped; the
+    lines returned join the pieces of a row no gutter parts (:func:`rows_as_lines`)."""
     unchanged = len(read.regions) == len(reading.segmentation.regions) and all(
         a is b for a, b in zip(read.regions, reading.segmentation.regions))
     boxes = reading.boxes if unchanged else np.array([r.box for r in read.regions], np.float64).reshape(-1, 4)
@@ -654,7 +707,7 @@ def reject_and_group(reading, read, check=None):
     gone = beside_other_lines(sorted(reasons), order) or beside_other_lines(words, order)
     rejected += [(tuple(boxes[i]), reasons[k]) for k in gone for i in order[k]]
     order = [line for k, line in enumerate(order) if k not in gone]
-    return boxes, order, rejected
+    return boxes, rows_as_lines(order, boxes), rejected
 
 
 def _straight(reading):

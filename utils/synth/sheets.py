@@ -25,12 +25,15 @@ are tiers of their own, built on ``photo``: see :mod:`digit_sheet_reader.synth.h
 
 Ground truth lists each line's text and each digit's box in the final
 image's pixels, lines in reading order (rows top to bottom, columns left
-to right), as the reader reports them.
+to right), as the reader reports them: two columns make two lines a row
+only on a sheet of at least ``LINES.column_rows`` rows, where the gutter
+runs down several lines; on fewer, each row is one line.
 """
 
 import cv2
 import numpy as np
 
+from ..pipeline.lines import LINES
 from .glyphs import render_glyph
 from .hard_cases import (
     CASE_TIERS,
@@ -186,8 +189,8 @@ def compose_sheet(glyph_source, rng, tier="photo", **style):
     if _choose(style, "show_through", case == "show_through" or hard and rng.random() < 0.3):
         _show_through(paper, glyph_source, rng, h, strength=(0.12, 0.2) if case == "show_through" else (0.08, 0.14))
     pen = PENS[_choose(style, "pen", rng.choice(["black", "blue"] if clean else ["black", "blue", "red", "pencil" if hard else "black"]))]
-    lines = []
-    for row in rows:
+    lines, line_rows = [], []
+    for r, row in enumerate(rows):
         for col in row:
             text, boxes = "", []
             for label, alpha, x, y in col:
@@ -201,12 +204,25 @@ def compose_sheet(glyph_source, rng, tier="photo", **style):
                 boxes.append(box)
             if text:
                 lines.append({"text": text, "boxes": boxes})
+                line_rows.append(r)
     if case == "punctuation":
         frame_lines(paper, lines, rng, h, pen)
     if _choose(style, "specks", hard and rng.random() < 0.5):
         _specks(paper, rng, h)
     image, lines = _photograph(paper, lines, rng, tier, h, style, case)
+    if len(rows) < LINES.column_rows:  # two columns on so few rows are no column layout
+        lines = _rows_as_lines(lines, line_rows)
     return image, _truth(case or tier, image, style, lines)
+
+
+def _rows_as_lines(lines, line_rows):
+    """The truth ``lines`` of each row (``line_rows``: each line's row) joined into one."""
+    joined = {}
+    for line, r in zip(lines, line_rows):
+        row = joined.setdefault(r, {"text": "", "boxes": []})
+        row["text"] += line["text"]
+        row["boxes"] = row["boxes"] + line["boxes"]
+    return list(joined.values())
 
 
 def _truth(tier, image, style, lines):
