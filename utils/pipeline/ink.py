@@ -544,6 +544,8 @@ def stroke_width(image, digit_height, all_paper=False, faint=1.0):
     >>> paper[30:70, 50:54] = 40                       # a 4 px one
     >>> round(stroke_width(paper, 40), 1)
     5.5
+    >>> stroke_width(paper, 120)                       # no blob of about that height
+    0.0
     """
     mask = ink_at(ink_darkness(image, max(5.0, digit_height), all_paper), faint)
     _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)

@@ -74,7 +74,7 @@ class ReaderSettings:
     blank_card: float = 0.05  # a page found blank and smaller than this share of the photo is not the page
     fast_side: int = 800  # longer side (px) a large JPEG is first decoded at
     small_digit: int = 24  # digits shorter than this (px) at the fast decode are read from a larger one ...
-    thin_stroke: float = 3.5  # ... and digits under work_digit_height whose strokes measure under this (px, a 1 px pen)
+    thin_stroke: float = 3.5  # ... and digits whose strokes measure under this there (px, ink.stroke_width: a 1 px pen)
     most_enlarged: float = 3.0  # a page of digits under small_digit even at full decode: enlarged to it, by at most this
     page_of_digits: float = 10.0  # a view at least this many small digits across is a page (less: a crop)
     skew_min: float = 5.0  # lines tilted more than this (degrees) are read from a levelled view
@@ -519,17 +519,16 @@ def needs_more_pixels(view, rough):
     """True where the digits of ``view``, a page as a fast (DCT-reduced)
     decode shows it, with digits ``rough`` px tall, are to be read from a
     larger decode: digits under ``READER.small_digit`` (or none found), and
-    digits under the working height written with strokes under
-    ``READER.thin_stroke`` px (:func:`stroke_width`). A reduced decode
-    averages a thin stroke into the paper: a ballpoint 7 loses its bar. From
-    the larger decode the view is shrunk with its strokes kept dark
+    digits of any height written with strokes under ``READER.thin_stroke``
+    px (:func:`stroke_width`). A reduced decode averages a thin stroke into
+    the paper: a ballpoint 7 loses its bar, or fades out whole. From the
+    larger decode the view is shrunk with its strokes kept dark
     (:func:`scaled_to_work`). Bold strokes read as well from the fast
-    decode, which saves the second."""
+    decode, which saves the second; so does a page whose digit-sized ink
+    cannot be measured there (nothing says its strokes are thin)."""
     if rough < READER.small_digit:
         return True
-    if rough >= READER.work_digit_height:
-        return False
-    return stroke_width(view.image, rough, view.all_paper, view.faint) < READER.thin_stroke
+    return 0 < stroke_width(view.image, rough, view.all_paper, view.faint) < READER.thin_stroke
 
 
 def scaled_to_work(view, rough):
