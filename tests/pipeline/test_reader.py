@@ -423,6 +423,25 @@ def test_a_blank_card_on_a_grey_sheet_does_not_hide_the_writing(reader, upright)
     assert reader.read(grey).text == upright.text
 
 
+def test_a_small_note_written_pale_is_the_page_not_a_blank_card(reader, upright):
+    # A note covering 4 % of a photo of a dark desk, its writing at 0.3 of
+    # the usual darkness (a thin pen in a small decode): blank at the usual
+    # thresholds, it is no blank card while ink reaches the faint ones. The
+    # whole photo was read instead, the note's edge as a 1.
+    from digit_sheet_reader.pipeline.reader import page_view
+
+    note = (255 - (255 - cv2.imread(str(UPRIGHT)).astype(np.float32)) * 0.3).astype(np.uint8)
+    height, width = note.shape[:2]
+    photo = np.full((5 * height, 5 * width, 3), 50, np.uint8)
+    photo += np.random.default_rng(0).integers(0, 12, photo.shape, dtype=np.uint8)  # the desk's grain
+    photo[2 * height:3 * height, 2 * width:3 * width] = note
+    view, _ = page_view(photo)
+    assert view.all_paper and view.faint < 1.0
+    read = reader.read(photo)
+    assert [len(line.digits) for line in read.lines] == [len(line.digits) for line in upright.lines]
+    assert sum(a != b for line, ref in zip(read.lines, upright.lines) for a, b in zip(line.text, ref.text)) <= 1
+
+
 @pytest.mark.parametrize("contrast", [0.3, 0.2])
 def test_a_pale_page_is_read_at_lower_thresholds_a_noisy_blank_one_stays_empty(reader, upright, monkeypatch, contrast):
     # Faint pencil or a pale scan: the ink reaches a third (a fifth: pencil

@@ -490,23 +490,28 @@ def page_view(image):
     """The page of ``image`` as a view, and its rough digit height.
 
     The page is found and warped top-down first, so that a desk around it
-    cannot sway the digit-height estimate; a small page found blank (a
-    card) is no page to read, and the whole photo is read instead. A page
-    whose ink is all pale is read at lower ink thresholds (``View.faint``).
+    cannot sway the digit-height estimate; a small page found blank even at
+    the faint thresholds (a card) is no page to read, and the whole photo
+    is read instead. A page whose ink is all pale is read at lower ink
+    thresholds (:func:`with_pale_ink`).
     """
     corners = find_page(image)
-    view = whole(image) if corners is None else top_down(whole(image), corners)
-    rough = rough_digit_height(view.image, view.all_paper)
+    view, rough = with_pale_ink(whole(image) if corners is None else top_down(whole(image), corners))
     card = corners is not None and cv2.contourArea(corners) < READER.blank_card * image.shape[0] * image.shape[1]
     if card and rough == 0:
         # Nothing written on a small bright thing found (a blank card, a
         # reflection): the writing is elsewhere, on paper less bright than that.
-        view = whole(image)
-        rough = rough_digit_height(image)
+        view, rough = with_pale_ink(whole(image))
+    return view, rough
+
+
+def with_pale_ink(view):
+    """``view`` and its rough digit height; where no ink is dark enough for
+    a digit (a pale scan, faint pencil, a thin pen on a note in a small
+    decode), read at lower thresholds (``View.faint``), if any digit-sized
+    ink reaches them and the image's grain does not."""
+    rough = rough_digit_height(view.image, view.all_paper)
     for faint in (INK.faint, INK.faintest):
-        # No ink dark enough for a digit: a pale scan or faint pencil is read
-        # at lower thresholds, if any digit-sized ink reaches them and the
-        # image's grain does not.
         if rough > 0 or not quiet_enough(view.image, faint):
             break
         pale = rough_digit_height(view.image, view.all_paper, faint=faint)
