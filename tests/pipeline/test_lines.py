@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from digit_sheet_reader.pipeline.lines import group_lines, group_starts, rows_as_lines
+from digit_sheet_reader.pipeline.lines import block_by_block, group_lines, group_starts, rows_as_lines
 
 
 def row(y, xs, h=30, w=20, slope=0.0):
@@ -33,14 +33,26 @@ def test_uneven_baselines():
     assert len(group_lines(boxes, 30)) == 1
 
 
-def test_two_columns_are_two_lines_per_row_in_reading_order():
+def test_two_columns_are_read_block_by_block():
     boxes = row(20, [10, 35, 60, 85]) + row(20, [300, 325, 350]) + row(80, [10, 35, 60]) + row(80, [300, 325])
     order = group_lines(boxes, 30)
     assert [[boxes[i][0] for i in line] for line in order] == [[10, 35, 60, 85], [300, 325, 350], [10, 35, 60],
                                                                [300, 325]]
+    # A gutter down three rows: the left column top to bottom, then the right.
     third = row(140, [10, 35]) + row(140, [300, 325, 350])
     columns = rows_as_lines(group_lines(boxes + third, 30), boxes + third)
-    assert [len(line) for line in columns] == [4, 3, 3, 2, 2, 3]  # a gutter down three rows
+    assert [len(line) for line in columns] == [4, 3, 2, 3, 2, 3]
+    assert [min((boxes + third)[i][0] for i in line) for line in columns] == [10, 10, 10, 300, 300, 300]
+
+
+def test_a_column_missing_a_row_and_a_heading_across_the_gutter_keep_their_blocks():
+    # The right column has no second row; a heading runs over both
+    # columns from the left one's middle: it is read with the left block.
+    boxes = (row(20, [10, 35, 60, 85, 110, 135, 160, 185, 210, 235]) + row(80, [10, 35]) + row(80, [300, 325])
+             + row(140, [10, 35, 60]) + row(200, [10, 35]) + row(200, [300, 325, 350]) + row(260, [10])
+             + row(260, [300]))
+    columns = block_by_block(group_lines(boxes, 30), np.array(boxes, np.float64))
+    assert [min(boxes[i][1] for i in line) for line in columns] == [20, 80, 140, 200, 260, 80, 200, 260]
 
 
 def test_a_wide_gap_in_fewer_rows_than_a_gutter_runs_down_parts_groups_not_lines():

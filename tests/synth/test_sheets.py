@@ -39,13 +39,13 @@ def test_forcing_a_condition_keeps_the_text_and_every_choice_made_before_it(seed
     assert [line["text"] for line in forced["lines"]] == [line["text"] for line in free["lines"]]
 
 
-def test_two_columns_give_two_lines_per_row_in_reading_order():
+def test_two_columns_are_read_column_by_column():
     _, truth = compose_sheet(SOURCE, np.random.default_rng(8), "photo", lines=3, two_columns=True, tilt=0.0)
     tops = [min(b[1] for b in line["boxes"]) for line in truth["lines"]]
     lefts = [min(b[0] for b in line["boxes"]) for line in truth["lines"]]
     assert len(truth["lines"]) == 6
-    assert lefts[0] < lefts[1] and lefts[2] < lefts[3]  # left column first in each row
-    assert max(tops[:2]) < min(tops[2:4])  # row by row
+    assert max(lefts[:3]) < min(lefts[3:])  # the left column first ...
+    assert tops[:3] == sorted(tops[:3]) and tops[3:] == sorted(tops[3:])  # ... each top to bottom
 
 
 def test_two_columns_on_two_rows_are_one_line_a_row():

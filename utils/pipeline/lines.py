@@ -20,7 +20,8 @@ inside a sort.
    amount's closing slash, stray marks), the lines of a row are one line
    unless at least ``LINES.column_rows`` rows hold several
    (:func:`rows_as_lines`): a gutter running down several rows makes
-   columns; a wide gap in one or two rows only parts a line's groups.
+   columns, read block by block, each top to bottom (:func:`block_by_block`);
+   a wide gap in one or two rows only parts a line's groups.
 """
 
 from dataclasses import dataclass
@@ -255,13 +256,13 @@ def order_lines(lines, boxes):
 
 
 def rows_as_lines(lines, boxes):
-    """``lines`` (in reading order, :func:`group_lines`) with the lines of
-    each row joined into one, unless at least ``LINES.column_rows`` rows
-    hold several: a gutter running down several rows is a page of
-    columns, read as two lines a row; a wide gap in one or two rows parts
-    groups of one line (``12345   67891``). Read as two lines, a tilted
-    photo's row would fall into pieces that no longer share a row in the
-    photo.
+    """``lines`` (in reading order, :func:`group_lines`) as the page is
+    read: where at least ``LINES.column_rows`` rows hold several lines, a
+    gutter runs down the page and its columns are read block by block
+    (:func:`block_by_block`); elsewhere the lines of each row are joined
+    into one: a wide gap in one or two rows parts groups of one line
+    (``12345   67891``). Read as two lines, a tilted photo's row would fall
+    into pieces that no longer share a row in the photo.
 
     Examples
     --------
@@ -269,7 +270,37 @@ def rows_as_lines(lines, boxes):
     >>> rows_as_lines([[0, 1], [2, 3]], boxes)
     [[0, 1, 2, 3]]
     """
-    rows = _rows(lines, np.asarray(boxes, dtype=np.float64).reshape(-1, 4))
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    rows = _rows(lines, boxes)
     if sum(len(row) > 1 for row in rows) >= LINES.column_rows:
-        return [list(line) for line in lines]
+        return block_by_block(lines, boxes, rows)
     return [[k for i in row for k in lines[i]] for row in rows]
+
+
+def block_by_block(lines, boxes, rows=None):
+    """The ``lines`` of a page of columns in reading order: block by block,
+    left to right, each top to bottom. In a row holding as many lines as
+    any, the k-th line from the left is in the k-th block (a ragged
+    column, each line starting where its row's left line ended, still
+    lines up so); a line of a row holding fewer is in the block whose
+    full rows' lines have their middles nearest its own (a heading
+    across the gutter goes with the block it starts nearer).
+
+    Examples
+    --------
+    >>> boxes = np.array([[0, 0, 40, 30], [200, 0, 40, 30], [0, 60, 40, 30], [200, 60, 40, 30]])
+    >>> block_by_block([[0], [1], [2], [3]], boxes)
+    [[0], [2], [1], [3]]
+    """
+    rows = _rows(lines, boxes) if rows is None else rows
+    middle = [(boxes[line, 0].min() + (boxes[line, 0] + boxes[line, 2]).max()) / 2 for line in lines]
+    width = max(len(row) for row in rows)
+    full = [row for row in rows if len(row) == width]
+    centres = np.array([np.mean([middle[row[k]] for row in full]) for k in range(width)])
+    block, row_of = {}, {}
+    for r, row in enumerate(rows):
+        for k, i in enumerate(row):
+            row_of[i] = r
+            block[i] = k if len(row) == width else int(np.argmin(np.abs(centres - middle[i])))
+    order = sorted(range(len(lines)), key=lambda i: (block[i], row_of[i], middle[i]))
+    return [[int(k) for k in lines[i]] for i in order]

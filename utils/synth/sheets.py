@@ -24,10 +24,11 @@ touching and broken digits, punctuation, show-through, small strip scans)
 are tiers of their own, built on ``photo``: see :mod:`digit_sheet_reader.synth.hard_cases`.
 
 Ground truth lists each line's text and each digit's box in the final
-image's pixels, lines in reading order (rows top to bottom, columns left
-to right), as the reader reports them: two columns make two lines a row
-only on a sheet of at least ``LINES.column_rows`` rows, where the gutter
-runs down several lines; on fewer, each row is one line.
+image's pixels, lines in reading order, as the reader reports them: rows
+top to bottom; on a sheet of two columns and at
+least ``LINES.column_rows`` rows, where the gutter runs down several
+lines, the left column's lines top to bottom, then the right's; on fewer,
+each row is one line.
 """
 
 import cv2
@@ -189,9 +190,9 @@ def compose_sheet(glyph_source, rng, tier="photo", **style):
     if _choose(style, "show_through", case == "show_through" or hard and rng.random() < 0.3):
         _show_through(paper, glyph_source, rng, h, strength=(0.12, 0.2) if case == "show_through" else (0.08, 0.14))
     pen = PENS[_choose(style, "pen", rng.choice(["black", "blue"] if clean else ["black", "blue", "red", "pencil" if hard else "black"]))]
-    lines, line_rows = [], []
+    lines, places = [], []  # each line's (row, column)
     for r, row in enumerate(rows):
-        for col in row:
+        for c, col in enumerate(row):
             text, boxes = "", []
             for label, alpha, x, y in col:
                 alpha = alpha * (rng.uniform(0.75, 1.0) if not clean else 1.0)
@@ -204,21 +205,24 @@ def compose_sheet(glyph_source, rng, tier="photo", **style):
                 boxes.append(box)
             if text:
                 lines.append({"text": text, "boxes": boxes})
-                line_rows.append(r)
+                places.append((r, c))
     if case == "punctuation":
         frame_lines(paper, lines, rng, h, pen)
     if _choose(style, "specks", hard and rng.random() < 0.5):
         _specks(paper, rng, h)
     image, lines = _photograph(paper, lines, rng, tier, h, style, case)
-    if len(rows) < LINES.column_rows:  # two columns on so few rows are no column layout
-        lines = _rows_as_lines(lines, line_rows)
-    return image, _truth(case or tier, image, style, lines)
+    return image, _truth(case or tier, image, style, _in_reading_order(lines, places, len(rows)))
 
 
-def _rows_as_lines(lines, line_rows):
-    """The truth ``lines`` of each row (``line_rows``: each line's row) joined into one."""
+def _in_reading_order(lines, places, row_count):
+    """The truth ``lines`` (``places``: each one's row and column) as the
+    reader reads them: on a sheet of at least ``LINES.column_rows`` rows,
+    column by column, each top to bottom; on fewer, each row one line
+    (two columns on so few rows are no column layout)."""
+    if row_count >= LINES.column_rows:
+        return [line for _, line in sorted(zip(places, lines), key=lambda pair: (pair[0][1], pair[0][0]))]
     joined = {}
-    for line, r in zip(lines, line_rows):
+    for line, (r, _) in zip(lines, places):
         row = joined.setdefault(r, {"text": "", "boxes": []})
         row["text"] += line["text"]
         row["boxes"] = row["boxes"] + line["boxes"]
