@@ -46,9 +46,10 @@ def test_two_columns_are_read_block_by_block():
 
 
 def test_a_column_missing_a_row_and_a_heading_across_the_gutter_keep_their_blocks():
-    # The right column has no second row; a heading runs over both
-    # columns from the left one's middle: it is read with the left block.
-    boxes = (row(20, [10, 35, 60, 85, 110, 135, 160, 185, 210, 235]) + row(80, [10, 35]) + row(80, [300, 325])
+    # The right column has no second row; a heading runs across the gutter
+    # (x 10-330, over the right column's start at 300), its middle nearer
+    # the left column's: it is read with the left block.
+    boxes = (row(20, list(range(10, 311, 25))) + row(80, [10, 35]) + row(80, [300, 325])
              + row(140, [10, 35, 60]) + row(200, [10, 35]) + row(200, [300, 325, 350]) + row(260, [10])
              + row(260, [300]))
     columns = block_by_block(group_lines(boxes, 30), np.array(boxes, np.float64))

@@ -67,9 +67,9 @@ def test_a_page_written_joined_is_judged_upright_by_the_sequence_reader(reader):
     # The recogniser reads each joined group as one digit, unsurely whichever
     # way up; the sequence reader is far surer of the upright view.
     from digit_sheet_reader.pipeline.page import turn
-    from digit_sheet_reader.pipeline.reader import READER, _Clock, load_image, working_view
+    from digit_sheet_reader.pipeline.reader import READER, _Clock, load_image, page_view, scaled_to_work
 
-    view, rough = working_view(load_image(ROOT / "tests" / "golden" / "touching_pairs.jpg").image)
+    view, rough = scaled_to_work(*page_view(load_image(ROOT / "tests" / "golden" / "touching_pairs.jpg").image))
     upright = reader._find(view, rough, _Clock())
     flipped = reader._find(turn(upright.view, 180), rough, _Clock())
     assert upright.score > flipped.score + 5 * READER.turn_margin
@@ -94,10 +94,10 @@ def register_crop_with_a_shaded_page_edge():
 def test_a_shaded_page_edge_at_the_crop_frame_does_not_shrink_a_small_pale_number(reader):
     # Counted as a digit, the edge's blob (four times their height) shrank the
     # view until the pencil digits were a few pixels tall: read "18".
-    from digit_sheet_reader.pipeline.reader import working_view
+    from digit_sheet_reader.pipeline.reader import page_view, scaled_to_work
 
     image = register_crop_with_a_shaded_page_edge()
-    _, rough = working_view(image)
+    _, rough = scaled_to_work(*page_view(image))
     assert rough == pytest.approx(14, abs=2)
     assert reader.read(image).text == "12"
 
@@ -107,15 +107,16 @@ def test_a_page_of_small_digits_is_read_enlarged_a_crop_of_a_number_is_not(reade
     # (`realphoto.jpg` at half size read a narrow 0 as 1): a page of them is
     # read enlarged until they stand READER.small_digit tall. A crop of a
     # number is not: its small print and specks would grow into digits.
-    from digit_sheet_reader.pipeline.reader import READER, enlarged_if_small, working_view
+    from digit_sheet_reader.pipeline.reader import READER, enlarged_if_small, page_view, scaled_to_work
 
     page = _small_digits_page()
-    view, rough = enlarged_if_small(*working_view(page), max_side=2400)
+    view, rough = enlarged_if_small(*scaled_to_work(*page_view(page)), max_side=2400)
     assert view.image.shape[1] > 1.5 * page.shape[1] and rough == pytest.approx(READER.small_digit, abs=1)
     corner = cv2.perspectiveTransform(np.float64([[[view.image.shape[1], view.image.shape[0]]]]), view.to_photo)
     np.testing.assert_allclose(corner[0, 0], [page.shape[1], page.shape[0]], atol=2)  # boxes map back to the photo
     assert [line.text for line in reader.read(page).lines] == ["3081 5926", "7460 1839", "0628 4175"]
-    crop_view, crop_rough = enlarged_if_small(*working_view(register_crop_with_a_shaded_page_edge()), max_side=2400)
+    crop_view, crop_rough = enlarged_if_small(*scaled_to_work(*page_view(register_crop_with_a_shaded_page_edge())),
+                                              max_side=2400)
     assert max(crop_view.image.shape[:2]) <= 216 and crop_rough == pytest.approx(14, abs=2)  # 216 x 128, digits 14 px
 
 

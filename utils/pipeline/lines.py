@@ -284,7 +284,7 @@ def block_by_block(lines, boxes, rows=None):
     column, each line starting where its row's left line ended, still
     lines up so); a line of a row holding fewer is in the block whose
     full rows' lines have their middles nearest its own (a heading
-    across the gutter goes with the block it starts nearer).
+    across the gutter goes with the block its middle lies nearer).
 
     Examples
     --------

@@ -28,36 +28,15 @@ from ..models.sequences import averaged_readers
 from ..models.shipped import ModelSet
 from . import LAYOUTS
 from .cells import read_tables
-from .ink import (
-    INK,
-    binarise,
-    ink_at,
-    quiet_enough,
-    reaches_frame,
-    rough_digit_height,
-    shrink_keeping_strokes,
-    stroke_width,
-)
+from .ink import (INK, binarise, ink_at, quiet_enough, reaches_frame, rough_digit_height, shrink_keeping_strokes,
+                  stroke_width)
 from .lines import group_lines, group_starts, rows_as_lines
 from .page import find_page, fitted_angle, hanging_from_tops, line_spread, top_down, turn, whole, writing_angle
 from .recognise import read_regions, view_confidence
 from .refine import join_broken, join_fragments, reread_bridged, second_opinion, split_by_strings, split_touching
 from .regions import find_regions, shared_span
-from .reject import (
-    beside_other_lines,
-    border_strokes,
-    closing_slashes,
-    cut_by_frame,
-    date_slashes,
-    faint_marks,
-    flat_marks,
-    paper_edges,
-    rule_pieces,
-    rule_strokes,
-    stray_lines,
-    unsure_lines,
-    word_lines,
-)
+from .reject import (beside_other_lines, border_strokes, closing_slashes, cut_by_frame, date_slashes, faint_marks,
+                     flat_marks, paper_edges, rule_pieces, rule_strokes, stray_lines, unsure_lines, word_lines)
 from .result import Digit, Line, Page, Rejected
 from .tables import blank_tables, find_tables
 
@@ -69,7 +48,7 @@ class ReaderSettings:
     Sizes in px; confidences are probabilities.
     """
 
-    work_digit_height: int = 40  # digit height (px) pages are scaled down to
+    work_digit_height: int = 40  # digit height (px) pages are scaled down to when their digits are taller
     scale_down_above: float = 1.25  # digits taller than this many times that are scaled down to it
     blank_card: float = 0.05  # a page found blank and smaller than this share of the photo is not the page
     fast_side: int = 800  # longer side (px) a large JPEG is first decoded at
@@ -476,14 +455,6 @@ class SheetReader:
         """True if the fast decode gave fewer pixels than a default decode would."""
         side = max(loaded.image.shape[:2])
         return side < min(self.max_side, MIN_REDUCED_SIDE, max(loaded.original_size))
-
-
-def working_view(image):
-    """The view of ``image`` to read, and its rough digit height: the page
-    (:func:`page_view`) scaled down to the working digit height
-    (:func:`scaled_to_work`). (A page of digits too small to threshold
-    well is enlarged later, :func:`enlarged_if_small`.)"""
-    return scaled_to_work(*page_view(image))
 
 
 def page_view(image):
