@@ -298,3 +298,26 @@ def test_streaks_of_a_desk_s_grain_are_taken_off_the_page_at_the_darker_split():
     assert cv2.contourArea(cv2.convexHull(opened)) < 1.05 * page_area
     joined = next(_largest_bright(bright, [80]))  # control: not opened, the streaks hang on to the page
     assert cv2.contourArea(cv2.convexHull(joined)) > 1.5 * page_area
+
+
+def streaky_wood(h=480, w=640, seed=0):
+    """Orange wood whose light streaks outshine a dim note in every channel."""
+    rng = np.random.default_rng(seed)
+    x = np.arange(w)[None, :] + np.arange(h)[:, None] * 0.8
+    streaks = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), sigmaX=1.5, sigmaY=25)
+    streaks = cv2.warpAffine(streaks, cv2.getRotationMatrix2D((w / 2, h / 2), -40, 1.0), (w, h),
+                             borderMode=cv2.BORDER_REFLECT)
+    grain = 1.0 + 0.45 * np.sin(x / 7.0) + 0.25 * streaks / streaks.std()
+    return np.float32([45, 95, 175]) * grain[..., None]
+
+
+def test_a_dim_note_on_streaky_wood_is_found_as_the_plain_region():
+    # Darker than the light streaks in every channel, and of no colour the
+    # brightest pixels (the streaks) have: its plainness tells its colour.
+    corners = np.float32([[250, 120], [420, 170], [380, 330], [210, 280]])
+    photo = streaky_wood()
+    cv2.fillConvexPoly(photo, corners.astype(np.int32), (50, 92, 98))
+    found = find_page(photo.clip(0, 255).astype(np.uint8))
+    assert found is not None
+    assert np.abs(order_corners(found) - order_corners(corners)).max() < 6
+    assert find_page(streaky_wood().clip(0, 255).astype(np.uint8)) is None  # the desk alone: no page

@@ -317,6 +317,20 @@ def test_pale_digits_beside_pale_digits_added_join_the_number_too():
     assert sorted(r.box[0] for r in pale_digits_beside(found, pale)) == [50, 90, 130]
 
 
+def test_a_pale_digit_added_reaches_its_neighbour_by_its_own_height():
+    # Only the 9 of "13579" reached the usual thresholds, and only its
+    # darker part (31 px tall there, 44 px pale): the 7 lies 28 px before
+    # it, the 5, 3 and 1 each 34 px before the next, more than the 31 px
+    # the found 9 measures, but within the height of the pale digit added.
+    from digit_sheet_reader.pipeline.reader import pale_digits_beside
+    from digit_sheet_reader.pipeline.regions import Region, Segmentation
+
+    found = Segmentation([Region((252, 62, 12, 31), [1])], np.zeros((300, 320)), 31.0)
+    pale = Segmentation([Region((x, 60, 24, 44), [k]) for k, x in enumerate((26, 84, 142, 200))],
+                        np.zeros((300, 320)), 44.0)
+    assert sorted(r.box[0] for r in pale_digits_beside(found, pale)) == [26, 84, 142, 200]
+
+
 def ruled_page_with_a_digit(strength):
     """A ruled register page: dark printed rules, and a 4 written in ink of ``strength`` (0..1)."""
     image = np.full((240, 160, 3), 225, np.uint8)

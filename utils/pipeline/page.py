@@ -55,6 +55,7 @@ class PageSettings:
     vote_spread: float = 5.0  # spread (deg) over which the votes are smoothed to find where most lie
     paper_share: float = 5.0  # the paper's colour is that of the brightest this many per cent of the pixels ...
     chroma_reach: float = 0.1  # ... and a colour this far from it (in chromaticity) is no paper's
+    texture_window: int = 7  # texture: the brightness gradient averaged over this many thumbnail px
 
 
 PAGE = PageSettings()
@@ -126,7 +127,8 @@ def _page_maps(thumb):
     brightness maps (:func:`_brightness_maps`), then the same split lower
     (only where no page is found without the darker parts), then the
     paper's colour (only where its brightness finds none:
-    :func:`_paper_colour_maps`)."""
+    :func:`_paper_colour_maps`), the colour of the brightest paper first,
+    then that of the plainest region (:func:`smoothness`)."""
     brightness = _brightness_maps(thumb)
     yield from ((bright, False) for bright in brightness)
     yield from ((bright, True) for bright in brightness)
@@ -177,17 +179,26 @@ def _paper_colour_maps(thumb):
     away, for a colour thumbnail: a yellow note on orange wood is no
     brighter than the wood's light grain in any channel, and its shaded
     part no brighter than the wood, but its colour is its own, shaded or
-    not (:func:`paper_likeness`)."""
+    not (:func:`paper_likeness`). The paper's colour is first that of the
+    brightest pixels; then, where the desk's light streaks outshine a dim
+    note, that of each of the plainest regions in turn (a desk's grain or
+    leather is textured, paper is not), the page then being all of
+    that colour, shaded or not (the plain region stops where shade or
+    writing begins)."""
     if thumb.ndim == 3:
-        yield paper_likeness(_strokes_closed(thumb))
+        closed = _strokes_closed(thumb)
+        yield paper_likeness(closed)
+        for plain in _paper_outlines(smoothness(cv2.cvtColor(closed, cv2.COLOR_BGR2GRAY))):
+            inside = cv2.drawContours(np.zeros(thumb.shape[:2], np.uint8), [plain], -1, 1, cv2.FILLED)
+            yield paper_likeness(closed, inside > 0)
 
 
-def paper_likeness(image):
+def paper_likeness(image, paper=None):
     """How near each pixel's colour is to the paper's, as uint8 (255: the
     paper's colour, 0: ``PAGE.chroma_reach`` or farther from it). Colour is
     chromaticity, each channel's share of their sum, which shade leaves
-    alone; the paper's is that of the brightest ``PAGE.paper_share`` of
-    the pixels.
+    alone; the paper's is the median of the pixels where the mask
+    ``paper`` is true, by default the brightest ``PAGE.paper_share`` of them.
 
     Examples
     --------
@@ -200,10 +211,31 @@ def paper_likeness(image):
     """
     pixels = image.astype(np.float32) + 1.0
     chroma = pixels / pixels.sum(axis=2, keepdims=True)
-    luminance = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    paper = np.median(chroma[luminance >= np.percentile(luminance, 100 - PAGE.paper_share)], axis=0)
-    distance = np.linalg.norm(chroma - paper, axis=2)
+    if paper is None:
+        luminance = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        paper = luminance >= np.percentile(luminance, 100 - PAGE.paper_share)
+    distance = np.linalg.norm(chroma - np.median(chroma[paper], axis=0), axis=2)
     return np.clip(255 * (1 - distance / PAGE.chroma_reach), 0, 255).astype(np.uint8)
+
+
+def smoothness(grey):
+    """How plain the grey image is around each pixel, as uint8 (255: flat,
+    0: as textured as the photo's median or more): its brightness
+    gradient averaged over ``PAGE.texture_window`` px, against the median.
+
+    Examples
+    --------
+    >>> desk = np.random.default_rng(0).integers(60, 200, (60, 80)).astype(np.uint8)
+    >>> desk[20:40, 20:50] = 90                           # a plain note, darker than the desk's grain
+    >>> plain = smoothness(desk)
+    >>> int(plain[30, 35]), bool(np.median(plain[:15]) < 50)
+    (255, True)
+    """
+    grey = grey.astype(np.float32)
+    gradient = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
+    texture = cv2.blur(gradient, (PAGE.texture_window, PAGE.texture_window))
+    usual = max(float(np.median(texture)), 1e-3)
+    return np.clip(255 * (1 - texture / usual), 0, 255).astype(np.uint8)
 
 
 def _thumbnail(image):

@@ -548,11 +548,13 @@ def pale_digits_beside(found, pale):
     """The regions of ``pale`` (the view thresholded as a pale page) that
     are digits of a number ``found`` holds: clear of every region found,
     0.6 to 1.5 of their height, beside one of them (overlapping half its
-    height, within ``READER.pale_beside`` digit heights to its side) and
+    height, within ``READER.pale_beside`` times its height, or the found
+    digits' if taller, to its side) and
     not between two (a loose piece of a digit, a patterned background). A
     pen that ran pale after a number's first digit, a lighter pencil stroke.
     Each digit added is one of the number's too: the next pale one beside
-    it joins (a number whose first digits lie in the photo's darker half)."""
+    it joins, by its own height (a number whose first digits lie in the
+    photo's darker half; its one digit found dark only in part, shorter)."""
     if not found.regions or not pale.regions:
         return []
     h, shape = found.digit_height, found.labels.shape
@@ -633,7 +635,7 @@ def _pale_digit_beside(boxes, box, h):
     before = in_band & (boxes[:, 0] < box[0])
     if (before & (columns <= 0)).any() and (in_band & ~before & (columns <= 0)).any():
         return False  # between two digits found: a loose piece of one, or the pattern behind them
-    return bool((in_band & (columns >= -READER.pale_beside * h)).any())
+    return bool((in_band & (columns >= -READER.pale_beside * np.maximum(h, boxes[:, 3]))).any())
 
 
 def reject_and_group(reading, read, check=None):
