@@ -21,7 +21,10 @@ With ``--strips M [M ...]``, each line of those images is also cut out
 with a margin of M times its height around its box and read alone, as a
 cropped form field or a cheque amount is: prints, per margin, the strips
 whose digits are read as the line's; ``--json`` keeps each strip's truth
-and reading too ("strip M line K").
+and reading too ("strip M line K"). With ``--cells`` too, each strip is
+also read as a table cell cut out of a scan: inside the cell's dark
+borders (darker than the pen, as printed rules are), then with a scan's
+black margin beside them as well ("cell M line K", "margin M line K").
 """
 
 import sys
@@ -80,6 +83,20 @@ def recompressed(image, quality=30):
     return cv2.imdecode(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])[1], cv2.IMREAD_COLOR)
 
 
+def in_cell(image):
+    """``image`` inside a cell's borders: a dark line (40 grey levels) a 30th of its height thick, all round."""
+    framed = image.copy()
+    width = max(2, image.shape[0] // 30)
+    framed[:width] = framed[-width:] = framed[:, :width] = framed[:, -width:] = 40
+    return framed
+
+
+def beside_scan_margin(image):
+    """``image`` with a scan's black margin, a 12th of its width, on its left."""
+    margin = np.full((image.shape[0], max(4, image.shape[1] // 12), 3), 15, np.uint8)
+    return np.hstack([margin, image])
+
+
 def strip_of(image, box, margin):
     """The line ``box`` (x, y, w, h) cut out of ``image`` with ``margin`` times its height around it."""
     x, y, w, h = (int(v) for v in box)
@@ -114,6 +131,8 @@ def main(argv=None):
     parser.add_argument("--json", help="also write each image's readings here")
     parser.add_argument("--strips", nargs="+", type=float, default=[], metavar="M",
                         help="also read each line cut out with this margin (times its height)")
+    parser.add_argument("--cells", action="store_true",
+                        help="also read each strip inside a cell's borders, and with a scan's margin beside them")
     args = parser.parse_args(argv)
 
     from digit_sheet_reader import SheetReader
@@ -121,7 +140,10 @@ def main(argv=None):
     reader = SheetReader()
     kept = {change: 0 for change in args.changes}
     lost = {change: [] for change in args.changes}
-    strips = {margin: [0, 0] for margin in args.strips}  # margin -> [read as the line, strips]
+    cuts = {"strip": lambda strip: strip}
+    if args.cells:
+        cuts.update(cell=in_cell, margin=lambda strip: beside_scan_margin(in_cell(strip)))
+    strips = {(cut, margin): [0, 0] for cut in cuts for margin in args.strips}  # -> [read as the line, strips]
     readings, exact, started = {}, 0, time.perf_counter()
     for name, path, truth in tqdm(load_truth(args.truth), file=sys.stderr):
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
@@ -130,11 +152,11 @@ def main(argv=None):
             continue  # not read exactly as it is: nothing to keep
         exact += 1
         readings[name] = {}
-        for margin, counts in strips.items():
+        for (cut, margin), counts in strips.items():
             for k, line in enumerate(as_is):
-                read = reader.read(strip_of(image, line["box"], margin)).to_dict()["lines"]
+                read = reader.read(cuts[cut](strip_of(image, line["box"], margin))).to_dict()["lines"]
                 text = " / ".join(r["text"] for r in read)
-                readings[name][f"strip {margin:g} line {k + 1}"] = {"truth": line["text"], "read": text}
+                readings[name][f"{cut} {margin:g} line {k + 1}"] = {"truth": line["text"], "read": text}
                 counts[0] += digits_only(text) == digits_only(line["text"])
                 counts[1] += 1
         rng = np.random.default_rng([args.seed, exact])  # each image its own desks, whichever changes are made
@@ -151,8 +173,9 @@ def main(argv=None):
               (f"; lost: {', '.join(Path(n).name for n in lost[change])}" if lost[change] else ""))
     total = sum(kept.values())
     print(f"  all      {total}/{exact * len(args.changes)} ({total / max(1, exact * len(args.changes)):.3f})")
-    for margin, (read, count) in strips.items():
-        print(f"  strips cut {margin:g} line heights around: {read}/{count} read as the line")
+    said = {"strip": "", "cell": ", in a cell's borders", "margin": ", in a cell's borders beside a scan's margin"}
+    for (cut, margin), (read, count) in strips.items():
+        print(f"  strips cut {margin:g} line heights around{said[cut]}: {read}/{count} read as the line")
     if args.json:
         write_json(args.json, readings)
     return 0

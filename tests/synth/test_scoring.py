@@ -88,17 +88,23 @@ def test_perturb_real_rereads_the_images_read_exactly_changed(tmp_path, capsys):
         {"image": str(golden / "clean_lines.png"), "lines": truth},
         {"image": str(golden / "clean_lines.png"), "lines": ["0"]}]))  # not read exactly as it is: left out
     argv = [str(tmp_path / "truth.json"), "--changes", "tilt8", "desk15", "--json", str(tmp_path / "out.json"),
-            "--strips", "0.2"]
+            "--strips", "0.2", "--cells"]
     assert perturb_real.main(argv) == 0
     out = capsys.readouterr().out
     assert "1 images read exactly as they are" in out and "tilt8    1/1 still read exactly" in out
     assert f"strips cut 0.2 line heights around: {len(truth)}/{len(truth)} read as the line" in out
+    assert f"strips cut 0.2 line heights around, in a cell's borders: {len(truth)}/" in out
+    assert "in a cell's borders beside a scan's margin" in out
     strip = perturb_real.strip_of(np.zeros((100, 200, 3), np.uint8), (50, 40, 60, 20), 0.5)
     assert strip.shape == (40, 80, 3)  # 10 px (half the line's height) around it
     readings = json.loads((tmp_path / "out.json").read_text())
     assert next(iter(readings.values()))["tilt8"].splitlines() == truth
     strips = {key: value for key, value in next(iter(readings.values())).items() if key.startswith("strip")}
     assert len(strips) == len(truth) and strips["strip 0.2 line 1"] == {"truth": truth[0], "read": truth[0]}
+    assert {"cell 0.2 line 1", "margin 0.2 line 1"} <= next(iter(readings.values())).keys()
+    cell = perturb_real.beside_scan_margin(perturb_real.in_cell(np.full((60, 120, 3), 200, np.uint8)))
+    assert cell.shape == (60, 130, 3) and cell[:, :10].max() == 15 and cell[0, 60].tolist() == [40] * 3
+    assert cell[30, 70].tolist() == [200] * 3
     desk = perturb_real.on_desk(np.full((40, 60, 3), 230, np.uint8), 15, np.random.default_rng(0))
     assert desk.shape == (82, 102, 3) and desk[41, 51].tolist() == [230, 230, 230] and desk[:3, :3].max() < 200
 

@@ -271,12 +271,14 @@ def estimate_digit_height(mask, min_area=12, rough=0.0):
     network = _fills_image(w, h, mask.shape)
     shaped = (area >= min_area) & (w < 3 * h) & (h >= 6)
     shaped[shaped & (w > h)] &= ~_slanted_lines(labels, stats, np.flatnonzero(shaped & (w > h)) + 1)
-    plausible = shaped & ~network
     inside = ~reaches_frame(stats[1:, :4], mask.shape)
-    if (plausible & inside).any():
-        plausible &= inside
+
+    def preferably_inside(plausible):
+        return plausible & inside if (plausible & inside).any() else plausible
+
+    plausible = preferably_inside(shaped & ~network)
     if not plausible.any() and rough > 0:
-        plausible = shaped & (h >= 0.5 * rough) & (h <= 2 * rough)
+        plausible = preferably_inside(shaped & (h >= 0.5 * rough) & (h <= 2 * rough))
     if not plausible.any():
         return 0.0
     heights = np.sort(h[plausible])
@@ -592,8 +594,9 @@ def lone_character_height(mask):
     image, or 0 if the image holds no such thing.
 
     A crop of one form field or one digit: a single blob holding nearly all
-    the ink (``INK.lone_share``), over half the image both ways, no wider
-    than three times its height, and not cut by the frame. Its strokes are
+    the ink clear of the frame (``INK.lone_share``; a cell's borders and a
+    scan's margin are cut by it), over half the image both ways, no wider
+    than three times its height, and not cut by the frame itself. Its strokes are
     as long as the image, so the thumbnail pass would take its bar or stem
     for a rule, and its ink as wide as a sixth of the image, so the usual
     background kernel would hollow its strokes out: the caller looks at it
@@ -611,11 +614,13 @@ def lone_character_height(mask):
     count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if count <= 1:
         return 0.0
-    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    # Ink cut by the frame (a cell's borders, a scan's black margin, a
+    # character cut off) is no lone character's.
+    areas = np.where(reaches_frame(stats[1:, :4], mask.shape), 0, stats[1:, cv2.CC_STAT_AREA])
+    largest = 1 + int(np.argmax(areas))
     x, y, w, h, area = (int(v) for v in stats[largest])
-    alone = area >= INK.lone_share * stats[1:, cv2.CC_STAT_AREA].sum()
-    cut = reaches_frame((x, y, w, h), mask.shape)[0]
-    return float(h) if alone and _fills_image(w, h, mask.shape) and w < 3 * h and not cut else 0.0
+    alone = areas[largest - 1] > 0 and area >= INK.lone_share * areas.sum()
+    return float(h) if alone and _fills_image(w, h, mask.shape) and w < 3 * h else 0.0
 
 
 def _fills_image(w, h, shape):

@@ -168,7 +168,9 @@ def rule_pieces(boxes, names, rejected, digit_height):
     found = []
     for i in (i for i, name in enumerate(names) if name == "1"):
         same_column = shared_span(pieces, boxes[i], 0) >= 0.5 * np.minimum(boxes[i][2], pieces[:, 2])
-        if (same_column & (shared_span(pieces, boxes[i], 1) >= -reach)).any():
+        # A cell's frame (or a scan's margin cut round it) lies around the 1, not along its column.
+        around = (shared_span(pieces, boxes[i], 0) >= boxes[i][2]) & (shared_span(pieces, boxes[i], 1) >= boxes[i][3])
+        if (same_column & ~around & (shared_span(pieces, boxes[i], 1) >= -reach)).any():
             found.append(i)
     return found
 
