@@ -354,6 +354,27 @@ def test_a_digit_in_a_cell_crop_is_read_not_its_borders(reader, margin):
     assert read == list("0123456789") * 2
 
 
+def tight_cell_crop(digits, seed):
+    """A number cut out of a table so tightly that its digits touch the
+    cell's dark borders above and below."""
+    rng = np.random.default_rng(seed)
+    glyphs = [render_glyph(d, rng, height=48, stroke=0.1).astype(np.float32) / 255 for d in digits]
+    height, width = max(g.shape[0] for g in glyphs), sum(g.shape[1] + 12 for g in glyphs)
+    image = np.full((height + 4, width + 4, 3), 120, np.float32)
+    x = 8
+    for glyph in glyphs:
+        image[2:2 + glyph.shape[0], x:x + glyph.shape[1]] *= 1 - 0.7 * glyph[..., None]
+        x += glyph.shape[1] + 12
+    image[:2] = image[-2:] = image[:, :2] = image[:, -2:] = 40
+    return image.astype(np.uint8)
+
+
+def test_digits_written_against_a_cell_s_borders_are_cut_off_them(reader):
+    # Joined to the borders, the digits made one blob with them, whose
+    # sides were read as 1s: "113571" for each of these four.
+    assert [reader.read(tight_cell_crop("1357", seed)).text for seed in (0, 2, 3, 4)] == ["1357"] * 4
+
+
 def ruled_page_with_a_digit(strength):
     """A ruled register page: dark printed rules, and a 4 written in ink of ``strength`` (0..1)."""
     image = np.full((240, 160, 3), 225, np.uint8)

@@ -69,6 +69,8 @@ class InkSettings:
     frame_ink: float = 0.3  # ... its ink less than this share of its box ...
     frame_outline: float = 0.7  # ... and at least this share of its ink along its outline
     frame_band: float = 0.3  # the outline erased is this wide, centred on the frame's outer edge
+    crop_border: float = 0.8  # a row (column) along the image's edge this much covered by ink is a cut-in border ...
+    crop_border_reach: float = 0.25  # ... if it lies within this share of the image's height (width) of the edge
 
 
 INK = InkSettings()
@@ -467,6 +469,47 @@ def _rule_length(width, rough_height):
     return max(INK.rule_page_share * width, INK.rule_length * rough_height)
 
 
+def borders_cut_off(mask):
+    """A copy of ``mask`` with digits written against a cut-in border cut
+    off it: a table cell's border or a scan's black margin, which runs along
+    the image's edge. A border is the outermost run of rows (columns), within
+    ``INK.crop_border_reach`` of an edge, that ink covers at least
+    ``INK.crop_border`` of from end to end (the 1 of a tightly cut number
+    stops short of its ends). Only the blobs it shares with ink beyond it
+    lose its rows: a border alone is left whole, for the rules and edges to
+    judge as before, and a digit touching it is no longer one blob with it,
+    read as 1s or lost as the page's edge.
+
+    >>> cell = np.zeros((40, 60), np.uint8)
+    >>> cell[:2], cell[:, 57:] = 1, 1                      # the cell's top and right borders, one blob
+    >>> cell[1:30, 25:28] = 1                              # a 1 written up against the top one
+    >>> cut = borders_cut_off(cell)
+    >>> int(cut[:2].sum()), int(cut[:, 57:].sum()), int(cut[2:30, 25:28].sum())
+    (0, 0, 84)
+    >>> alone = np.zeros((40, 60), np.uint8)
+    >>> alone[:, 57:] = 1                                  # a border with nothing against it stays
+    >>> int(borders_cut_off(alone).sum())
+    120
+    """
+    def sides(image):  # views from the top, bottom, left and right edges inwards
+        return image, image[::-1], image.T, image.T[::-1]
+
+    runs = np.zeros(mask.shape, bool)
+    for lines, run in zip(sides(mask), sides(runs)):
+        near = lines[:int(INK.crop_border_reach * lines.shape[0])]
+        border = (near.mean(axis=1) >= INK.crop_border) & near[:, :2].any(axis=1) & near[:, -2:].any(axis=1)
+        first = int(np.argmax(border))
+        if border.any() and not near[:first].any():  # the outermost ink: no rule with writing beyond it
+            run[first:first + np.argmin(np.append(border[first:], False))] = True
+    if not runs.any():
+        return mask.copy()
+    _, labels = cv2.connectedComponents(mask, connectivity=8)
+    on_border = np.unique(labels[runs & (mask > 0)])
+    beyond = np.unique(labels[~runs & (mask > 0)])
+    cut = np.isin(labels, np.intersect1d(on_border[on_border > 0], beyond)) & runs
+    return np.where(cut, 0, mask).astype(mask.dtype)
+
+
 def remove_frames(mask, rough_height):
     """Erase boxes drawn around numbers (amount boxes, form fields).
 
@@ -701,8 +744,10 @@ def binarise(image, rough=None, all_paper=False, faint=1.0):
 def _without_lines(ink, rough, darkness):
     """Frames and rules removed from the ``ink`` mask -> (mask, digit height)."""
     mask, height = remove_rules(remove_frames(ink.copy(), rough), rough, darkness)
-    # Again after the rules: a frame crossed by a ruled line was one component with it.
-    return remove_frames(mask, rough), height
+    # Again after the rules: a frame crossed by a ruled line was one component
+    # with it. A border cut in with the crop is left to the rules first, which
+    # take a ruled one off whole, soft edges and all.
+    return remove_frames(borders_cut_off(mask), rough), height
 
 
 def _lines_left(mask, height, rough):
