@@ -132,8 +132,10 @@ def main(argv=None):
     parser.add_argument("--strips", nargs="+", type=float, default=[], metavar="M",
                         help="also read each line cut out with this margin (times its height)")
     parser.add_argument("--cells", action="store_true",
-                        help="also read each strip inside a cell's borders, and with a scan's margin beside them")
+                        help="with --strips: also read each strip inside a cell's borders, and with a scan's margin beside them")
     args = parser.parse_args(argv)
+    if args.cells and not args.strips:
+        parser.error("--cells reads the strips as cells: give --strips M too")
 
     from digit_sheet_reader import SheetReader
 

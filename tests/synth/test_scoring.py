@@ -105,6 +105,8 @@ def test_perturb_real_rereads_the_images_read_exactly_changed(tmp_path, capsys):
     cell = perturb_real.beside_scan_margin(perturb_real.in_cell(np.full((60, 120, 3), 200, np.uint8)))
     assert cell.shape == (60, 130, 3) and cell[:, :10].max() == 15 and cell[0, 60].tolist() == [40] * 3
     assert cell[30, 70].tolist() == [200] * 3
+    with pytest.raises(SystemExit):  # cells are strips read so: nothing to read without them
+        perturb_real.main([str(tmp_path / "truth.json"), "--cells"])
     desk = perturb_real.on_desk(np.full((40, 60, 3), 230, np.uint8), 15, np.random.default_rng(0))
     assert desk.shape == (82, 102, 3) and desk[41, 51].tolist() == [230, 230, 230] and desk[:3, :3].max() < 200
 

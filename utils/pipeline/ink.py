@@ -29,6 +29,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .crops import stroke_width
+
 
 @dataclass(frozen=True)
 class InkSettings:
@@ -571,11 +573,11 @@ def shrink_keeping_strokes(image, factor):
     return cv2.resize(image, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)
 
 
-def stroke_width(image, digit_height, all_paper=False, faint=1.0):
+def digit_stroke_width(image, digit_height, all_paper=False, faint=1.0):
     """Typical width (px) of the strokes of the digit-sized blobs of
     ``image`` whose digits stand about ``digit_height`` px, or 0 if none:
-    twice their ink over the length of their outlines (a thin stroke's
-    outline runs along both its sides). The ink mask reaches a pixel or
+    :func:`~digit_sheet_reader.pipeline.crops.stroke_width` of them all
+    together (a thin stroke's outline runs along both its sides). The ink mask reaches a pixel or
     so past a stroke's dark core on each side, so a 1 px pen line
     measures about 3 px. ``all_paper`` and ``faint`` as in
     :func:`ink_darkness` and :func:`ink_at`.
@@ -584,12 +586,12 @@ def stroke_width(image, digit_height, all_paper=False, faint=1.0):
     --------
     >>> paper = np.full((100, 160, 3), 230, np.uint8)
     >>> paper[30:70, 50:51] = 40                       # a 1 px stroke, 40 px tall
-    >>> round(stroke_width(paper, 40), 1)
+    >>> round(digit_stroke_width(paper, 40), 1)
     2.9
     >>> paper[30:70, 50:54] = 40                       # a 4 px one
-    >>> round(stroke_width(paper, 40), 1)
+    >>> round(digit_stroke_width(paper, 40), 1)
     5.5
-    >>> stroke_width(paper, 120)                       # no blob of about that height
+    >>> digit_stroke_width(paper, 120)                 # no blob of about that height
     0.0
     """
     mask = ink_at(ink_darkness(image, max(5.0, digit_height), all_paper), faint)
@@ -599,9 +601,7 @@ def stroke_width(image, digit_height, all_paper=False, faint=1.0):
     digits = digits[digits > 0]
     if digits.size == 0:
         return 0.0
-    blobs = np.isin(labels, digits).astype(np.uint8)
-    outlines, _ = cv2.findContours(blobs, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-    return 2.0 * float(blobs.sum()) / max(1.0, sum(cv2.arcLength(c, True) for c in outlines))
+    return stroke_width(np.isin(labels, digits).astype(np.uint8))
 
 
 def rough_digit_height(image, all_paper=False, side=320, faint=1.0):

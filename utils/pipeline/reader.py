@@ -28,8 +28,8 @@ from ..models.sequences import averaged_readers
 from ..models.shipped import ModelSet
 from . import LAYOUTS
 from .cells import read_tables
-from .ink import (INK, binarise, ink_at, quiet_enough, reaches_frame, rough_digit_height, shrink_keeping_strokes,
-                  stroke_width)
+from .ink import (INK, binarise, digit_stroke_width, ink_at, quiet_enough, reaches_frame, rough_digit_height,
+                  shrink_keeping_strokes)
 from .lines import group_lines, group_starts, rows_as_lines
 from .page import find_page, fitted_angle, hanging_from_tops, line_spread, top_down, turn, whole, writing_angle
 from .recognise import read_regions, view_confidence
@@ -53,7 +53,7 @@ class ReaderSettings:
     blank_card: float = 0.05  # a page found blank and smaller than this share of the photo is not the page
     fast_side: int = 800  # longer side (px) a large JPEG is first decoded at
     small_digit: int = 24  # digits shorter than this (px) at the fast decode are read from a larger one ...
-    thin_stroke: float = 3.5  # ... and digits whose strokes measure under this there (px, ink.stroke_width: a 1 px pen)
+    thin_stroke: float = 3.5  # ... and digits whose strokes measure under this there (px, ink.digit_stroke_width: a 1 px pen)
     most_enlarged: float = 3.0  # a page of digits under small_digit even at full decode: enlarged to it, by at most this
     page_of_digits: float = 10.0  # a view at least this many small digits across is a page (less: a crop)
     skew_min: float = 5.0  # lines tilted more than this (degrees) are read from a levelled view
@@ -496,7 +496,7 @@ def needs_more_pixels(view, rough):
     decode shows it, with digits ``rough`` px tall, are to be read from a
     larger decode: digits under ``READER.small_digit`` (or none found), and
     digits of any height written with strokes under ``READER.thin_stroke``
-    px (:func:`stroke_width`). A reduced decode averages a thin stroke into
+    px (:func:`digit_stroke_width`). A reduced decode averages a thin stroke into
     the paper: a ballpoint 7 loses its bar, or fades out whole. From the
     larger decode the view is shrunk with its strokes kept dark
     (:func:`scaled_to_work`). Bold strokes read as well from the fast
@@ -504,7 +504,7 @@ def needs_more_pixels(view, rough):
     cannot be measured there (nothing says its strokes are thin)."""
     if rough < READER.small_digit:
         return True
-    return 0 < stroke_width(view.image, rough, view.all_paper, view.faint) < READER.thin_stroke
+    return 0 < digit_stroke_width(view.image, rough, view.all_paper, view.faint) < READER.thin_stroke
 
 
 def scaled_to_work(view, rough):

@@ -159,6 +159,8 @@ def rule_pieces(boxes, names, rejected, digit_height):
     >>> rejected = [((116, 26, 4, 10), "edge"), ((30, 100, 20, 3), "dash")]
     >>> rule_pieces(boxes, ["1", "0"], rejected, 13.0)
     [0]
+    >>> rule_pieces(boxes, ["1", "0"], [((110, 30, 20, 24), "edge")], 13.0)   # a cell's frame round the 1
+    []
     """
     pieces = np.array([box for box, reason in rejected if reason in ("edge", "line") and box[3] >= box[2]],
                       np.float64).reshape(-1, 4)
@@ -167,10 +169,11 @@ def rule_pieces(boxes, names, rejected, digit_height):
     reach = REJECT.dash_reach * digit_height
     found = []
     for i in (i for i, name in enumerate(names) if name == "1"):
-        same_column = shared_span(pieces, boxes[i], 0) >= 0.5 * np.minimum(boxes[i][2], pieces[:, 2])
+        columns, rows = shared_span(pieces, boxes[i], 0), shared_span(pieces, boxes[i], 1)
+        same_column = columns >= 0.5 * np.minimum(boxes[i][2], pieces[:, 2])
         # A cell's frame (or a scan's margin cut round it) lies around the 1, not along its column.
-        around = (shared_span(pieces, boxes[i], 0) >= boxes[i][2]) & (shared_span(pieces, boxes[i], 1) >= boxes[i][3])
-        if (same_column & ~around & (shared_span(pieces, boxes[i], 1) >= -reach)).any():
+        around = (columns >= boxes[i][2]) & (rows >= boxes[i][3])
+        if (same_column & ~around & (rows >= -reach)).any():
             found.append(i)
     return found
 
