@@ -108,6 +108,20 @@ def test_a_sliver_much_thinner_than_the_pen_is_no_digit_a_thin_pen_1_is():
     assert len(find_regions(thin, 80).regions) == 3
 
 
+@pytest.mark.parametrize("band, is_blot", [(14, True), (6, False)], ids=["a margin's solid band", "a 1 of the pen"])
+def test_a_solid_band_beside_the_frame_wider_than_the_pen_is_no_digit(band, is_blot):
+    # What the ink map leaves of a scan's black margin narrower than the
+    # light's kernel: a solid band along its inner edge, 2.3 pens wide,
+    # which read as a sure 1 ("0869" read "10869").
+    mask = blank()
+    mask[55:151, 4:4 + band] = 1  # no longer than a tall digit
+    for x in (100, 160, 220):
+        cv2.ellipse(mask, (x, 100), (22, 40), 0, 0, 360, 1, 6)  # 0s of a 6 px pen
+    seg = find_regions(mask, 80)
+    assert len(seg.regions) == (3 if is_blot else 4)
+    assert (((4, 55, band, 96), "blot") in seg.rejected) == is_blot
+
+
 def test_dots_and_dashes_are_dropped():
     mask = blank()
     cv2.line(mask, (60, 60), (60, 140), 1, 6)

@@ -66,6 +66,8 @@ class RegionSettings:
     rule_band: float = 0.15  # a rule's pixels lie this close to its straight line
     narrow: float = 0.08  # regions narrower than this (or 2 px) are looked at as possible slivers ...
     sliver: float = 0.5  # ... and one narrower than this share of the stroke width is a frame's sliver
+    solid: float = 0.9  # a region filling this share of its box, beside the view's side, may be a slab ...
+    slab: float = 1.6  # ... which it is if its strokes are this many times the other regions' median width
 
 
 REGIONS = RegionSettings()
@@ -208,11 +210,8 @@ def _at_edge(box, shape, h, line):
     x, y, w, hh = box
     if reaches_frame(box, shape)[0]:
         return line or hh < REGIONS.cut_off * h
-    near = REGIONS.near_frame * h
-    if hh >= w:
-        length, beside = hh, x <= near or x + w >= shape[1] - near
-    else:
-        length, beside = w, y <= near or y + hh >= shape[0] - near
+    length = max(w, hh)
+    beside = _beside_frame(box, shape, REGIONS.near_frame * h)
     return line and beside and (length > REGIONS.tallest_union * h or length < REGIONS.cut_off * h)
 
 
@@ -414,7 +413,9 @@ def find_regions(mask, digit_height):
             rejected.append((r.box, "dash" if r.box[2] > REGIONS.dash * r.box[3] else "dot"))  # also commas, dirt
             fragments.append(r)
     kept, slivers = _without_slivers(kept, page_stroke, h)
-    return Segmentation(kept, labels, h, rejected + [(r.box, "line") for r in slivers], fragments)
+    kept, slabs = _without_slabs(kept, labels, h)
+    rejected += [(r.box, "line") for r in slivers] + [(r.box, "blot") for r in slabs]
+    return Segmentation(kept, labels, h, rejected, fragments)
 
 
 def _small_zero(labels, region, h):
@@ -436,6 +437,51 @@ def _small_zero(labels, region, h):
     if hh < REGIONS.least_ring * h or not REGIONS.ring_aspect[0] <= hh / max(w, 1) <= REGIONS.ring_aspect[1]:
         return False
     return int(holes(region.pixels(labels)).sum()) >= REGIONS.ring_hole * w * hh
+
+
+def _without_slabs(regions, labels, h):
+    """(regions, slabs): the solid bands along the view's sides set apart.
+
+    A scan's black margin or a desk's shadow narrower than the light's
+    kernel is left as a band of "ink" along its inner edge, read as a sure
+    1. A slab fills its box (``REGIONS.solid``), lies within
+    ``REGIONS.near_frame`` digit heights of the view's side, along its
+    long side, and its strokes are ``REGIONS.slab`` times as wide as the
+    median of the other regions' (a pen's 1 is as wide as the pen's other
+    strokes, and its rounded ends leave its box's corners empty). Judged
+    only beside two other regions at least: the pen's width is theirs.
+
+    >>> labels = np.zeros((60, 200), np.int32)
+    >>> labels[5:55, 2:12] = 1                                   # a margin's band, 10 px wide
+    >>> for k, x in enumerate((60, 100, 140), start=2):
+    ...     labels[10:50, x:x + 4] = k                            # three 1s of a 4 px pen
+    >>> regions = [Region(tuple(cv2.boundingRect((labels == k).astype(np.uint8))), [k]) for k in range(1, 5)]
+    >>> kept, slabs = _without_slabs(regions, labels, 40.0)
+    >>> [r.ids for r in slabs], len(kept)
+    ([[1]], 3)
+    >>> labels[5:55, 2:6] = 0                                    # as wide as the pen: a 1
+    >>> regions[0] = Region((6, 5, 6, 50), [1])
+    >>> len(_without_slabs(regions, labels, 40.0)[1])
+    0
+    """
+    if len(regions) < 3:
+        return regions, []
+    near = REGIONS.near_frame * h
+    solid = [k for k, r in enumerate(regions)
+             if _beside_frame(r.box, labels.shape, near) and r.pixels(labels).mean() >= REGIONS.solid]
+    if not solid:
+        return regions, []
+    strokes = np.array([stroke_width(r.pixels(labels).astype(np.uint8)) for r in regions])
+    slabs = {k for k in solid if strokes[k] > REGIONS.slab * np.median(np.delete(strokes, k))}
+    return [r for k, r in enumerate(regions) if k not in slabs], [regions[k] for k in sorted(slabs)]
+
+
+def _beside_frame(box, shape, near):
+    """True if ``box`` lies within ``near`` px of the frame of ``shape`` along its long side."""
+    x, y, w, hh = box
+    if hh >= w:
+        return x <= near or x + w >= shape[1] - near
+    return y <= near or y + hh >= shape[0] - near
 
 
 def _without_slivers(regions, page_stroke, h):
