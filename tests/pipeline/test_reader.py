@@ -549,9 +549,9 @@ def test_a_dark_line_on_the_photos_edge_is_not_smeared_into_1s_when_the_page_is_
 
 def scan_with_margin(band_x):
     """A scan 480 px wide with a black margin 44 px wide at its left (too
-    little of the frame for the page to be found) and the digits 4 7; a
-    dark band 6 px wide and 50 px tall at ``band_x``: the shadow of a
-    curled edge just beside the margin, or a 1 written on the paper."""
+    little of the frame for the page to be found) and the digits 4 7 after
+    a 1, a dark stroke 6 px wide and 50 px tall at ``band_x``: written up
+    against the margin, as in a table's first column, or clear of it."""
     image = np.full((260, 480, 3), 235, np.uint8)
     image[:, :44] = 25
     image[110:160, band_x:band_x + 6] = 90
@@ -564,11 +564,14 @@ def scan_with_margin(band_x):
     return cv2.GaussianBlur(image, (3, 3), 0)
 
 
-@pytest.mark.parametrize("band_x, text", [(50, "47"), (110, "147")])
-def test_the_paper_edge_beside_a_scan_margin_is_no_1_but_a_1_clear_of_it_is(reader, band_x, text):
+@pytest.mark.parametrize("band_x", [50, 110])
+def test_a_1_written_beside_a_scan_margin_is_read_as_one_clear_of_it_is(reader, band_x):
+    # A 1 with half its ink within a quarter digit of the margin was taken
+    # for the paper's edge and dropped (band_x 50: "47"); the edge itself is
+    # judged by its shape (a rim along the frame, a solid band, a line).
     page = reader.read(scan_with_margin(band_x))
-    assert page.text == text
-    assert ("edge" in [r.reason for r in page.rejected]) == (text == "47")
+    assert page.text == "147"
+    assert "edge" not in [r.reason for r in page.rejected]
 
 
 def photo_with_a_one(path):

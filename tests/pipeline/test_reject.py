@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from digit_sheet_reader.pipeline.reject import (REJECT, border_strokes, paper_edges, rule_pieces, stray_lines,
+from digit_sheet_reader.pipeline.reject import (REJECT, border_strokes, rule_pieces, stray_lines,
                                                 unsure_lines, word_lines)
 
 DIGITS = [[40 + 40 * k, 100, 26, 48] for k in range(5)]  # a line of five digits 48 px high
@@ -120,21 +120,6 @@ def test_a_short_line_and_a_page_of_nothing_but_words_are_kept():
     unsure = np.full(3, 0.6)
     assert word_lines([[0], [1, 2]], np.array([0.1, 1.0, 1.0]), unsure) == []  # two marks: touching digits, maybe
     assert word_lines([[0, 1, 2]], np.ones(3), unsure) == []  # nothing else on the page: the best guess there is
-
-
-def test_only_a_one_lying_along_the_desk_is_the_paper_edge():
-    from digit_sheet_reader.pipeline.regions import Region
-
-    paper = np.ones((80, 80), np.uint8)
-    paper[:, :10] = 0  # a black scan margin
-    labels = np.zeros((80, 80), np.int32)
-    labels[10:40, 12:15] = 1  # along the margin
-    labels[10:40, 30:33] = 2  # a stroke's width and more clear of it
-    regions = [Region((12, 10, 3, 30), [1]), Region((30, 10, 3, 30), [2])]
-    assert REJECT.paper_edge * 30 < 30 - 10
-    assert paper_edges(labels, regions, ["1", "1"], paper, 30.0) == [0]
-    assert paper_edges(labels, regions, ["7", "1"], paper, 30.0) == []  # a 7 there is written
-    assert paper_edges(labels, regions, ["1", "1"], None, 30.0) == []  # a page found: all paper
 
 
 def _strokes(leans):

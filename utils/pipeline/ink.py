@@ -95,17 +95,12 @@ class Binarised:
         found and removed here, which joined the digits into line-long
         blobs; 0 if there were none. Rules run along the writing: read the
         page turned by it.
-    paper : ndarray uint8 (H, W) or None
-        1 on paper, 0 on the desk or scan margin around it (far darker
-        than the paper, ``INK.desk_ratio``); None where the view is known
-        to be all paper.
     """
 
     darkness: np.ndarray
     mask: np.ndarray
     digit_height: float
     steep_rules: float = 0.0
-    paper: np.ndarray = None
 
 
 def estimate_background(image, kernel_px, restore_wide_ink=False):
@@ -195,12 +190,6 @@ def ink_darkness(image, kernel_px, all_paper=False, restore_wide_ink=False):
     >>> int(d[25, 25]) > 150, int(d[5, 5])
     (True, 0)
     """
-    return darkness_and_paper(image, kernel_px, all_paper, restore_wide_ink)[0]
-
-
-def darkness_and_paper(image, kernel_px, all_paper=False, restore_wide_ink=False):
-    """(:func:`ink_darkness`, the paper mask of :func:`estimate_background`,
-    or None where ``all_paper``)."""
     image = cv2.GaussianBlur(image, (3, 3), 0)
     background, paper, exposure = estimate_background(image, kernel_px, restore_wide_ink)
     if all_paper:
@@ -217,7 +206,7 @@ def darkness_and_paper(image, kernel_px, all_paper=False, restore_wide_ink=False
     # full white, so that strokes keep their weight in a dim photo of grey paper.
     gate = cv2.multiply(absolute, 255.0 / (INK.min_contrast * exposure))
     darkness = cv2.multiply(relative, gate, scale=1.0 / 255.0)
-    return cv2.multiply(darkness, paper), None if all_paper else paper
+    return cv2.multiply(darkness, paper)
 
 
 def ink_at(darkness, faint=1.0):
@@ -719,7 +708,7 @@ def binarise(image, rough=None, all_paper=False, faint=1.0):
     # Half a digit height is wider than any pen stroke, narrow enough to
     # follow shadows; with no ink found, fall back to an image-sized kernel.
     kernel = 0.5 * rough if rough > 0 else min(image.shape[:2]) / 6
-    darkness, paper = darkness_and_paper(image, max(9.0, kernel), all_paper, restore_wide_ink=rough > 0)
+    darkness = ink_darkness(image, max(9.0, kernel), all_paper, restore_wide_ink=rough > 0)
     ink = ink_at(darkness, faint)
     mask, height = _without_lines(ink, rough, darkness)
     steep = 0.0
@@ -738,7 +727,7 @@ def binarise(image, rough=None, all_paper=False, faint=1.0):
         # The thumbnail's estimate, where such lines break up, or where no
         # blob looks like a digit (a row of digits joined along a rule).
         height = rough
-    return Binarised(darkness, mask, height, steep, paper)
+    return Binarised(darkness, mask, height, steep)
 
 
 def _without_lines(ink, rough, darkness):

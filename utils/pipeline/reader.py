@@ -36,7 +36,7 @@ from .recognise import read_regions, view_confidence
 from .refine import join_broken, join_fragments, reread_bridged, second_opinion, split_by_strings, split_touching
 from .regions import find_regions, shared_span
 from .reject import (beside_other_lines, border_strokes, closing_slashes, cut_by_frame, date_slashes, faint_marks,
-                     flat_marks, paper_edges, rule_pieces, rule_strokes, stray_lines, unsure_lines, word_lines)
+                     flat_marks, rule_pieces, rule_strokes, stray_lines, unsure_lines, word_lines)
 from .result import Digit, Line, Page, Rejected
 from .tables import blank_tables, find_tables
 
@@ -641,7 +641,7 @@ def _pale_digit_beside(boxes, box, h):
 def reject_and_group(reading, read, check=None):
     """Boxes of the regions finally read, their lines in reading order, and
     the rejected marks (segmentation's, plus the sides of frames,
-    show-through, the paper's edge, the pieces of a broken rule, a date's
+    show-through, the pieces of a broken rule, a date's
     slashes and the slash of an amount's "/-", lines read
     unsurely beside sure ones and, where the one-digit checker ``check`` is
     given, words and stray marks). Each line is judged as grouped; the
@@ -658,7 +658,6 @@ def reject_and_group(reading, read, check=None):
     reasons.update({i: "border" for i in border_strokes(boxes, order, read.names)})
     labels = reading.segmentation.labels
     reasons.update({i: "faint" for i in faint_marks(reading.darkness, labels, read.regions)})
-    reasons.update({i: "edge" for i in paper_edges(labels, read.regions, read.names, reading.binary.paper, height)})
     reasons.update({i: "line" for i in rule_pieces(boxes, read.names, rejected, height)})
     reasons.update({i: "line" for i in rule_strokes(reading.darkness, labels, read.regions, read.names, height)})
     if reasons:

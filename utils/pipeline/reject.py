@@ -11,8 +11,6 @@ Most non-digits are dropped by :mod:`digit_sheet_reader.pipeline.regions` on the
 - a printed word, a scribble or a stray mark beside a number reads as
   digits too, but not one of its marks reads surely, while the number's
   own line does;
-- the edge of the paper against a desk or a black scan margin leaves a
-  thin dark band that reads as a 1, lying along the desk;
 - a ruled line faint or broken into dashes leaves pieces; the longer ones
   are rejected as lines or edges, a short one between them reads as a 1,
   and so does a stretch of a faint printed rule dark enough to be ink,
@@ -53,7 +51,6 @@ class RejectSettings:
     faint: float = 0.45  # ink this much fainter than the page's typical digit is show-through
     ink_quantile: float = 0.9  # a region's ink strength is this quantile of its darkness
     sure_line: float = 0.85  # a line none of whose digits is read this surely (probability) is unsure
-    paper_edge: float = 0.25  # a 1 whose ink lies this close to the desk (median, digit heights) is the paper's edge
     dash_reach: float = 1.0  # a 1 this close (digit heights) above or below a rejected line's piece in its column is one too
     word_marks: int = 3  # a line of at least this many marks ...
     word_doubt: float = 0.9  # ... whose median doubt (the checker's P(not one digit)) reaches this is a word
@@ -320,52 +317,6 @@ def faint_marks(darkness, labels, regions):
 def _ink_strength(darkness, labels, region):
     x, y, w, h = region.box
     return quantile(darkness[y:y + h, x:x + w][region.pixels(labels)], REJECT.ink_quantile)
-
-
-def paper_edges(labels, regions, names, paper, digit_height):
-    """Indices of the regions read as 1 whose ink lies along the paper's edge.
-
-    Where the paper meets a darker desk or a black scan margin, the edge
-    leaves a thin dark band on the paper side; on its own it is a 1. A
-    written 1 stands clear of the desk: half its ink within
-    ``REJECT.paper_edge`` digit heights of it is the paper's edge itself.
-
-    Parameters
-    ----------
-    labels : ndarray
-        Label image the regions' ``ids`` refer to.
-    regions : list of Region
-    names : list of str
-        What each region was read as.
-    paper : ndarray uint8 or None
-        1 on paper, 0 on the desk (:attr:`digit_sheet_reader.pipeline.ink.Binarised.paper`);
-        None where the view is all paper.
-    digit_height : float
-
-    Examples
-    --------
-    >>> from digit_sheet_reader.pipeline.regions import Region
-    >>> paper = np.ones((60, 60), np.uint8); paper[:, :10] = 0        # a scan margin at the left
-    >>> labels = np.zeros((60, 60), np.int32); labels[10:40, 11:13] = 1; labels[10:40, 40:42] = 2
-    >>> regions = [Region((11, 10, 2, 30), [1]), Region((40, 10, 2, 30), [2])]
-    >>> paper_edges(labels, regions, ["1", "1"], paper, 30.0)
-    [0]
-    """
-    if paper is None:
-        return []
-    reach = REJECT.paper_edge * digit_height
-    margin = int(np.ceil(reach)) + 1  # around the box, as far as matters
-    found = []
-    for i in (i for i, name in enumerate(names) if name == "1"):
-        x, y, w, h = regions[i].box
-        x0, y0 = max(0, x - margin), max(0, y - margin)
-        around = paper[y0:y + h + margin, x0:x + w + margin]
-        if around.all():
-            continue
-        distance = cv2.distanceTransform(around, cv2.DIST_L2, 3)[y - y0:y - y0 + h, x - x0:x - x0 + w]
-        if np.median(distance[regions[i].pixels(labels)]) < reach:
-            found.append(i)
-    return found
 
 
 def lean(crop):
