@@ -123,8 +123,6 @@ def test_a_page_of_small_digits_is_read_enlarged_a_crop_of_a_number_is_not(reade
 def test_a_large_photo_of_small_digits_is_decoded_again_not_enlarged(reader, tmp_path):
     # Its fast decode shows the digits small: the photo's own pixels are
     # decoded, rather than the small decode enlarged.
-    from digit_sheet_reader.pipeline.reader import READER
-
     page = np.full((600, 700, 3), 245, np.uint8)
     small = _small_digits_page()
     page[:small.shape[0], :small.shape[1]] = small

@@ -207,10 +207,9 @@ def _at_edge(box, shape, h, line):
     any digit (a black scan margin's rim, a cell border) or too short for
     one; a 1 that close is a digit's length and stays.
     """
-    x, y, w, hh = box
     if reaches_frame(box, shape)[0]:
-        return line or hh < REGIONS.cut_off * h
-    length = max(w, hh)
+        return line or box[3] < REGIONS.cut_off * h
+    length = max(box[2:])
     beside = _beside_frame(box, shape, REGIONS.near_frame * h)
     return line and beside and (length > REGIONS.tallest_union * h or length < REGIONS.cut_off * h)
 
@@ -442,9 +441,9 @@ def _small_zero(labels, region, h):
 def _without_slabs(regions, labels, h):
     """(regions, slabs): the solid bands along the view's sides set apart.
 
-    A scan's black margin or a desk's shadow narrower than the light's
-    kernel is left as a band of "ink" along its inner edge, read as a sure
-    1. A slab fills its box (``REGIONS.solid``), lies within
+    A scan's black margin (or any dark strip along the view's side)
+    narrower than the light's kernel is left as a band of "ink" along its
+    inner edge, read as a sure 1. A slab fills its box (``REGIONS.solid``), lies within
     ``REGIONS.near_frame`` digit heights of the view's side, along its
     long side, and its strokes are ``REGIONS.slab`` times as wide as the
     median of the other regions' (a pen's 1 is as wide as the pen's other
@@ -459,7 +458,7 @@ def _without_slabs(regions, labels, h):
     >>> kept, slabs = _without_slabs(regions, labels, 40.0)
     >>> [r.ids for r in slabs], len(kept)
     ([[1]], 3)
-    >>> labels[5:55, 2:6] = 0                                    # as wide as the pen: a 1
+    >>> labels[5:55, 2:6] = 0                                    # half again the pen: a bold 1
     >>> regions[0] = Region((6, 5, 6, 50), [1])
     >>> len(_without_slabs(regions, labels, 40.0)[1])
     0
