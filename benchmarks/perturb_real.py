@@ -10,7 +10,8 @@ that the reader reads exactly as it is, is read again tilted, at half its
 size, recompressed, dimmed, shaded from one side, and laid on a dark desk
 (``digit_sheet_reader.synth.hard_cases.desk_texture``) at 0, 15 and 35
 degrees (and, asked for with ``--changes note20``, on yellow paper on a
-desk at 20 degrees: a sticky note on wood). A reading that holds only for
+desk at 20 degrees: a sticky note on wood; with ``lightdesk10``, on a
+desk half as bright as the paper, light wood or a grey table, at 10). A reading that holds only for
 the photo as it was taken is a constant fitted to it: these figures say
 whether a mechanism holds for the next photo, which is tilted more,
 smaller, or on another desk. Prints, per
@@ -55,15 +56,21 @@ def tilted(image, angle):
     return cv2.warpAffine(image, matrix, size, borderValue=paper)
 
 
-def on_desk(image, angle, rng, margin=0.35):
-    """``image`` laid on a dark desk ``margin`` of its longer side wide all round, turned ``angle`` degrees."""
+def on_desk(image, angle, rng, margin=0.35, lit=None):
+    """``image`` laid on a dark desk ``margin`` of its longer side wide all round, turned ``angle`` degrees;
+    with ``lit``, on a lighter desk (light wood, a grey table) whose mean brightness is that share of
+    the paper's (the 90th percentile of ``image``'s), as the same light falls on both."""
     h, w = image.shape[:2]
     pad = int(margin * max(h, w))
     size = (w + 2 * pad, h + 2 * pad)
     matrix = cv2.getRotationMatrix2D((size[0] / 2, size[1] / 2), angle, 1.0)
     placed = cv2.warpAffine(cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT), matrix, size)
     inside = cv2.warpAffine(np.pad(np.full((h, w), 255, np.uint8), pad), matrix, size) > 127
-    photo = np.clip(desk_texture(size[1], size[0], rng), 0, 255).astype(np.uint8)
+    desk = desk_texture(size[1], size[0], rng)
+    if lit is not None:
+        paper = np.percentile(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), 90)
+        desk *= lit * paper / max(float(cv2.cvtColor(desk, cv2.COLOR_BGR2GRAY).mean()), 1.0)
+    photo = np.clip(desk, 0, 255).astype(np.uint8)
     photo[inside] = placed[inside]
     return photo
 
@@ -118,6 +125,7 @@ CHANGES = {
 # Not among the defaults, which keep the figures comparable from round to round.
 MORE_CHANGES = {
     "note20": lambda image, rng: on_desk(yellowed(image), 20, rng),  # a yellow note on a wooden desk
+    "lightdesk10": lambda image, rng: on_desk(image, 10, rng, lit=0.5),  # light wood, half the paper's brightness
 }
 ALL_CHANGES = {**CHANGES, **MORE_CHANGES}
 

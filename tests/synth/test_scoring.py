@@ -2,6 +2,7 @@
 
 import json
 
+import cv2
 import numpy as np
 import pytest
 from conftest import ROOT
@@ -109,6 +110,8 @@ def test_perturb_real_rereads_the_images_read_exactly_changed(tmp_path, capsys):
         perturb_real.main([str(tmp_path / "truth.json"), "--cells"])
     desk = perturb_real.on_desk(np.full((40, 60, 3), 230, np.uint8), 15, np.random.default_rng(0))
     assert desk.shape == (82, 102, 3) and desk[41, 51].tolist() == [230, 230, 230] and desk[:3, :3].max() < 200
+    light = perturb_real.on_desk(np.full((40, 60, 3), 230, np.uint8), 15, np.random.default_rng(0), lit=0.5)
+    assert 100 < cv2.cvtColor(light[:8], cv2.COLOR_BGR2GRAY).mean() < 130  # half the paper's 230, give or take the grain
 
 
 def test_score_crops_counts_each_bundles_misreads_and_names_them(tmp_path, capsys):
