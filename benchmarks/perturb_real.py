@@ -11,10 +11,10 @@ size, recompressed, dimmed, shaded from one side, and laid on a dark desk
 (``digit_sheet_reader.synth.hard_cases.desk_texture``) at 0, 15 and 35
 degrees (and, asked for with ``--changes note20``, on yellow paper on a
 desk at 20 degrees: a sticky note on wood; with ``lightdesk10``, on a
-desk half as bright as the paper, light wood or a grey table, at 10). A reading that holds only for
-the photo as it was taken is a constant fitted to it: these figures say
-whether a mechanism holds for the next photo, which is tilted more,
-smaller, or on another desk. Prints, per
+desk half as bright as the paper, light wood or a grey table, at 10). A
+reading that holds only for the photo as it was taken is a constant
+fitted to it: these figures say whether a mechanism holds for the next
+photo, which is tilted more, smaller, or on another desk. Prints, per
 change, the images still read exactly out of those read exactly as they
 are, and each one lost. The changed images live in memory only.
 

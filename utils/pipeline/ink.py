@@ -566,9 +566,9 @@ def digit_stroke_width(image, digit_height, all_paper=False, faint=1.0):
     """Typical width (px) of the strokes of the digit-sized blobs of
     ``image`` whose digits stand about ``digit_height`` px, or 0 if none:
     :func:`~digit_sheet_reader.pipeline.crops.stroke_width` of them all
-    together (a thin stroke's outline runs along both its sides). The ink mask reaches a pixel or
-    so past a stroke's dark core on each side, so a 1 px pen line
-    measures about 3 px. ``all_paper`` and ``faint`` as in
+    together (a thin stroke's outline runs along both its sides). The ink
+    mask reaches a pixel or so past a stroke's dark core on each side, so
+    a 1 px pen line measures about 3 px. ``all_paper`` and ``faint`` as in
     :func:`ink_darkness` and :func:`ink_at`.
 
     Examples
@@ -650,7 +650,7 @@ def lone_character_height(mask):
     # character cut off) is no lone character's.
     areas = np.where(reaches_frame(stats[1:, :4], mask.shape), 0, stats[1:, cv2.CC_STAT_AREA])
     largest = 1 + int(np.argmax(areas))
-    x, y, w, h, area = (int(v) for v in stats[largest])
+    w, h, area = (int(v) for v in stats[largest, cv2.CC_STAT_WIDTH:cv2.CC_STAT_AREA + 1])
     alone = areas[largest - 1] > 0 and area >= INK.lone_share * areas.sum()
     return float(h) if alone and _fills_image(w, h, mask.shape) and w < 3 * h else 0.0
 

@@ -549,8 +549,8 @@ def pale_digits_beside(found, pale):
     are digits of a number ``found`` holds: clear of every region found,
     0.6 to 1.5 of their height, beside one of them (overlapping half its
     height, within ``READER.pale_beside`` times its height, or the found
-    digits' if taller, to its side) and
-    not between two (a loose piece of a digit, a patterned background). A
+    digits' if taller, to its side) and not between two (a loose piece of
+    a digit, a patterned background). A
     pen that ran pale after a number's first digit, a lighter pencil stroke.
     Each digit added is one of the number's too: the next pale one beside
     it joins, by its own height (a number whose first digits lie in the
