@@ -11,10 +11,11 @@ size, recompressed, dimmed, shaded from one side, and laid on a dark desk
 (``digit_sheet_reader.synth.hard_cases.desk_texture``) at 0, 15 and 35
 degrees (and, asked for with ``--changes note20``, on yellow paper on a
 desk at 20 degrees: a sticky note on wood; with ``lightdesk10``, on a
-desk half as bright as the paper, light wood or a grey table, at 10). A
-reading that holds only for the photo as it was taken is a constant
-fitted to it: these figures say whether a mechanism holds for the next
-photo, which is tilted more, smaller, or on another desk. Prints, per
+desk half as bright as the paper, light wood or a grey table, at 10;
+with ``smallnote16``, small on a wide desk, a third of a 16 MP frame
+across, at 10). A reading that holds only for the photo as it was taken
+is a constant fitted to it: these figures say whether a mechanism holds
+for the next photo, which is tilted more, smaller, or on another desk. Prints, per
 change, the images still read exactly out of those read exactly as they
 are, and each one lost. The changed images live in memory only.
 
@@ -75,6 +76,12 @@ def on_desk(image, angle, rng, margin=0.35, lit=None):
     return photo
 
 
+def at_megapixels(image, megapixels):
+    """``image`` resized to about ``megapixels`` million pixels (a phone's frame size)."""
+    factor = (megapixels * 1e6 / (image.shape[0] * image.shape[1])) ** 0.5
+    return cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC)
+
+
 def shaded(image, darkest=0.5):
     """``image`` lit from its right: brightness falls to ``darkest`` at the left edge."""
     ramp = np.linspace(darkest, 1.0, image.shape[1], dtype=np.float32)[None, :, None]
@@ -126,6 +133,8 @@ CHANGES = {
 MORE_CHANGES = {
     "note20": lambda image, rng: on_desk(yellowed(image), 20, rng),  # a yellow note on a wooden desk
     "lightdesk10": lambda image, rng: on_desk(image, 10, rng, lit=0.5),  # light wood, half the paper's brightness
+    # A note a third of a 16 MP frame wide: a desk as wide as the photo all round.
+    "smallnote16": lambda image, rng: at_megapixels(on_desk(image, 10, rng, margin=1.0), 16),
 }
 ALL_CHANGES = {**CHANGES, **MORE_CHANGES}
 

@@ -133,6 +133,27 @@ def test_a_large_photo_of_small_digits_is_decoded_again_not_enlarged(reader, tmp
     assert reading.view.image.shape[1] <= 1680  # read at the photo's own pixels, not enlarged
 
 
+def test_a_small_page_in_a_large_photo_is_warped_from_the_photo_s_own_pixels(reader, tmp_path):
+    # A note a seventh of a 12 MP photo wide: in the 2000 px decode its
+    # digits stand 20 px tall, in the photo 40. The page is warped again
+    # from a decode with the pixels they need (READER.work_digit_height).
+    photo = np.full((3000, 4000, 3), 45, np.uint8)
+    rows = [_written(text, height=40, seed=k) for k, text in enumerate(["3081 5926", "7460 1839"])]
+    page = np.full((400, max(r.shape[1] for r in rows) + 100, 3), 245, np.uint8)
+    for k, row in enumerate(rows):
+        page[40 + 150 * k:40 + 150 * k + row.shape[0], 50:50 + row.shape[1]] = row
+    photo[1200:1200 + page.shape[0], 1500:1500 + page.shape[1]] = page
+    path = tmp_path / "note.jpg"
+    cv2.imwrite(str(path), photo, [cv2.IMWRITE_JPEG_QUALITY, 92])
+    loaded, reading = reader.first_reading(path)
+    assert loaded.scale == pytest.approx(2.0)  # the working image is the decode at half size ...
+    assert reading.view.image.shape[1] > 0.9 * page.shape[1]  # ... the page nearly all the photo's pixels
+    assert reading.segmentation.digit_height > 30
+    corner = cv2.perspectiveTransform(np.float64([[reading.view.image.shape[1::-1]]]), reading.view.to_photo)[0, 0]
+    np.testing.assert_allclose(corner * loaded.scale, [1500 + page.shape[1], 1200 + page.shape[0]], atol=6)
+    assert [line.text for line in reader.read(path).lines] == ["3081 5926", "7460 1839"]
+
+
 @pytest.mark.parametrize("pen, height, full_decode", [("thin", 60, True), ("thin", 100, True), ("bold", 60, False),
                                                      ("bold", 100, False)])
 def test_thin_strokes_at_the_fast_decode_are_read_from_the_full_one(reader, tmp_path, pen, height, full_decode):

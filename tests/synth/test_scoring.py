@@ -112,6 +112,9 @@ def test_perturb_real_rereads_the_images_read_exactly_changed(tmp_path, capsys):
     assert desk.shape == (82, 102, 3) and desk[41, 51].tolist() == [230, 230, 230] and desk[:3, :3].max() < 200
     light = perturb_real.on_desk(np.full((40, 60, 3), 230, np.uint8), 15, np.random.default_rng(0), lit=0.5)
     assert 100 < cv2.cvtColor(light[:8], cv2.COLOR_BGR2GRAY).mean() < 130  # half the paper's 230, give or take the grain
+    assert perturb_real.at_megapixels(np.zeros((300, 400, 3), np.uint8), 0.48).shape == (600, 800, 3)
+    assert perturb_real.ALL_CHANGES["smallnote16"](np.full((60, 90, 3), 230, np.uint8), np.random.default_rng(0)).size \
+        == pytest.approx(3 * 16e6, rel=0.01)
 
 
 def test_score_crops_counts_each_bundles_misreads_and_names_them(tmp_path, capsys):

@@ -54,7 +54,8 @@ class ReaderSettings:
     fast_side: int = 800  # longer side (px) a large JPEG is first decoded at
     small_digit: int = 24  # digits shorter than this (px) at the fast decode are read from a larger one ...
     thin_stroke: float = 3.5  # ... and digits whose strokes measure under this there (px, ink.digit_stroke_width: a 1 px pen)
-    most_enlarged: float = 3.0  # a page of digits under small_digit even at full decode: enlarged to it, by at most this
+    more_pixels: float = 1.3  # a page of digits under small_digit is warped again from a decode this much larger or more ...
+    most_enlarged: float = 3.0  # ... and one of digits under small_digit even at full decode: enlarged to it, by at most this
     page_of_digits: float = 10.0  # a view at least this many small digits across is a page (less: a crop)
     skew_min: float = 5.0  # lines tilted more than this (degrees) are read from a levelled view
     skew_rest: float = 2.0  # ... turned again if its own lines are still tilted more than this
@@ -300,9 +301,34 @@ class SheetReader:
             loaded = load_image(source, self.max_side)
             clock.lap("load")
             view, rough = page_view(loaded.image)
+        view, rough = self.page_with_more_pixels(source, loaded, view, rough)
         view, rough = enlarged_if_small(*scaled_to_work(view, rough), self.max_side)
         clock.lap("page")
         return loaded, self.upright(self._find(view, rough, clock), rough, clock)
+
+    def page_with_more_pixels(self, source, loaded, view, rough):
+        """``view`` (a page found in ``loaded``, digits ``rough`` px tall)
+        warped again from a larger decode of ``source``, where its digits
+        are shorter than ``READER.small_digit`` and the photo has more
+        pixels than ``loaded`` shows: a sticky note a third of a 16 MP
+        photo wide has digits 20 px tall in the 2400 px working image, and
+        twice that in the photo itself. The larger decode gives the digits
+        up to ``READER.work_digit_height``, the page's longer side at most
+        ``max_side``: the cost stays that of a page as large as the reader
+        takes. The view still maps to ``loaded``'s pixels."""
+        if not (view.all_paper and 0 < rough < READER.small_digit and loaded.scale > 1):
+            return view, rough
+        factor = min(READER.work_digit_height / rough, loaded.scale, self.max_side / max(view.image.shape[:2]))
+        if factor < READER.more_pixels:
+            return view, rough
+        side = int(max(loaded.image.shape[:2]) * factor)
+        larger = load_image(source, side, min_side=side)
+        scale = loaded.scale / larger.scale  # larger decode's pixels per working pixel
+        h, w = view.image.shape[:2]
+        corners = cv2.perspectiveTransform(np.float64([[[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]]]), view.to_photo)[0]
+        warped = top_down(whole(larger.image), np.float32(corners * scale))
+        warped.to_photo = np.diag([1 / scale, 1 / scale, 1.0]) @ warped.to_photo
+        return with_pale_ink(warped)
 
     def result(self, source, name, loaded, reading, read, boxes, order, rejected, clock):
         """The :class:`Page`: digits in their lines, boxes in the original image's pixels."""
