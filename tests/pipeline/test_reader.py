@@ -464,6 +464,28 @@ def _written(text, height=48, seed=3):
     return page
 
 
+def number_with_a_mark_below(mark, seed=1):
+    """ "45" written 48 px tall, and below its last digit ``mark``: a tick
+    a pen's stroke 20 px long, or a 7 written as tall as the number."""
+    page = _written("45", height=48, seed=seed)
+    page = np.vstack([page, np.full((80, page.shape[1], 3), 245, np.uint8)])
+    right = int(np.flatnonzero((page[..., 0] < 140).any(axis=0)).max())
+    if mark == "tick":
+        cv2.line(page, (right + 6, 118), (right + 8, 138), (40, 30, 30), 3)
+    else:
+        seven = _written("7", height=48, seed=seed)[40:110, 40:90]
+        page[110:180, right - 30:right + 20] = np.minimum(page[110:180, right - 30:right + 20], seven)
+    return page
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_tick_below_a_number_is_a_stray_mark_a_digit_there_is_not(reader, seed):
+    # A clerk's tick under a register number, under half the digits' height,
+    # was read as a line of its own: "45", "1".
+    assert [line.text for line in reader.read(number_with_a_mark_below("tick", seed)).lines] == ["45"]
+    assert [line.text for line in reader.read(number_with_a_mark_below("7", seed)).lines] == ["45", "7"]
+
+
 def test_a_phone_number_reads_as_its_groups(reader):
     page = reader.read(_written("020 7946 0958"))
     [line] = page.to_dict()["lines"]

@@ -36,7 +36,7 @@ from .recognise import read_regions, view_confidence
 from .refine import join_broken, join_fragments, reread_bridged, second_opinion, split_by_strings, split_touching
 from .regions import find_regions, shared_span
 from .reject import (beside_other_lines, border_strokes, closing_slashes, cut_by_frame, date_slashes, faint_marks,
-                     flat_marks, rule_pieces, rule_strokes, stray_lines, unsure_lines, word_lines)
+                     flat_marks, rule_pieces, rule_strokes, small_lone_marks, stray_lines, unsure_lines, word_lines)
 from .result import Digit, Line, Page, Rejected
 from .tables import blank_tables, find_tables
 
@@ -699,6 +699,7 @@ def reject_and_group(reading, read, check=None):
     rejected += [(tuple(boxes[i]), "unsure") for k in unsure for i in order[k]]
     order = [line for k, line in enumerate(order) if k not in unsure]
     reasons, words = {k: "edge" for k in cut_by_frame(order, boxes, labels.shape)}, []
+    reasons.update({k: "mark" for k in small_lone_marks(order, boxes)})
     if check is not None and len(order) > 1:
         doubts = check(read.crops)
         words = word_lines(order, doubts, read.confidences)

@@ -55,6 +55,8 @@ class RejectSettings:
     word_marks: int = 3  # a line of at least this many marks ...
     word_doubt: float = 0.9  # ... whose median doubt (the checker's P(not one digit)) reaches this is a word
     stray_doubt: float = 0.9  # a shorter line every mark of which the checker doubts this much is a stray mark
+    small_mark: float = 0.6  # a line of one mark under this share of the other lines' digit height, ...
+    mark_reach: float = 1.0  # ... within this many of those heights of a number of two or more digits, is a stray mark
     slash_lean: float = 15.0  # a 1 leaning this many degrees from upright may be a date's slash, ...
     slash_over: float = 10.0  # ... where the pair lean on average this many more than the line's other marks slant ...
     slash_height: float = 1.1  # ... and each stand this many times as tall as they do
@@ -269,6 +271,47 @@ def stray_lines(lines, doubts):
     strays = [k for k, line in enumerate(lines)
               if 0 < len(line) < REJECT.word_marks and doubts[line].min() >= REJECT.stray_doubt]
     return beside_other_lines(strays, lines)
+
+
+def small_lone_marks(lines, boxes):
+    """Indices of the lines of one mark shorter than ``REJECT.small_mark``
+    of the median height of the other lines' digits, within
+    ``REJECT.mark_reach`` of that height of a line of two or more digits:
+    the tick, the stub of a flourish or the small cross a clerk left beside
+    a number, read as a sure 1 or 8. A digit on its own stands as tall as
+    the others; among lines of single digits alone (a column of marks), a
+    small one is kept.
+
+    >>> boxes = np.array([[10, 10, 20, 30], [32, 10, 20, 30], [58, 32, 6, 14], [10, 90, 20, 30]], float)
+    >>> small_lone_marks([[0, 1], [2], [3]], boxes)   # the tick beside "45", not the digit below it
+    [1]
+    >>> small_lone_marks([[0], [2], [3]], boxes)      # no number of two digits beside it
+    []
+    """
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    small = []
+    for k, line in enumerate(lines):
+        others = [i for j, other in enumerate(lines) if j != k for i in other]
+        if len(line) != 1 or not others:
+            continue
+        height = float(np.median(boxes[others, 3]))
+        if boxes[line[0], 3] < REJECT.small_mark * height and _beside_a_number(boxes, line[0], lines, k, height):
+            small.append(k)
+    return beside_other_lines(small, lines)
+
+
+def _beside_a_number(boxes, mark, lines, own, height):
+    """True if ``boxes[mark]`` lies within ``REJECT.mark_reach`` times
+    ``height`` of the box of a line (other than ``own``) of two or more digits."""
+    x, y, w, h = boxes[mark]
+    for j, line in enumerate(lines):
+        if j == own or len(line) < 2:
+            continue
+        x0, y0 = boxes[line, :2].min(axis=0)
+        x1, y1 = (boxes[line, :2] + boxes[line, 2:]).max(axis=0)
+        if max(x0 - x - w, x - x1, y0 - y - h, y - y1, 0) <= REJECT.mark_reach * height:
+            return True
+    return False
 
 
 def cut_by_frame(lines, boxes, shape):
