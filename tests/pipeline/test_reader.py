@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from benchmarks.perturb_real import tilted
+from benchmarks.perturb_real import in_cell, tilted
 from digit_sheet_reader.errors import PageError
 from digit_sheet_reader.pipeline.reader import SheetReader
 from digit_sheet_reader.synth.glyphs import render_glyph
@@ -392,6 +392,24 @@ def test_digits_written_against_a_cell_s_borders_are_cut_off_them(reader):
     # Joined to the borders, the digits made one blob with them, whose
     # sides were read as 1s: "113571" for each of these four.
     assert [reader.read(tight_cell_crop("1357", seed)).text for seed in (0, 2, 3, 4)] == ["1357"] * 4
+
+
+def number_in_a_cell_touching_its_sides(text, seed):
+    """``text`` cut out 3 px above and below its ink and none beside it, in
+    a cell's dark borders (``perturb_real.in_cell``): its first and last
+    digits touch the cell's sides."""
+    page = _written(text, height=48, seed=seed)
+    ys, xs = np.nonzero(page[..., 0] < 140)
+    return in_cell(page[ys.min() - 3:ys.max() + 4, xs.min():xs.max() + 1])
+
+
+def test_digits_written_against_a_cell_s_sides_are_cut_off_them(reader):
+    # Once the top and bottom borders are taken off as rules, the cell's
+    # sides stop short of the crop's ends by their width: they were not
+    # found as borders, and "9087" was read "190871", "0869" upside down.
+    read = [reader.read(number_in_a_cell_touching_its_sides(text, seed)).text
+            for text in ("0869", "9087", "2345") for seed in range(4)]
+    assert read == ["0869"] * 4 + ["9087"] * 4 + ["2345"] * 4
 
 
 def ruled_page_with_a_digit(strength):

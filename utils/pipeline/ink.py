@@ -460,13 +460,16 @@ def _rule_length(width, rough_height):
     return max(INK.rule_page_share * width, INK.rule_length * rough_height)
 
 
-def borders_cut_off(mask):
+def borders_cut_off(mask, ruled=None):
     """A copy of ``mask`` with digits written against a cut-in border cut
     off it: a table cell's border or a scan's black margin, which runs along
     the image's edge. A border is the outermost run of rows (columns), within
     ``INK.crop_border_reach`` of an edge, that ink covers at least
     ``INK.crop_border`` of from end to end (the 1 of a tightly cut number
-    stops short of its ends). Only the blobs it shares with ink beyond it
+    stops short of its ends), its ends counted in ``ruled`` too, the ink
+    before the rules were taken off: a cell's side stops short of the ends
+    by the width of its top and bottom borders, once they are taken off as
+    rules. Only the blobs it shares with ink beyond it
     lose its rows: a border alone is left whole, for the rules and edges to
     judge as before, and a digit touching it is no longer one blob with it,
     read as 1s or lost as the page's edge.
@@ -477,6 +480,12 @@ def borders_cut_off(mask):
     >>> cut = borders_cut_off(cell)
     >>> int(cut[:2].sum()), int(cut[:, 57:].sum()), int(cut[2:30, 25:28].sum())
     (0, 0, 84)
+    >>> side = np.zeros((40, 60), np.uint8)
+    >>> side[2:38, :2] = 1                                 # a cell's left side, its ends gone with the top and bottom rules
+    >>> side[5:30, 2:20] = 1                               # a digit written against it
+    >>> ruled = side.copy(); ruled[:2] = ruled[38:] = 1     # the ink before the rules were taken off
+    >>> int(borders_cut_off(side)[:, :2].sum()), int(borders_cut_off(side, ruled)[:, :2].sum())
+    (72, 0)
     >>> alone = np.zeros((40, 60), np.uint8)
     >>> alone[:, 57:] = 1                                  # a border with nothing against it stays
     >>> int(borders_cut_off(alone).sum())
@@ -486,9 +495,11 @@ def borders_cut_off(mask):
         return image, image[::-1], image.T, image.T[::-1]
 
     runs = np.zeros(mask.shape, bool)
-    for lines, run in zip(sides(mask), sides(runs)):
-        near = lines[:int(INK.crop_border_reach * lines.shape[0])]
-        border = (near.mean(axis=1) >= INK.crop_border) & near[:, :2].any(axis=1) & near[:, -2:].any(axis=1)
+    ends = mask if ruled is None else np.maximum(mask, ruled)
+    for lines, run, whole in zip(sides(mask), sides(runs), sides(ends)):
+        reach = int(INK.crop_border_reach * lines.shape[0])
+        near, whole = lines[:reach], whole[:reach]
+        border = (near.mean(axis=1) >= INK.crop_border) & whole[:, :2].any(axis=1) & whole[:, -2:].any(axis=1)
         first = int(np.argmax(border))
         if border.any() and not near[:first].any():  # the outermost ink: no rule with writing beyond it
             run[first:first + np.argmin(np.append(border[first:], False))] = True
@@ -736,7 +747,7 @@ def _without_lines(ink, rough, darkness):
     # Again after the rules: a frame crossed by a ruled line was one component
     # with it. A border cut in with the crop is left to the rules first, which
     # take a ruled one off whole, soft edges and all.
-    return remove_frames(borders_cut_off(mask), rough), height
+    return remove_frames(borders_cut_off(mask, ink), rough), height
 
 
 def _lines_left(mask, height, rough):
