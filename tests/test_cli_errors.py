@@ -135,3 +135,13 @@ def test_a_bad_keras_model_is_one_line_without_tensorflows_start_up_noise(tmp_pa
     assert code == 4
     assert [line for line in err.splitlines() if line.strip()] == [line for line in err.splitlines()
                                                                    if line.startswith("error: ")]
+
+
+def test_output_piped_into_a_reader_that_stops_early_ends_quietly():
+    # `recognize.py ... | head -1`: the pipe is closed before all is printed.
+    child = subprocess.Popen([sys.executable, "recognize.py", "-i", "tests/golden/clean_lines.png"], cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.stdout.close()  # the reader is gone before the first line is written
+    stderr = child.stderr.read().decode()
+    assert child.wait(timeout=300) == 141
+    assert "Traceback" not in stderr and "Error" not in stderr

@@ -18,9 +18,11 @@ Exit codes
 9  the page holds far more marks than any sheet of digits (noise, a texture): refused
 10 the Dask scheduler cannot be reached
 11 ``--layout table`` was asked for and the image holds no ruled table
+130 interrupted (Ctrl-C); 141 the output's reader stopped early (``| head``)
 """
 
 import argparse
+import os
 import sys
 
 from .version import __version__
@@ -111,7 +113,9 @@ def run_cli(main, argv=None):
     An optional package that is not installed (TensorFlow for training or
     ``--runtime keras``, Dask for ``--scheduler``) is one line too, naming
     the extra to install. KeyboardInterrupt exits with 130 quietly, as
-    shells expect.
+    shells expect, and output piped into a reader that stopped early
+    (``| head``) with 141, as a process killed by SIGPIPE does, without a
+    traceback.
     """
     try:
         try:
@@ -124,6 +128,11 @@ def run_cli(main, argv=None):
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         code = 130
+    except BrokenPipeError:
+        # Nobody reads the rest: point stdout at nothing, so that flushing
+        # it at exit does not fail again (the Python docs' recipe).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 141
     sys.exit(code or 0)
 
 
