@@ -321,3 +321,38 @@ def test_a_dim_note_on_streaky_wood_is_found_as_the_plain_region():
     assert found is not None
     assert np.abs(order_corners(found) - order_corners(corners)).max() < 6
     assert find_page(streaky_wood().clip(0, 255).astype(np.uint8)) is None  # the desk alone: no page
+
+
+def light_streaky_desk(h=480, w=640):
+    """A light wooden desk: grey, with light streaks as bright as paper, all running one way."""
+    photo = np.full((h, w, 3), 120, np.uint8)
+    for y in range(-w, h, 22):
+        cv2.line(photo, (0, y), (w - 1, y + w // 2), (215, 212, 210), 4)
+    return photo
+
+
+def test_a_page_on_a_light_desk_whose_streaks_join_it_is_found_by_its_straight_sides(monkeypatch):
+    # The streaks reach the paper's brightness and join it at every split:
+    # no bright region is a convex quadrilateral. The page's sides are its
+    # straightest edges, stepping up into it all along.
+    from digit_sheet_reader.pipeline import page
+
+    corners = np.float32([[140, 100], [500, 130], [480, 400], [120, 370]])
+    photo = light_streaky_desk()
+    cv2.fillConvexPoly(photo, corners.astype(np.int32), (225, 228, 230))
+    found = find_page(photo)
+    assert found is not None
+    assert np.abs(order_corners(found) - corners).max() < 8
+    assert find_page(light_streaky_desk()) is None  # the desk alone: streaks, no page
+    monkeypatch.setattr(page, "edge_quadrilateral", lambda bright: None)
+    assert find_page(photo) is None  # control: the bright regions find none
+
+
+def test_a_ruled_scan_has_no_page_in_its_straight_lines():
+    # A table's rules are straight edges too, but paper lies on both sides of each.
+    scan = np.full((480, 640, 3), 235, np.uint8)
+    for x in (60, 250, 580):
+        cv2.line(scan, (x, 30), (x, 450), (60, 60, 60), 3)
+    for y in (30, 120, 300, 450):
+        cv2.line(scan, (60, y), (580, y), (60, 60, 60), 3)
+    assert find_page(scan) is None

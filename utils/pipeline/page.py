@@ -56,6 +56,11 @@ class PageSettings:
     paper_share: float = 5.0  # the paper's colour is that of the brightest this many per cent of the pixels ...
     chroma_reach: float = 0.1  # ... and a colour this far from it (in chromaticity) is no paper's
     texture_window: int = 7  # texture: the brightness gradient averaged over this many thumbnail px
+    edge_lines: int = 16  # where no bright region is a page: the strongest straight edges tried as its sides ...
+    edge_parallel: int = 4  # ... at most this many within 8 deg of each other (a desk's grain runs one way) ...
+    edge_support: float = 0.7  # ... a side holds if this share of it steps up into the page ...
+    edge_step: float = 0.05  # ... by this share of the paper's brightness, 2 px either side of it (and sharply:
+    # side_sharpness of the step 6 px either side)
 
 
 PAGE = PageSettings()
@@ -118,7 +123,18 @@ def find_page(image, refit=True):
             corners = _fitted(image, outline, bright, factor, refit)
             if corners is not None and _inside_image(corners, image.shape, PAGE.outside * max(image.shape[:2])).all():
                 return corners
-    return None
+    if not _darker_surround(_brightness_maps(thumb)[0]):
+        return None  # paper all over (a scan, a crop): no desk for a page to lie on
+    corners = edge_quadrilateral(strongest_channel(thumb) if thumb.ndim == 3 else thumb)
+    return None if corners is None else corners * factor
+
+
+def _darker_surround(bright):
+    """True if enough of ``bright`` (strokes closed away) is dark enough to
+    be the desk around a page: the share of the photo a page leaves
+    uncovered at least (``PAGE.page_max_area``), half of it darker than
+    ``PAGE.page_contrast`` of the brightest paper."""
+    return np.percentile(bright, 50 * (1 - PAGE.page_max_area)) <= PAGE.page_contrast * float(bright.max())
 
 
 def _page_maps(thumb):
@@ -247,6 +263,121 @@ def _thumbnail(image):
 
 def _strokes_closed(image):
     return cv2.morphologyEx(image, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
+
+
+def edge_quadrilateral(bright):
+    """The corners of a page whose four sides are the straightest brightness
+    steps in ``bright`` (a thumbnail's brightness: strokes are not closed
+    away, which would smear the desk's light streaks over its sides), or None.
+
+    On a light wooden desk the grain's light streaks reach the paper's
+    brightness and join it at every split: no bright region is a convex
+    quadrilateral, though the page's sides are plain straight edges. The
+    strongest straight edges (a Hough transform of the Canny edges, at
+    most ``PAGE.edge_parallel`` in one direction: the grain's streaks all
+    run one way) are paired into two pairs of opposite sides. A
+    quadrilateral they make is a page if its area could be one, the desk
+    around it is darker (``PAGE.page_contrast``) and seen beyond two of its
+    sides at least (a dark band along one side only is a scan's margin),
+    and along each side the frame does not cut, ``PAGE.edge_support`` of
+    the points step up into it by ``PAGE.edge_step`` of the paper's
+    brightness, 2 px either side, most of the step taken there
+    (``PAGE.side_sharpness``: a shadow's edge is soft). A streak stops
+    where the page begins; a page's side runs on. The largest such
+    quadrilateral is the page.
+
+    Examples
+    --------
+    >>> desk = np.full((200, 260), 110, np.uint8)
+    >>> for y in range(-260, 200, 14):                     # light streaks, joined to the page
+    ...     _ = cv2.line(desk, (0, y), (259, y + 130), 200, 3)
+    >>> _ = cv2.fillConvexPoly(desk, np.int32([[60, 40], [200, 55], [190, 170], [50, 150]]), 215)
+    >>> corners = edge_quadrilateral(desk)
+    >>> bool(np.abs(corners - [[60, 40], [200, 55], [190, 170], [50, 150]]).max() < 4)
+    True
+    """
+    lines = _straight_edges(bright)
+    pairs = [(a, b) for k, a in enumerate(lines) for b in lines[k + 1:] if _angle_apart(a[1], b[1]) < np.radians(20)]
+    quadrilaterals = []
+    for k, (a, b) in enumerate(pairs):
+        for c, d in pairs[k + 1:]:
+            if _angle_apart(a[1], c[1]) < np.radians(50):
+                continue  # not a page's other pair of sides
+            corners = [_line_crossing(*pair) for pair in ((a, c), (c, b), (b, d), (d, a))]
+            if all(p is not None for p in corners):
+                corners = order_corners(np.float32(corners))
+                quadrilaterals.append((cv2.contourArea(corners), corners))
+    for area, corners in sorted(quadrilaterals, key=lambda q: -q[0]):
+        if _edge_page(bright, corners, area):
+            return corners
+    return None
+
+
+def _straight_edges(bright):
+    """(rho, theta) of the ``PAGE.edge_lines`` strongest straight edges of
+    ``bright``, no two alike, at most ``PAGE.edge_parallel`` in one direction."""
+    edges = cv2.Canny(cv2.GaussianBlur(bright, (5, 5), 0), 15, 45)
+    found = cv2.HoughLines(edges, 1, np.pi / 180, max(20, min(bright.shape[:2]) // 8))
+    kept = []
+    for rho, theta in ([] if found is None else found[:, 0]):
+        alike = [abs(rho - r) < 8 and _angle_apart(theta, t) < np.radians(6) for r, t in kept]
+        parallel = sum(_angle_apart(theta, t) < np.radians(8) for _, t in kept)
+        if not any(alike) and parallel < PAGE.edge_parallel:
+            kept.append((float(rho), float(theta)))
+            if len(kept) == PAGE.edge_lines:
+                break
+    return kept
+
+
+def _angle_apart(first, second):
+    """How far apart two line directions (radians, modulo pi) are."""
+    apart = abs(first - second) % np.pi
+    return min(apart, np.pi - apart)
+
+
+def _line_crossing(first, second):
+    """Where two lines given as (rho, theta) cross, or None if they are parallel."""
+    normals = np.array([[np.cos(first[1]), np.sin(first[1])], [np.cos(second[1]), np.sin(second[1])]])
+    if abs(np.linalg.det(normals)) < 1e-6:
+        return None
+    return np.linalg.solve(normals, [first[0], second[0]])
+
+
+def _edge_page(bright, corners, area):
+    """True if the quadrilateral ``corners`` (of ``area``) fitted to straight
+    edges is a page: an area a page's, inside the image, a darker desk
+    around it and every side stepping up into it (:func:`edge_quadrilateral`)."""
+    if not PAGE.page_min_area <= area / bright.size <= PAGE.page_max_area:
+        return False
+    if not _inside_image(corners, bright.shape, PAGE.outside * max(bright.shape)).all():
+        return False
+    inside = cv2.fillConvexPoly(np.zeros_like(bright), corners.astype(np.int32), 1)
+    paper = cv2.mean(bright, mask=inside)[0]
+    seen = 0
+    for a, b, normal in _sides(corners):
+        along = np.linspace(0.1, 0.9, 24)[:, None] * (b - a) + a
+        if _along_frame(along, normal, bright.shape):
+            continue  # the page goes on beyond the frame
+        seen += 1
+        along = along[_inside_image(along - 6 * normal, bright.shape) & _inside_image(along + 6 * normal, bright.shape)]
+        if len(along) < 5:
+            return False
+        near, wide = (_steps(bright, along, normal, reach) for reach in (2, 6))
+        if np.mean(near > PAGE.edge_step * paper) < PAGE.edge_support:
+            return False
+        if np.median(near) < PAGE.side_sharpness * np.median(wide):
+            return False  # a soft shadow's edge: the step goes on beyond 2 px
+    # Against the desk on one side only, it is a strip beside a scan's margin.
+    return seen >= 2 and np.median(bright[inside == 0]) <= PAGE.page_contrast * paper
+
+
+def _steps(bright, along, normal, reach):
+    """The brightness steps (inside minus outside) across a side at the
+    points ``along`` it, from ``reach`` px out to ``reach`` px in."""
+    h, w = bright.shape
+    inner, outer = (bright[np.clip(p[:, 1].astype(int), 0, h - 1), np.clip(p[:, 0].astype(int), 0, w - 1)]
+                    .astype(np.float32) for p in (along + reach * normal, along - reach * normal))
+    return inner - outer
 
 
 def _paper_outlines(bright, darker=False):
