@@ -79,7 +79,8 @@ def on_desk(image, angle, rng, margin=0.35, lit=None):
 def at_megapixels(image, megapixels):
     """``image`` resized to about ``megapixels`` million pixels (a phone's frame size)."""
     factor = (megapixels * 1e6 / (image.shape[0] * image.shape[1])) ** 0.5
-    return cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC)
+    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
+    return cv2.resize(image, None, fx=factor, fy=factor, interpolation=interpolation)
 
 
 def shaded(image, darkest=0.5):

@@ -460,14 +460,14 @@ def _rule_length(width, rough_height):
     return max(INK.rule_page_share * width, INK.rule_length * rough_height)
 
 
-def borders_cut_off(mask, ruled=None):
+def borders_cut_off(mask, before_rules=None):
     """A copy of ``mask`` with digits written against a cut-in border cut
     off it: a table cell's border or a scan's black margin, which runs along
     the image's edge. A border is the outermost run of rows (columns), within
     ``INK.crop_border_reach`` of an edge, that ink covers at least
     ``INK.crop_border`` of from end to end (the 1 of a tightly cut number
-    stops short of its ends), its ends counted in ``ruled`` too, the ink
-    before the rules were taken off: a cell's side stops short of the ends
+    stops short of its ends), its ends counted in ``before_rules`` too, the
+    ink before the rules were taken off: a cell's side stops short of the ends
     by the width of its top and bottom borders, once they are taken off as
     rules. Only the blobs it shares with ink beyond it
     lose its rows: a border alone is left whole, for the rules and edges to
@@ -481,10 +481,10 @@ def borders_cut_off(mask, ruled=None):
     >>> int(cut[:2].sum()), int(cut[:, 57:].sum()), int(cut[2:30, 25:28].sum())
     (0, 0, 84)
     >>> side = np.zeros((40, 60), np.uint8)
-    >>> side[2:38, :2] = 1                                 # a cell's left side, its ends gone with the top and bottom rules
+    >>> side[2:38, :2] = 1                                 # a cell's left side, its ends gone with its top and bottom
     >>> side[5:30, 2:20] = 1                               # a digit written against it
-    >>> ruled = side.copy(); ruled[:2] = ruled[38:] = 1     # the ink before the rules were taken off
-    >>> int(borders_cut_off(side)[:, :2].sum()), int(borders_cut_off(side, ruled)[:, :2].sum())
+    >>> before = side.copy(); before[:2] = before[38:] = 1  # the ink before the rules were taken off
+    >>> int(borders_cut_off(side)[:, :2].sum()), int(borders_cut_off(side, before)[:, :2].sum())
     (72, 0)
     >>> alone = np.zeros((40, 60), np.uint8)
     >>> alone[:, 57:] = 1                                  # a border with nothing against it stays
@@ -495,7 +495,7 @@ def borders_cut_off(mask, ruled=None):
         return image, image[::-1], image.T, image.T[::-1]
 
     runs = np.zeros(mask.shape, bool)
-    ends = mask if ruled is None else np.maximum(mask, ruled)
+    ends = mask if before_rules is None else np.maximum(mask, before_rules)
     for lines, run, whole in zip(sides(mask), sides(runs), sides(ends)):
         reach = int(INK.crop_border_reach * lines.shape[0])
         near, whole = lines[:reach], whole[:reach]

@@ -59,8 +59,7 @@ class PageSettings:
     edge_lines: int = 16  # where no bright region is a page: the strongest straight edges tried as its sides ...
     edge_parallel: int = 4  # ... at most this many within 8 deg of each other (a desk's grain runs one way) ...
     edge_support: float = 0.7  # ... a side holds if this share of it steps up into the page ...
-    edge_step: float = 0.05  # ... by this share of the paper's brightness, 2 px either side of it (and sharply:
-    # side_sharpness of the step 6 px either side)
+    edge_step: float = 0.05  # ... by this share of the paper's brightness within 2 px of it (side_sharpness of it there)
 
 
 PAGE = PageSettings()
@@ -123,9 +122,10 @@ def find_page(image, refit=True):
             corners = _fitted(image, outline, bright, factor, refit)
             if corners is not None and _inside_image(corners, image.shape, PAGE.outside * max(image.shape[:2])).all():
                 return corners
-    if not _darker_surround(_brightness_maps(thumb)[0]):
+    brightness = strongest_channel(thumb) if thumb.ndim == 3 else thumb
+    if not _darker_surround(_strokes_closed(brightness)):
         return None  # paper all over (a scan, a crop): no desk for a page to lie on
-    corners = edge_quadrilateral(strongest_channel(thumb) if thumb.ndim == 3 else thumb)
+    corners = edge_quadrilateral(brightness)
     return None if corners is None else corners * factor
 
 

@@ -54,8 +54,8 @@ class ReaderSettings:
     fast_side: int = 800  # longer side (px) a large JPEG is first decoded at
     small_digit: int = 24  # digits shorter than this (px) at the fast decode are read from a larger one ...
     thin_stroke: float = 3.5  # ... and digits whose strokes measure under this there (px, ink.digit_stroke_width: a 1 px pen)
-    more_pixels: float = 1.3  # a page of digits under small_digit is warped again from a decode this much larger or more ...
-    most_enlarged: float = 3.0  # ... and one of digits under small_digit even at full decode: enlarged to it, by at most this
+    more_pixels: float = 1.3  # a page of digits under small_digit is warped again from a decode this much larger ...
+    most_enlarged: float = 3.0  # ... one under small_digit even at full decode is enlarged to it, by at most this
     page_of_digits: float = 10.0  # a view at least this many small digits across is a page (less: a crop)
     skew_min: float = 5.0  # lines tilted more than this (degrees) are read from a levelled view
     skew_rest: float = 2.0  # ... turned again if its own lines are still tilted more than this
@@ -325,7 +325,8 @@ class SheetReader:
         larger = load_image(source, side, min_side=side)
         scale = loaded.scale / larger.scale  # larger decode's pixels per working pixel
         h, w = view.image.shape[:2]
-        corners = cv2.perspectiveTransform(np.float64([[[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]]]), view.to_photo)[0]
+        rectangle = np.float64([[[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]]])
+        corners = cv2.perspectiveTransform(rectangle, view.to_photo)[0]
         warped = top_down(whole(larger.image), np.float32(corners * scale))
         warped.to_photo = np.diag([1 / scale, 1 / scale, 1.0]) @ warped.to_photo
         return with_pale_ink(warped)
