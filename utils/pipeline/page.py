@@ -59,7 +59,7 @@ class PageSettings:
     edge_lines: int = 16  # where no bright region is a page: the strongest straight edges tried as its sides ...
     edge_parallel: int = 4  # ... at most this many within 8 deg of each other (a desk's grain runs one way) ...
     edge_support: float = 0.7  # ... a side holds if this share of it steps up into the page ...
-    edge_step: float = 0.05  # ... by this share of the paper's brightness within 2 px of it (side_sharpness of it there)
+    edge_step: float = 0.05  # ... by this share of the paper's brightness 2 and 6 px either side (side_sharpness of it at 2)
 
 
 PAGE = PageSettings()
@@ -100,7 +100,9 @@ def find_page(image, refit=True):
     (:func:`_cut_corners_restored`), and only where no page is found so is
     the paper's darker part taken in (:func:`_paper_outlines`), and only where
     none is found so either is the paper told by its colour (a tinted note
-    on a wooden desk, :func:`paper_likeness`). A small sheet
+    on a wooden desk, :func:`paper_likeness`); last, in a photo larger
+    than the thumbnail with a darker surround, by its straight sides (a
+    light desk whose streaks join the page: :func:`edge_quadrilateral`). A small sheet
     (a sticky note in a large photo) is fitted again on a closer crop
     around it, where its corners span enough pixels to be fitted
     (``refit``). No corner lies far outside the photo: the warp to it
@@ -123,8 +125,10 @@ def find_page(image, refit=True):
             if corners is not None and _inside_image(corners, image.shape, PAGE.outside * max(image.shape[:2])).all():
                 return corners
     brightness = strongest_channel(thumb) if thumb.ndim == 3 else thumb
-    if not _darker_surround(_strokes_closed(brightness)):
-        return None  # paper all over (a scan, a crop): no desk for a page to lie on
+    if factor == 1 or not _darker_surround(_strokes_closed(brightness)):
+        # A crop no larger than the thumbnail (a number, a cell: its bold
+        # strokes are straight edges too), or paper all over: no desk.
+        return None
     corners = edge_quadrilateral(brightness)
     return None if corners is None else corners * factor
 
@@ -281,14 +285,15 @@ def edge_quadrilateral(bright):
     sides at least (a dark band along one side only is a scan's margin),
     and along each side the frame does not cut, ``PAGE.edge_support`` of
     the points step up into it by ``PAGE.edge_step`` of the paper's
-    brightness, 2 px either side, most of the step taken there
-    (``PAGE.side_sharpness``: a shadow's edge is soft). A streak stops
-    where the page begins; a page's side runs on. The largest such
-    quadrilateral is the page.
+    brightness, 2 px either side and 6 px either side (the edge of a
+    stroke steps down only as far as the stroke is wide), most of the step
+    taken within 2 px (``PAGE.side_sharpness``: a shadow's edge is soft).
+    A streak stops where the page begins; a page's side runs on. The
+    largest such quadrilateral is the page.
 
     Examples
     --------
-    >>> desk = np.full((200, 260), 110, np.uint8)
+    >>> desk = np.full((200, 260), 110, np.uint8)          # the thumbnail of a photo
     >>> for y in range(-260, 200, 14):                     # light streaks, joined to the page
     ...     _ = cv2.line(desk, (0, y), (259, y + 130), 200, 3)
     >>> _ = cv2.fillConvexPoly(desk, np.int32([[60, 40], [200, 55], [190, 170], [50, 150]]), 215)
@@ -363,8 +368,8 @@ def _edge_page(bright, corners, area):
         if len(along) < 5:
             return False
         near, wide = (_steps(bright, along, normal, reach) for reach in (2, 6))
-        if np.mean(near > PAGE.edge_step * paper) < PAGE.edge_support:
-            return False
+        if min(np.mean(near > PAGE.edge_step * paper), np.mean(wide > PAGE.edge_step * paper)) < PAGE.edge_support:
+            return False  # no step, or a stroke's: the paper goes on beyond it
         if np.median(near) < PAGE.side_sharpness * np.median(wide):
             return False  # a soft shadow's edge: the step goes on beyond 2 px
     # Against the desk on one side only, it is a strip beside a scan's margin.
