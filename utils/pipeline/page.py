@@ -59,7 +59,7 @@ class PageSettings:
     edge_lines: int = 16  # where no bright region is a page: the strongest straight edges tried as its sides ...
     edge_parallel: int = 4  # ... at most this many within 8 deg of each other (a desk's grain runs one way) ...
     edge_support: float = 0.7  # ... a side holds if this share of it steps up into the page ...
-    edge_step: float = 0.05  # ... by this share of the paper's brightness 2 and 6 px either side (side_sharpness of it at 2)
+    edge_step: float = 0.05  # ... by this share of the paper's brightness, 2 and 6 px either side (most of it at 2)
 
 
 PAGE = PageSettings()
@@ -308,7 +308,7 @@ def edge_quadrilateral(bright):
         for c, d in pairs[k + 1:]:
             if _angle_apart(a[1], c[1]) < np.radians(50):
                 continue  # not a page's other pair of sides
-            corners = [_line_crossing(*pair) for pair in ((a, c), (c, b), (b, d), (d, a))]
+            corners = [_crossing(_two_points(p), _two_points(q)) for p, q in ((a, c), (c, b), (b, d), (d, a))]
             if all(p is not None for p in corners):
                 corners = order_corners(np.float32(corners))
                 quadrilaterals.append((cv2.contourArea(corners), corners))
@@ -340,12 +340,11 @@ def _angle_apart(first, second):
     return min(apart, np.pi - apart)
 
 
-def _line_crossing(first, second):
-    """Where two lines given as (rho, theta) cross, or None if they are parallel."""
-    normals = np.array([[np.cos(first[1]), np.sin(first[1])], [np.cos(second[1]), np.sin(second[1])]])
-    if abs(np.linalg.det(normals)) < 1e-6:
-        return None
-    return np.linalg.solve(normals, [first[0], second[0]])
+def _two_points(line):
+    """Two points (float arrays, x y) on the line given as (rho, theta), for :func:`_crossing`."""
+    rho, theta = line
+    foot = rho * np.array([np.cos(theta), np.sin(theta)])
+    return foot, foot + np.array([-np.sin(theta), np.cos(theta)])
 
 
 def _edge_page(bright, corners, area):
@@ -360,29 +359,20 @@ def _edge_page(bright, corners, area):
     paper = cv2.mean(bright, mask=inside)[0]
     seen = 0
     for a, b, normal in _sides(corners):
-        along = np.linspace(0.1, 0.9, 24)[:, None] * (b - a) + a
+        along = _along(a, b)
         if _along_frame(along, normal, bright.shape):
             continue  # the page goes on beyond the frame
         seen += 1
         along = along[_inside_image(along - 6 * normal, bright.shape) & _inside_image(along + 6 * normal, bright.shape)]
         if len(along) < 5:
             return False
-        near, wide = (_steps(bright, along, normal, reach) for reach in (2, 6))
+        near, wide = (np.subtract(*_levels_across(bright, along, normal, reach)) for reach in (2, 6))
         if min(np.mean(near > PAGE.edge_step * paper), np.mean(wide > PAGE.edge_step * paper)) < PAGE.edge_support:
             return False  # no step, or a stroke's: the paper goes on beyond it
         if np.median(near) < PAGE.side_sharpness * np.median(wide):
             return False  # a soft shadow's edge: the step goes on beyond 2 px
     # Against the desk on one side only, it is a strip beside a scan's margin.
     return seen >= 2 and np.median(bright[inside == 0]) <= PAGE.page_contrast * paper
-
-
-def _steps(bright, along, normal, reach):
-    """The brightness steps (inside minus outside) across a side at the
-    points ``along`` it, from ``reach`` px out to ``reach`` px in."""
-    h, w = bright.shape
-    inner, outer = (bright[np.clip(p[:, 1].astype(int), 0, h - 1), np.clip(p[:, 0].astype(int), 0, w - 1)]
-                    .astype(np.float32) for p in (along + reach * normal, along - reach * normal))
-    return inner - outer
 
 
 def _paper_outlines(bright, darker=False):
@@ -597,11 +587,15 @@ def _inside_image(points, shape, margin=0):
 def _step_across(bright, along, normal, reach):
     """(median brightness drop from ``reach`` px inside a side to ``reach``
     px outside it, at the points ``along`` it; median brightness inside)."""
+    inner, outer = _levels_across(bright, along, normal, reach)
+    return float(np.median(inner - outer)), float(np.median(inner))
+
+
+def _levels_across(bright, along, normal, reach):
+    """(brightness ``reach`` px inside a side, ``reach`` px outside it) at the points ``along`` it."""
     h, w = bright.shape
-    inner, outer = (along + sign * reach * normal for sign in (1, -1))
-    level = [bright[np.clip(p[:, 1].astype(int), 0, h - 1), np.clip(p[:, 0].astype(int), 0, w - 1)].astype(np.float32)
-             for p in (inner, outer)]
-    return float(np.median(level[0] - level[1])), float(np.median(level[0]))
+    return tuple(bright[np.clip(p[:, 1].astype(int), 0, h - 1), np.clip(p[:, 0].astype(int), 0, w - 1)]
+                 .astype(np.float32) for p in (along + reach * normal, along - reach * normal))
 
 
 def order_corners(corners):

@@ -276,7 +276,7 @@ def stray_lines(lines, doubts):
 def small_lone_marks(lines, boxes):
     """Indices of the lines of one mark shorter than ``REJECT.small_mark``
     of the median height of the other lines' digits, within
-    ``REJECT.mark_reach`` of that height of a line of two or more digits:
+    ``REJECT.mark_reach`` of that height of a digit of a line of two or more:
     the tick, the stub of a flourish or the small cross a clerk left beside
     a number, read as a sure 1 or 8. A digit on its own stands as tall as
     the others; among lines of single digits alone (a column of marks), a
@@ -289,29 +289,16 @@ def small_lone_marks(lines, boxes):
     []
     """
     boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    numbers = [i for line in lines if len(line) >= 2 for i in line]  # the digits of lines of two or more
+    marks = [i for line in lines for i in line]
     small = []
-    for k, line in enumerate(lines):
-        others = [i for j, other in enumerate(lines) if j != k for i in other]
-        if len(line) != 1 or not others:
-            continue
-        height = float(np.median(boxes[others, 3]))
-        if boxes[line[0], 3] < REJECT.small_mark * height and _beside_a_number(boxes, line[0], lines, k, height):
+    for k, [mark] in ((k, line) for k, line in enumerate(lines) if len(line) == 1 and numbers):
+        height = float(np.median(boxes[[i for i in marks if i != mark], 3]))
+        gap = REJECT.mark_reach * height
+        beside = np.logical_and(*(shared_span(boxes[numbers], boxes[mark], axis) >= -gap for axis in (0, 1)))
+        if boxes[mark, 3] < REJECT.small_mark * height and beside.any():
             small.append(k)
     return beside_other_lines(small, lines)
-
-
-def _beside_a_number(boxes, mark, lines, own, height):
-    """True if ``boxes[mark]`` lies within ``REJECT.mark_reach`` times
-    ``height`` of the box of a line (other than ``own``) of two or more digits."""
-    x, y, w, h = boxes[mark]
-    for j, line in enumerate(lines):
-        if j == own or len(line) < 2:
-            continue
-        x0, y0 = boxes[line, :2].min(axis=0)
-        x1, y1 = (boxes[line, :2] + boxes[line, 2:]).max(axis=0)
-        if max(x0 - x - w, x - x1, y0 - y - h, y - y1, 0) <= REJECT.mark_reach * height:
-            return True
-    return False
 
 
 def cut_by_frame(lines, boxes, shape):
