@@ -13,7 +13,8 @@ degrees (and, asked for with ``--changes note20``, on yellow paper on a
 desk at 20 degrees: a sticky note on wood; with ``lightdesk10``, on a
 desk half as bright as the paper, light wood or a grey table, at 10;
 with ``smallnote16``, small on a wide desk, a third of a 16 MP frame
-across, at 10). A reading that holds only for the photo as it was taken
+across, at 10; with ``shadow``, under a phone's sharp-edged shadow over
+its left part). A reading that holds only for the photo as it was taken
 is a constant fitted to it: these figures say whether a mechanism holds
 for the next photo, which is tilted more, smaller, or on another desk. Prints, per
 change, the images still read exactly out of those read exactly as they
@@ -89,6 +90,16 @@ def shaded(image, darkest=0.5):
     return (image.astype(np.float32) * ramp).astype(np.uint8)
 
 
+def cast_shadow(image, darkest=0.55):
+    """``image`` under the sharp-edged shadow of a phone held over its left part: a slanted
+    edge from 45 % of the width at the top to 30 % at the bottom, the light falling to ``darkest``."""
+    h, w = image.shape[:2]
+    shade = np.ones((h, w), np.float32)
+    cv2.fillConvexPoly(shade, np.int32([[0, 0], [0.45 * w, 0], [0.3 * w, h], [0, h]]), darkest)
+    shade = cv2.GaussianBlur(shade, (0, 0), max(h, w) / 300)  # a penumbra a few pixels wide
+    return (image.astype(np.float32) * shade[..., None]).astype(np.uint8)
+
+
 def yellowed(image):
     """``image`` on yellow paper: its blue weakened, its green a little (a sticky note's tint)."""
     return (image.astype(np.float32) * np.float32([0.55, 0.95, 1.0])).astype(np.uint8)
@@ -136,6 +147,7 @@ MORE_CHANGES = {
     "lightdesk10": lambda image, rng: on_desk(image, 10, rng, lit=0.5),  # light wood, half the paper's brightness
     # A note a third of a 16 MP frame wide: a desk as wide as the photo all round.
     "smallnote16": lambda image, rng: at_megapixels(on_desk(image, 10, rng, margin=1.0), 16),
+    "shadow": lambda image, rng: cast_shadow(image),  # a phone's shadow across the page, its edge sharp
 }
 ALL_CHANGES = {**CHANGES, **MORE_CHANGES}
 

@@ -163,6 +163,21 @@ def test_a_soft_shadow_across_the_page_does_not_cut_it():
     assert found is None or np.abs(found - CORNERS).max() < 10
 
 
+@pytest.mark.parametrize("darkest", [0.45, 0.55])
+def test_a_sharp_shadow_across_a_written_sheet_does_not_cut_it(darkest):
+    # A phone's shadow over the left of a sheet on a desk, its edge sharp:
+    # the lit part is a bright quadrilateral with sharp sides, but beyond
+    # its left side lies paper (its colour, as plain), written on.
+    photo = desk_photo()
+    for y in (190, 300):
+        cv2.putText(photo, "3081 5926", (150, y), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.6, (40, 30, 30), 3)
+    shade = np.ones(photo.shape[:2], np.float32)
+    cv2.fillConvexPoly(shade, np.int32([[0, 0], [300, 0], [220, 479], [0, 479]]), darkest)
+    photo = (photo * cv2.GaussianBlur(shade, (0, 0), 1.5)[..., None]).astype(np.uint8)
+    found = find_page(photo)
+    assert found is not None and np.abs(found - CORNERS).max() < 6  # the whole sheet, at the darker split
+
+
 @pytest.mark.parametrize("desk_share, found", [(0.65, True), (0.9, False)])
 def test_a_sheet_on_a_desk_two_thirds_as_bright_is_found_paper_on_paper_is_not(desk_share, found):
     # Grey paper on light wood: the desk is 0.65 of the paper's brightness, a

@@ -154,6 +154,26 @@ def test_a_small_page_in_a_large_photo_is_warped_from_the_photo_s_own_pixels(rea
     assert [line.text for line in reader.read(path).lines] == ["3081 5926", "7460 1839"]
 
 
+def paper_with_a_shadow_across(rows, darkest=0.55):
+    """A photo of paper, nothing else, ``rows`` written on it, and the
+    sharp shadow of a phone over its left part, cutting across the rows."""
+    written = [_written(text, height=40, seed=k) for k, text in enumerate(rows)]
+    photo = np.full((640, 960, 3), 245, np.uint8)
+    for k, row in enumerate(written):
+        photo[120 + 180 * k:120 + 180 * k + row.shape[0], 60:60 + row.shape[1]] = row
+    shade = np.ones(photo.shape[:2], np.float32)
+    cv2.fillConvexPoly(shade, np.int32([[0, 0], [420, 0], [300, 639], [0, 639]]), darkest)
+    return (photo * cv2.GaussianBlur(shade, (0, 0), 2)[..., None]).astype(np.uint8)
+
+
+def test_writing_in_a_shadow_across_the_paper_is_read_with_the_rest(reader):
+    # The lit part of the paper is a bright quadrilateral with sharp sides,
+    # the shadow paper-coloured and plain, written on: no desk, the paper
+    # goes on beyond the shadow's edge (page.shadowed_paper_beyond).
+    page = reader.read(paper_with_a_shadow_across(["3081 5926", "7460 1839"]))
+    assert [line.text for line in page.lines] == ["3081 5926", "7460 1839"]
+
+
 @pytest.mark.parametrize("pen, height, full_decode", [("thin", 60, True), ("thin", 100, True), ("bold", 60, False),
                                                      ("bold", 100, False)])
 def test_thin_strokes_at_the_fast_decode_are_read_from_the_full_one(reader, tmp_path, pen, height, full_decode):
@@ -526,18 +546,23 @@ def test_a_small_note_on_a_dark_desk_is_read_not_the_desk(reader, seed):
     assert ["".join(d.label for d in line.digits) for line in page.lines] == [line["text"] for line in truth["lines"]]
 
 
-def test_a_blank_card_on_a_grey_sheet_does_not_hide_the_writing(reader, upright):
-    # A small white card is the brightest thing in the photo and is found as
-    # "the page"; nothing is written on it, so the whole photo is read.
+def test_a_blank_card_on_a_grey_sheet_does_not_hide_the_writing(reader, upright, monkeypatch):
+    # A small white card is the brightest thing in the photo. Beyond its
+    # sides lies the sheet, of the paper's colour, as plain and written on:
+    # no page (as the lit part of a sheet in shadow is none).
     image = cv2.imread(str(UPRIGHT))
     image = cv2.copyMakeBorder(image, 0, 0, 0, image.shape[1] // 2, cv2.BORDER_REPLICATE)
     grey = (image.astype(np.float32) * 0.55).astype(np.uint8)  # the sheet in dim light
     h, w = grey.shape[:2]
     card = cv2.boxPoints(((w - w // 8, h // 2), (w // 10, h // 8), 20)).astype(np.int32)
     cv2.fillConvexPoly(grey, card, (250, 250, 250))
-    from digit_sheet_reader.pipeline.page import find_page
+    from digit_sheet_reader.pipeline import page
 
-    assert find_page(grey) is not None  # the card
+    assert page.find_page(grey) is None
+    assert reader.read(grey).text == upright.text
+    # Found as "the page" all the same, it is blank: the whole photo is read.
+    monkeypatch.setattr(page, "shadowed_paper_beyond", lambda thumb, corners: False)
+    assert page.find_page(grey) is not None
     assert reader.read(grey).text == upright.text
 
 

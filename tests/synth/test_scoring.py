@@ -115,6 +115,8 @@ def test_perturb_real_rereads_the_images_read_exactly_changed(tmp_path, capsys):
     assert perturb_real.at_megapixels(np.zeros((300, 400, 3), np.uint8), 0.48).shape == (600, 800, 3)
     assert perturb_real.ALL_CHANGES["smallnote16"](np.full((60, 90, 3), 230, np.uint8), np.random.default_rng(0)).size \
         == pytest.approx(3 * 16e6, rel=0.01)
+    shaded = perturb_real.ALL_CHANGES["shadow"](np.full((100, 200, 3), 200, np.uint8), np.random.default_rng(0))
+    assert shaded[50, 10].tolist() == [110] * 3 and shaded[50, 190].tolist() == [200] * 3  # 0.55 of the paper, left
 
 
 def test_score_crops_counts_each_bundles_misreads_and_names_them(tmp_path, capsys):

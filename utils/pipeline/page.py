@@ -60,6 +60,12 @@ class PageSettings:
     edge_parallel: int = 4  # ... at most this many within 8 deg of each other (a desk's grain runs one way) ...
     edge_support: float = 0.7  # ... a side holds if this share of it steps up into the page ...
     edge_step: float = 0.05  # ... by this share of the paper's brightness, 2 and 6 px either side (most of it at 2)
+    beyond: tuple = (4, 16)  # the band (thumbnail px out from a side) looked at for paper in shadow beyond it ...
+    shadow_chroma: float = 0.05  # ... paper's if its colour is this near the page's (chromaticity) ...
+    shadow_texture: float = 2.0  # ... and at most this many times as textured (against its brightness) ...
+    plain_texture: float = 0.02  # ... as the page, or as plain paper's grain and a JPEG's noise, if more
+    writing_drop: float = 0.2  # ... and beyond the side, pixels this much darker than the paper around ...
+    writing_share: float = 0.001  # ... in marks of writing's shape cover this share of it (a plain table has none)
 
 
 PAGE = PageSettings()
@@ -122,15 +128,16 @@ def find_page(image, refit=True):
     for bright, darker in _page_maps(thumb):
         for outline in _paper_outlines(bright, darker):
             corners = _fitted(image, outline, bright, factor, refit)
-            if corners is not None and _inside_image(corners, image.shape, PAGE.outside * max(image.shape[:2])).all():
+            if (corners is not None and _inside_image(corners, image.shape, PAGE.outside * max(image.shape[:2])).all()
+                    and not shadowed_paper_beyond(thumb, corners / factor)):
                 return corners
-    brightness = strongest_channel(thumb) if thumb.ndim == 3 else thumb
+    brightness = _channel(thumb)
     if factor == 1 or not _darker_surround(_strokes_closed(brightness)):
         # A crop no larger than the thumbnail (a number, a cell: its bold
         # strokes are straight edges too), or paper all over: no desk.
         return None
     corners = edge_quadrilateral(brightness)
-    return None if corners is None else corners * factor
+    return None if corners is None or shadowed_paper_beyond(thumb, corners) else corners * factor
 
 
 def _darker_surround(bright):
@@ -139,6 +146,95 @@ def _darker_surround(bright):
     uncovered at least (``PAGE.page_max_area``), half of it darker than
     ``PAGE.page_contrast`` of the brightest paper."""
     return np.percentile(bright, 50 * (1 - PAGE.page_max_area)) <= PAGE.page_contrast * float(bright.max())
+
+
+def shadowed_paper_beyond(thumb, corners):
+    """True if beyond a side of the page ``corners`` (thumbnail pixels)
+    lies more of the paper, in shadow, written on: the band
+    ``PAGE.beyond`` px out from the side has the page's colour
+    (``PAGE.shadow_chroma``) and is as plain as the page
+    (``PAGE.shadow_texture``, ``PAGE.plain_texture``), texture measured
+    against the brightness, which a shadow lowers with it, and no darker
+    than paper in shade is (``INK.desk_ratio``); and beyond the side, on
+    such paper, there is writing (``PAGE.writing_drop``, ``PAGE.writing_share``).
+
+    The shadow of the phone or the hand across a sheet is a straight, sharp
+    step down, and the lit part of the sheet a bright quadrilateral with
+    sharp sides: the writing in the shadow would be cut off. A desk beyond
+    a page has its own colour or grain, and a plain grey table no writing;
+    the sides along the photo's frame have nothing beyond them.
+
+    Examples
+    --------
+    >>> thumb = np.full((200, 300, 3), 230, np.uint8)
+    >>> thumb[:, :120] = 120                              # the left of the sheet in shadow ...
+    >>> corners = np.float32([[120, 0], [299, 0], [299, 199], [120, 199]])
+    >>> shadowed_paper_beyond(thumb, corners)             # ... not written on
+    False
+    >>> _ = cv2.putText(thumb, "42", (20, 120), cv2.FONT_HERSHEY_SIMPLEX, 1.5, (40, 40, 40), 3)
+    >>> shadowed_paper_beyond(thumb, corners)
+    True
+    >>> thumb[:, :120] = (40, 70, 110)                    # a brown desk there instead
+    >>> shadowed_paper_beyond(thumb, corners)
+    False
+    """
+    closed = _strokes_closed(thumb)
+    bright = _channel(closed).astype(np.float32)
+    gradient = np.hypot(cv2.Sobel(bright, cv2.CV_32F, 1, 0), cv2.Sobel(bright, cv2.CV_32F, 0, 1))
+    window = (PAGE.texture_window, PAGE.texture_window)
+    texture = cv2.blur(gradient, window) / np.maximum(cv2.blur(bright, window), 1.0)
+    chroma = chromaticity(closed)
+    ink = _channel(thumb) < (1 - PAGE.writing_drop) * bright
+    page = cv2.fillConvexPoly(np.zeros(bright.shape, np.uint8), corners.astype(np.int32), 1)
+    near, far = PAGE.beyond
+    inside = cv2.erode(page, np.ones((2 * near + 1, 2 * near + 1), np.uint8)) > 0
+    if not inside.any():
+        return False
+    paper_chroma = np.median(chroma[inside], axis=0)
+    # The plainer quarter of each: writing on it does not count as texture.
+    plain = PAGE.shadow_texture * max(float(np.percentile(texture[inside], 25)), PAGE.plain_texture)
+    # Paper in a shadow, not a desk, a scan's black margin or a book's binding (nor the edges of
+    # one, which the closing brightened).
+    shaded = cv2.erode((bright >= INK.desk_ratio * np.median(bright[inside])).astype(np.uint8),
+                       np.ones((2 * near + 1, 2 * near + 1), np.uint8)) > 0
+    ys, xs = np.mgrid[:bright.shape[0], :bright.shape[1]]
+    for a, b, inward in _sides(corners):
+        band = cv2.fillConvexPoly(np.zeros_like(page), np.int32([a - near * inward, b - near * inward,
+                                                                  b - far * inward, a - far * inward]), 1)
+        band = (band > 0) & (page == 0)
+        if band.sum() < 2 * (far - near):
+            continue  # a side along the photo's frame
+        colour = float(np.linalg.norm(np.median(chroma[band], axis=0) - paper_chroma))
+        if colour > PAGE.shadow_chroma or np.percentile(texture[band], 25) > plain or shaded[band].mean() < 0.5:
+            continue
+        beyond = ((xs - a[0]) * inward[0] + (ys - a[1]) * inward[1] < -near) & (page == 0) & shaded
+        if _written_pixels(ink & beyond) >= PAGE.writing_share * beyond.sum():
+            return True
+    return False
+
+
+def _written_pixels(ink):
+    """How many pixels of the mask ``ink`` lie in marks of writing's shape:
+    no side more than four times the other (a rule, the rim of a scan's
+    margin or a book's binding is a long line), a speck's few pixels
+    excepted.
+
+    >>> ink = np.zeros((40, 80), bool)
+    >>> ink[5, 2:60] = True                               # a rule
+    >>> _written_pixels(ink)
+    0
+    >>> ink[15:27, 20:28] = True                          # a blot of writing
+    >>> _written_pixels(ink)
+    96
+    """
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    w, h, area = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA]
+    return int(area[(w <= 4 * h) & (h <= 4 * w) & (area >= 3)].sum())
+
+
+def _channel(image):
+    """The strongest channel of a colour image; a grey one as it is."""
+    return strongest_channel(image) if image.ndim == 3 else image
 
 
 def _page_maps(thumb):
@@ -229,13 +325,19 @@ def paper_likeness(image, paper=None):
     >>> int(likeness[10, 10]), int(likeness[10, 30]) > 200, int(likeness[0, 0])
     (255, True, 0)
     """
-    pixels = image.astype(np.float32) + 1.0
-    chroma = pixels / pixels.sum(axis=2, keepdims=True)
+    chroma = chromaticity(image)
     if paper is None:
         luminance = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         paper = luminance >= np.percentile(luminance, 100 - PAGE.paper_share)
     distance = np.linalg.norm(chroma - np.median(chroma[paper], axis=0), axis=2)
     return np.clip(255 * (1 - distance / PAGE.chroma_reach), 0, 255).astype(np.uint8)
+
+
+def chromaticity(image):
+    """Each channel's share of the channels' sum (float32): colour without
+    brightness, which shade leaves alone. A grey image is all one colour."""
+    pixels = image.astype(np.float32).reshape(image.shape[:2] + (-1,)) + 1.0
+    return pixels / pixels.sum(axis=2, keepdims=True)
 
 
 def smoothness(grey):
