@@ -178,39 +178,51 @@ def shadowed_paper_beyond(thumb, corners):
     >>> shadowed_paper_beyond(thumb, corners)
     False
     """
-    closed = _strokes_closed(thumb)
-    bright = _channel(closed).astype(np.float32)
-    gradient = np.hypot(cv2.Sobel(bright, cv2.CV_32F, 1, 0), cv2.Sobel(bright, cv2.CV_32F, 0, 1))
-    window = (PAGE.texture_window, PAGE.texture_window)
-    texture = cv2.blur(gradient, window) / np.maximum(cv2.blur(bright, window), 1.0)
-    chroma = chromaticity(closed)
-    ink = _channel(thumb) < (1 - PAGE.writing_drop) * bright
-    page = cv2.fillConvexPoly(np.zeros(bright.shape, np.uint8), corners.astype(np.int32), 1)
+    page = cv2.fillConvexPoly(np.zeros(thumb.shape[:2], np.uint8), corners.astype(np.int32), 1)
     near, far = PAGE.beyond
-    inside = cv2.erode(page, np.ones((2 * near + 1, 2 * near + 1), np.uint8)) > 0
+    square = np.ones((2 * near + 1, 2 * near + 1), np.uint8)
+    inside = cv2.erode(page, square) > 0
     if not inside.any():
         return False
+    closed = _strokes_closed(thumb)
+    bright = _channel(closed).astype(np.float32)
+    texture, chroma = _relative_texture(bright), chromaticity(closed)
     paper_chroma = np.median(chroma[inside], axis=0)
     # The plainer quarter of each: writing on it does not count as texture.
     plain = PAGE.shadow_texture * max(float(np.percentile(texture[inside], 25)), PAGE.plain_texture)
-    # Paper in a shadow, not a desk, a scan's black margin or a book's binding (nor the edges of
+    # Paper in a shadow, not a desk, a scan's black margin or a book's binding (nor the rim of
     # one, which the closing brightened).
-    shaded = cv2.erode((bright >= INK.desk_ratio * np.median(bright[inside])).astype(np.uint8),
-                       np.ones((2 * near + 1, 2 * near + 1), np.uint8)) > 0
-    ys, xs = np.mgrid[:bright.shape[0], :bright.shape[1]]
+    shaded = cv2.erode((bright >= INK.desk_ratio * np.median(bright[inside])).astype(np.uint8), square) > 0
+    ink = (_channel(thumb) < (1 - PAGE.writing_drop) * bright) & shaded & (page == 0)
     for a, b, inward in _sides(corners):
-        band = cv2.fillConvexPoly(np.zeros_like(page), np.int32([a - near * inward, b - near * inward,
-                                                                  b - far * inward, a - far * inward]), 1)
-        band = (band > 0) & (page == 0)
+        band = _beyond_side(page, a, b, inward, near, far)
         if band.sum() < 2 * (far - near):
             continue  # a side along the photo's frame
         colour = float(np.linalg.norm(np.median(chroma[band], axis=0) - paper_chroma))
         if colour > PAGE.shadow_chroma or np.percentile(texture[band], 25) > plain or shaded[band].mean() < 0.5:
             continue
-        beyond = ((xs - a[0]) * inward[0] + (ys - a[1]) * inward[1] < -near) & (page == 0) & shaded
+        beyond = _beyond_side(page, a, b, inward, near) & shaded
         if _written_pixels(ink & beyond) >= PAGE.writing_share * beyond.sum():
             return True
     return False
+
+
+def _relative_texture(bright):
+    """The brightness gradient averaged over ``PAGE.texture_window`` px,
+    against the brightness there: the same on paper lit or in shadow."""
+    gradient = np.hypot(cv2.Sobel(bright, cv2.CV_32F, 1, 0), cv2.Sobel(bright, cv2.CV_32F, 0, 1))
+    window = (PAGE.texture_window, PAGE.texture_window)
+    return cv2.blur(gradient, window) / np.maximum(cv2.blur(bright, window), 1.0)
+
+
+def _beyond_side(page, a, b, inward, near, far=None):
+    """The pixels outside the mask ``page`` from ``near`` px beyond its side
+    ``a``-``b`` (``inward`` its unit normal) to ``far`` px, or all the way."""
+    ys, xs = np.mgrid[:page.shape[0], :page.shape[1]]
+    out = -((xs - a[0]) * inward[0] + (ys - a[1]) * inward[1])
+    along = (xs - a[0]) * (b[0] - a[0]) + (ys - a[1]) * (b[1] - a[1])
+    beside = (along >= 0) & (along <= float(np.dot(b - a, b - a))) if far is not None else True
+    return (out >= near) & (out <= (np.inf if far is None else far)) & beside & (page == 0)
 
 
 def _written_pixels(ink):
