@@ -4,6 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
+from benchmarks.perturb_real import cast_shadow
 from digit_sheet_reader.pipeline.page import (
     View,
     find_page,
@@ -171,10 +172,7 @@ def test_a_sharp_shadow_across_a_written_sheet_does_not_cut_it(darkest):
     photo = desk_photo()
     for y in (190, 300):
         cv2.putText(photo, "3081 5926", (150, y), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.6, (40, 30, 30), 3)
-    shade = np.ones(photo.shape[:2], np.float32)
-    cv2.fillConvexPoly(shade, np.int32([[0, 0], [300, 0], [220, 479], [0, 479]]), darkest)
-    photo = (photo * cv2.GaussianBlur(shade, (0, 0), 1.5)[..., None]).astype(np.uint8)
-    found = find_page(photo)
+    found = find_page(cast_shadow(photo, darkest))
     assert found is not None and np.abs(found - CORNERS).max() < 6  # the whole sheet, at the darker split
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from benchmarks.perturb_real import in_cell, tilted
+from benchmarks.perturb_real import cast_shadow, in_cell, tilted
 from digit_sheet_reader.errors import PageError
 from digit_sheet_reader.pipeline.reader import SheetReader
 from digit_sheet_reader.synth.glyphs import render_glyph
@@ -154,16 +154,14 @@ def test_a_small_page_in_a_large_photo_is_warped_from_the_photo_s_own_pixels(rea
     assert [line.text for line in reader.read(path).lines] == ["3081 5926", "7460 1839"]
 
 
-def paper_with_a_shadow_across(rows, darkest=0.55):
+def paper_with_a_shadow_across(rows):
     """A photo of paper, nothing else, ``rows`` written on it, and the
     sharp shadow of a phone over its left part, cutting across the rows."""
     written = [_written(text, height=40, seed=k) for k, text in enumerate(rows)]
     photo = np.full((640, 960, 3), 245, np.uint8)
     for k, row in enumerate(written):
         photo[120 + 180 * k:120 + 180 * k + row.shape[0], 60:60 + row.shape[1]] = row
-    shade = np.ones(photo.shape[:2], np.float32)
-    cv2.fillConvexPoly(shade, np.int32([[0, 0], [420, 0], [300, 639], [0, 639]]), darkest)
-    return (photo * cv2.GaussianBlur(shade, (0, 0), 2)[..., None]).astype(np.uint8)
+    return cast_shadow(photo)
 
 
 def test_writing_in_a_shadow_across_the_paper_is_read_with_the_rest(reader):
@@ -561,7 +559,7 @@ def test_a_blank_card_on_a_grey_sheet_does_not_hide_the_writing(reader, upright,
     assert page.find_page(grey) is None
     assert reader.read(grey).text == upright.text
     # Found as "the page" all the same, it is blank: the whole photo is read.
-    monkeypatch.setattr(page, "shadowed_paper_beyond", lambda thumb, corners: False)
+    monkeypatch.setattr(page, "shadowed_paper_beyond", lambda thumb, corners, maps=None: False)
     assert page.find_page(grey) is not None
     assert reader.read(grey).text == upright.text
 

@@ -125,11 +125,12 @@ def find_page(image, refit=True):
     True
     """
     thumb, factor = _thumbnail(image)
+    shade = {}  # the thumbnail's maps for shadowed_paper_beyond, made once for every page tried
     for bright, darker in _page_maps(thumb):
         for outline in _paper_outlines(bright, darker):
             corners = _fitted(image, outline, bright, factor, refit)
             if (corners is not None and _inside_image(corners, image.shape, PAGE.outside * max(image.shape[:2])).all()
-                    and not shadowed_paper_beyond(thumb, corners / factor)):
+                    and not shadowed_paper_beyond(thumb, corners / factor, shade)):
                 return corners
     brightness = _channel(thumb)
     if factor == 1 or not _darker_surround(_strokes_closed(brightness)):
@@ -137,7 +138,7 @@ def find_page(image, refit=True):
         # strokes are straight edges too), or paper all over: no desk.
         return None
     corners = edge_quadrilateral(brightness)
-    return None if corners is None or shadowed_paper_beyond(thumb, corners) else corners * factor
+    return None if corners is None or shadowed_paper_beyond(thumb, corners, shade) else corners * factor
 
 
 def _darker_surround(bright):
@@ -148,7 +149,7 @@ def _darker_surround(bright):
     return np.percentile(bright, 50 * (1 - PAGE.page_max_area)) <= PAGE.page_contrast * float(bright.max())
 
 
-def shadowed_paper_beyond(thumb, corners):
+def shadowed_paper_beyond(thumb, corners, maps=None):
     """True if beyond a side of the page ``corners`` (thumbnail pixels)
     lies more of the paper, in shadow, written on: the band
     ``PAGE.beyond`` px out from the side has the page's colour
@@ -162,7 +163,8 @@ def shadowed_paper_beyond(thumb, corners):
     step down, and the lit part of the sheet a bright quadrilateral with
     sharp sides: the writing in the shadow would be cut off. A desk beyond
     a page has its own colour or grain, and a plain grey table no writing;
-    the sides along the photo's frame have nothing beyond them.
+    the sides along the photo's frame have nothing beyond them. ``maps``,
+    a dict, keeps the thumbnail's maps for the next page tried on it.
 
     Examples
     --------
@@ -178,33 +180,47 @@ def shadowed_paper_beyond(thumb, corners):
     >>> shadowed_paper_beyond(thumb, corners)
     False
     """
+    if not maps:
+        maps = _shade_maps(thumb, maps)
     page = cv2.fillConvexPoly(np.zeros(thumb.shape[:2], np.uint8), corners.astype(np.int32), 1)
     near, far = PAGE.beyond
     square = np.ones((2 * near + 1, 2 * near + 1), np.uint8)
     inside = cv2.erode(page, square) > 0
     if not inside.any():
         return False
-    closed = _strokes_closed(thumb)
-    bright = _channel(closed).astype(np.float32)
-    texture, chroma = _relative_texture(bright), chromaticity(closed)
+    bright, texture, chroma = maps["bright"], maps["texture"], maps["chroma"]
     paper_chroma = np.median(chroma[inside], axis=0)
     # The plainer quarter of each: writing on it does not count as texture.
     plain = PAGE.shadow_texture * max(float(np.percentile(texture[inside], 25)), PAGE.plain_texture)
     # Paper in a shadow, not a desk, a scan's black margin or a book's binding (nor the rim of
     # one, which the closing brightened).
     shaded = cv2.erode((bright >= INK.desk_ratio * np.median(bright[inside])).astype(np.uint8), square) > 0
-    ink = (_channel(thumb) < (1 - PAGE.writing_drop) * bright) & shaded & (page == 0)
     for a, b, inward in _sides(corners):
-        band = _beyond_side(page, a, b, inward, near, far)
+        out, beside = _from_side(maps["grid"], a, b, inward)
+        beyond = (out >= near) & (page == 0)
+        band = beyond & (out <= far) & beside
         if band.sum() < 2 * (far - near):
             continue  # a side along the photo's frame
         colour = float(np.linalg.norm(np.median(chroma[band], axis=0) - paper_chroma))
         if colour > PAGE.shadow_chroma or np.percentile(texture[band], 25) > plain or shaded[band].mean() < 0.5:
             continue
-        beyond = _beyond_side(page, a, b, inward, near) & shaded
-        if _written_pixels(ink & beyond) >= PAGE.writing_share * beyond.sum():
+        beyond &= shaded
+        if _written_pixels(maps["dark"] & beyond) >= PAGE.writing_share * beyond.sum():
             return True
     return False
+
+
+def _shade_maps(thumb, maps=None):
+    """The maps of ``thumb`` :func:`shadowed_paper_beyond` reads (into ``maps`` if given):
+    its brightness and colour, strokes closed away, the texture of that brightness
+    (:func:`_relative_texture`), the pixels ``PAGE.writing_drop`` darker than it, and the pixel grid."""
+    maps = {} if maps is None else maps
+    closed = _strokes_closed(thumb)
+    bright = _channel(closed).astype(np.float32)
+    maps.update(bright=bright, texture=_relative_texture(bright), chroma=chromaticity(closed),
+                dark=_channel(thumb) < (1 - PAGE.writing_drop) * bright,
+                grid=np.mgrid[:bright.shape[0], :bright.shape[1]])
+    return maps
 
 
 def _relative_texture(bright):
@@ -215,14 +231,14 @@ def _relative_texture(bright):
     return cv2.blur(gradient, window) / np.maximum(cv2.blur(bright, window), 1.0)
 
 
-def _beyond_side(page, a, b, inward, near, far=None):
-    """The pixels outside the mask ``page`` from ``near`` px beyond its side
-    ``a``-``b`` (``inward`` its unit normal) to ``far`` px, or all the way."""
-    ys, xs = np.mgrid[:page.shape[0], :page.shape[1]]
+def _from_side(grid, a, b, inward):
+    """For each pixel of ``grid`` (``np.mgrid``'s y, x): how far it lies out
+    beyond the side ``a``-``b`` (``inward`` its unit normal), and whether it
+    lies beside the side, between its ends."""
+    ys, xs = grid
     out = -((xs - a[0]) * inward[0] + (ys - a[1]) * inward[1])
     along = (xs - a[0]) * (b[0] - a[0]) + (ys - a[1]) * (b[1] - a[1])
-    beside = (along >= 0) & (along <= float(np.dot(b - a, b - a))) if far is not None else True
-    return (out >= near) & (out <= (np.inf if far is None else far)) & beside & (page == 0)
+    return out, (along >= 0) & (along <= float(np.dot(b - a, b - a)))
 
 
 def _written_pixels(ink):
