@@ -14,7 +14,9 @@ desk at 20 degrees: a sticky note on wood; with ``lightdesk10``, on a
 desk half as bright as the paper, light wood or a grey table, at 10;
 with ``smallnote16``, small on a wide desk, a third of a 16 MP frame
 across, at 10; with ``shadow``, under a phone's sharp-edged shadow over
-its left part). A reading that holds only for the photo as it was taken
+its left part; with ``blur``, out of focus, a Gaussian blur a thousandth of
+its side; with ``glare``, under a veil of glare that leaves 0.55 of the
+contrast). A reading that holds only for the photo as it was taken
 is a constant fitted to it: these figures say whether a mechanism holds
 for the next photo, which is tilted more, smaller, or on another desk. Prints, per
 change, the images still read exactly out of those read exactly as they
@@ -100,6 +102,17 @@ def cast_shadow(image, darkest=0.55):
     return (image.astype(np.float32) * shade[..., None]).astype(np.uint8)
 
 
+def blurred(image, share=0.001):
+    """``image`` out of focus: a Gaussian blur whose sigma is ``share`` of its longer side."""
+    return cv2.GaussianBlur(image, (0, 0), share * max(image.shape[:2]))
+
+
+def under_glare(image, contrast=0.55):
+    """``image`` under a veil of glare (a glossy page, a hazy lens, an overexposed
+    phone photo): every pixel's distance below white shrunk to ``contrast`` of it."""
+    return (255 - (255 - image.astype(np.float32)) * contrast).astype(np.uint8)
+
+
 def yellowed(image):
     """``image`` on yellow paper: its blue weakened, its green a little (a sticky note's tint)."""
     return (image.astype(np.float32) * np.float32([0.55, 0.95, 1.0])).astype(np.uint8)
@@ -148,6 +161,8 @@ MORE_CHANGES = {
     # A note a third of a 16 MP frame wide: a desk as wide as the photo all round.
     "smallnote16": lambda image, rng: at_megapixels(on_desk(image, 10, rng, margin=1.0), 16),
     "shadow": lambda image, rng: cast_shadow(image),  # a phone's shadow across the page, its edge sharp
+    "blur": lambda image, rng: blurred(image),  # out of focus
+    "glare": lambda image, rng: under_glare(image),  # pale ink on paler paper
 }
 ALL_CHANGES = {**CHANGES, **MORE_CHANGES}
 

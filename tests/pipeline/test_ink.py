@@ -9,7 +9,10 @@ from digit_sheet_reader.pipeline.ink import (
     binarise,
     estimate_background,
     estimate_digit_height,
+    INK,
     ink_darkness,
+    ink_scale,
+    paper_texture,
     remove_frames,
     shrink_keeping_strokes,
     threshold,
@@ -461,3 +464,30 @@ def test_bold_digits_that_fill_a_strip_are_read(digits, seed):
     assert rough_digit_height(image) >= 0.8 * image.shape[0]
     lines = SheetReader().read(image).to_dict()["lines"]
     assert "".join(line["text"] for line in lines).replace(" ", "") == digits
+
+
+@pytest.mark.parametrize("grey, pale", [(30, False), (120, False), (180, True), (200, True)])
+def test_the_thresholds_follow_the_page_s_strokes_only_where_they_are_pale(grey, pale):
+    image, truth = page_with_digit(ink=(grey, grey, grey))
+    darkness = ink_darkness(image, kernel_px=40)
+    scale = ink_scale(darkness, image)
+    level = np.percentile(darkness[truth], 90) / 255
+    if pale:
+        assert scale == pytest.approx(level / INK.stroke_level, abs=0.05) and scale < 0.85
+    else:
+        assert scale == 1.0
+    assert ink_scale(darkness, image, faint=0.3) <= 0.3  # never above the thresholds asked for
+    found, _ = overlap(binarise(image).mask, truth)
+    assert found > 0.9
+
+
+def test_grain_bounds_how_far_the_thresholds_fall():
+    # Pale ink on a grainy photo: thresholds as low as its strokes ask would
+    # take the grain for ink (ink.quiet_enough), so they stop above it.
+    image, _ = page_with_digit(ink=(210, 210, 210))
+    rng = np.random.default_rng(0)
+    grainy = np.clip(image + rng.normal(0, 14, image.shape), 0, 255).astype(np.uint8)
+    floor = paper_texture(grainy) / (INK.quiet_paper * INK.low)
+    assert floor > INK.palest_scale  # the grain, not the palest scale, is the limit here
+    quiet = ink_scale(ink_darkness(image, kernel_px=40), image)
+    assert quiet < floor <= ink_scale(ink_darkness(grainy, kernel_px=40), grainy) + 1e-9

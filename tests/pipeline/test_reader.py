@@ -172,6 +172,31 @@ def test_writing_in_a_shadow_across_the_paper_is_read_with_the_rest(reader):
     assert [line.text for line in page.lines] == ["3081 5926", "7460 1839"]
 
 
+def pencil_with_uneven_pressure(rows, seed):
+    """A photo of paper with ``rows`` written in pencil (grey 160 on 245
+    where pressed hardest), the pressure varying along each row from full
+    to 0.8 of it, as a hand's does."""
+    rng = np.random.default_rng(seed)
+    photo = np.full((480, 800, 3), 245, np.uint8)
+    for k, text in enumerate(rows):
+        row = _written(text, height=40, seed=k).astype(np.float32)
+        pressure = cv2.resize(rng.uniform(0.8, 1.0, (3, row.shape[1] // 20 + 1)).astype(np.float32), row.shape[1::-1],
+                              interpolation=cv2.INTER_CUBIC).clip(0.2, 1.0)
+        row = 245 - (245 - row) * pressure[..., None] * (85 / 210)
+        photo[80 + 180 * k:80 + 180 * k + row.shape[0], 60:60 + row.shape[1]] = row.astype(np.uint8)
+    return photo
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_pale_pencil_is_thresholded_by_the_page_s_own_strokes(reader, seed):
+    # Pencil strokes about as dark as the usual high threshold: where the
+    # hand pressed less they fall under it, and digits fall apart or
+    # vanish. Thresholded in proportion to the page's own strokes
+    # (ink.ink_scale), every digit is whole.
+    page = reader.read(pencil_with_uneven_pressure(["3081 5926", "7460 1839"], seed))
+    assert [line.text for line in page.lines] == ["3081 5926", "7460 1839"]
+
+
 @pytest.mark.parametrize("pen, height, full_decode", [("thin", 60, True), ("thin", 100, True), ("bold", 60, False),
                                                      ("bold", 100, False)])
 def test_thin_strokes_at_the_fast_decode_are_read_from_the_full_one(reader, tmp_path, pen, height, full_decode):
@@ -595,10 +620,13 @@ def test_a_pale_page_is_read_at_lower_thresholds_a_noisy_blank_one_stays_empty(r
     assert wrong <= 1
     noise = np.clip(235 + np.random.default_rng(0).normal(0, 6, (600, 800, 3)), 0, 255).astype(np.uint8)
     assert reader.read(noise).text == ""
-    if contrast < 0.25:  # the control: with no fainter try, the palest page reads as blank
+    if contrast < 0.25:  # the control: with no fainter try, the palest page is read by its strokes' scale alone ...
+        from digit_sheet_reader.pipeline import ink
         from digit_sheet_reader.pipeline import reader as reader_module
 
         monkeypatch.setattr(reader_module, "INK", replace(reader_module.INK, faintest=reader_module.INK.faint))
+        assert reader.read(image).text != ""
+        monkeypatch.setattr(ink, "INK", replace(ink.INK, palest_scale=1.0))  # ... and with neither, reads as blank
         assert reader.read(image).text == ""
 
 

@@ -43,6 +43,8 @@ class InkSettings:
     high: float = 0.32  # hysteresis: darkness some pixel of a stroke must reach
     faint: float = 0.6  # a page with no digit-sized ink at low/high is thresholded again at this share of them
     faintest: float = 0.4  # ... and one with none at that either (pale pencil on an overexposed scan) at this
+    stroke_level: float = 0.35  # strokes whose 90th-percentile darkness is under this scale the thresholds by theirs over it ...
+    palest_scale: float = 0.4  # ... down to this share of them, or as far as the grain allows (quiet_paper)
     quiet_paper: float = 0.25  # ... each only if the grain (paper_texture) stays under this share of the lower one
     min_contrast: float = 0.10  # drop below the background ink must also show, as a share of the photo's exposure
     dimmest_exposure: float = 0.25  # exposure (brightest paper, 0..1) assumed at least: darker, noise is as strong as ink
@@ -95,12 +97,16 @@ class Binarised:
         found and removed here, which joined the digits into line-long
         blobs; 0 if there were none. Rules run along the writing: read the
         page turned by it.
+    faint : float
+        The share of the usual ink thresholds the mask was taken at
+        (:func:`ink_scale`).
     """
 
     darkness: np.ndarray
     mask: np.ndarray
     digit_height: float
     steep_rules: float = 0.0
+    faint: float = 1.0
 
 
 def estimate_background(image, kernel_px, restore_wide_ink=False):
@@ -708,6 +714,39 @@ def _thumbnail(image, side):
             else image), factor
 
 
+def ink_scale(darkness, image, faint=1.0):
+    """The share of the usual ink thresholds to take the ink of ``darkness``
+    (of ``image``) at: ``faint``, or less where the page's strokes are pale.
+
+    The thresholds are set for strokes that reach ``INK.stroke_level``
+    (the 90th percentile of the darkness of the ink found at the faintest
+    thresholds). A veil of glare, an overexposed or hazy photo, or pencil
+    lowers every stroke's darkness alike, and at the usual thresholds the
+    paler digits of the page are lost, or their strokes thinned into other
+    shapes: such a page is thresholded in proportion to its own strokes,
+    down to ``INK.palest_scale`` of the usual thresholds, and never so low
+    that the image's grain reaches them (:func:`quiet_enough`).
+
+    >>> paper = np.full((60, 60, 3), 230, np.uint8)
+    >>> paper[10:50, 28:32] = 170                          # a stroke of pencil
+    >>> darkness = ink_darkness(paper, kernel_px=20)
+    >>> round(ink_scale(darkness, paper), 2)
+    0.75
+    >>> paper[10:50, 28:32] = 30                           # of ink
+    >>> ink_scale(ink_darkness(paper, kernel_px=20), paper)
+    1.0
+    """
+    ink = ink_at(darkness, INK.faintest * faint)
+    if not ink.any():
+        return faint
+    histogram = cv2.calcHist([darkness], [0], ink, [256], [0, 256]).ravel().cumsum()
+    level = float(np.searchsorted(histogram, 0.9 * histogram[-1])) / 255.0
+    if level >= faint * INK.stroke_level:
+        return faint
+    grain = paper_texture(image) / (INK.quiet_paper * INK.low)
+    return min(faint, max(INK.palest_scale, grain, level / INK.stroke_level))
+
+
 def binarise(image, rough=None, all_paper=False, faint=1.0):
     """BGR image -> :class:`Binarised` (darkness, mask without rules, digit height).
 
@@ -720,6 +759,7 @@ def binarise(image, rough=None, all_paper=False, faint=1.0):
     # follow shadows; with no ink found, fall back to an image-sized kernel.
     kernel = 0.5 * rough if rough > 0 else min(image.shape[:2]) / 6
     darkness = ink_darkness(image, max(9.0, kernel), all_paper, restore_wide_ink=rough > 0)
+    faint = ink_scale(darkness, image, faint)
     ink = ink_at(darkness, faint)
     mask, height = _without_lines(ink, rough, darkness)
     steep = 0.0
@@ -738,7 +778,7 @@ def binarise(image, rough=None, all_paper=False, faint=1.0):
         # The thumbnail's estimate, where such lines break up, or where no
         # blob looks like a digit (a row of digits joined along a rule).
         height = rough
-    return Binarised(darkness, mask, height, steep)
+    return Binarised(darkness, mask, height, steep, faint)
 
 
 def _without_lines(ink, rough, darkness):

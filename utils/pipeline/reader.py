@@ -361,7 +361,7 @@ class SheetReader:
         clock.lap("ink")
         segmentation = find_regions(binary.mask, binary.digit_height)
         if len(segmentation.regions) <= READER.few_regions and view.faint == 1.0:
-            pale = binarise(view.image, rough, view.all_paper, INK.faint)
+            pale = binarise(view.image, rough, view.all_paper, INK.faint * binary.faint)
             pale_regions = find_regions(pale.mask, pale.digit_height)
             if not segmentation.regions and pale_regions.regions:
                 view, binary, segmentation = replace(view, faint=INK.faint), pale, pale_regions
@@ -372,7 +372,7 @@ class SheetReader:
         if len(segmentation.regions) > READER.max_regions:
             raise PageError(f"{len(segmentation.regions)} marks that could be digits, more than any sheet of "
                             f"digits holds (limit {READER.max_regions}): noise or a texture, not read")
-        if view.faint == 1.0 and (grown := pale_continuations(segmentation, binary.darkness)) is not None:
+        if view.faint == 1.0 and (grown := pale_continuations(segmentation, binary)) is not None:
             binary, segmentation = self._continued(binary, segmentation, grown)
         clock.lap("regions")
         read = read_regions(segmentation.labels, segmentation.regions, binary.darkness, self.recogniser.classify)
@@ -603,9 +603,11 @@ def pale_digits_beside(found, pale):
         boxes = np.vstack([boxes, [r.box for r in beside]])
 
 
-def pale_continuations(found, darkness):
-    """Ink (uint8 mask) that continues the short regions of ``found`` at
-    the pale page's thresholds (``INK.faint``), or None where none does.
+def pale_continuations(found, binary):
+    """Ink (uint8 mask) that continues the short regions of ``found`` (in
+    the :class:`~digit_sheet_reader.pipeline.ink.Binarised` ``binary``) at
+    the pale page's thresholds (``INK.faint`` of those ``binary`` was
+    taken at), or None where none does.
 
     A stroke written lighter than the rest of its digit (the top of a 6
     drawn with less pressure, then softened by JPEG) falls below the usual
@@ -619,6 +621,7 @@ def pale_continuations(found, darkness):
 
     Examples
     --------
+    >>> from digit_sheet_reader.pipeline.ink import Binarised
     >>> from digit_sheet_reader.pipeline.regions import find_regions
     >>> darkness = np.zeros((60, 60), np.uint8)
     >>> darkness[30:50, 20:24] = 200; darkness[10:30, 20:24] = 33    # a stroke whose top is pale
@@ -627,7 +630,7 @@ def pale_continuations(found, darkness):
     >>> found = find_regions(mask, 40.0)
     >>> sorted(r.box[3] for r in found.regions)
     [20, 40]
-    >>> grown = pale_continuations(found, darkness)
+    >>> grown = pale_continuations(found, Binarised(darkness, mask, 40.0))
     >>> sorted(r.box[3] for r in find_regions(mask | grown, 40.0).regions)
     [40, 40]
     """
@@ -635,7 +638,8 @@ def pale_continuations(found, darkness):
     short = [r for r in found.regions if r.box[3] < READER.short * h and not r.piece]
     if not short:
         return None
-    _, pale, stats, _ = cv2.connectedComponentsWithStats(ink_at(darkness, INK.faint), connectivity=8)
+    pale_ink = ink_at(binary.darkness, INK.faint * binary.faint)
+    _, pale, stats, _ = cv2.connectedComponentsWithStats(pale_ink, connectivity=8)
     grown = []
     for region in short:
         x, y, w, hh = region.box
