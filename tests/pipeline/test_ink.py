@@ -10,9 +10,9 @@ from digit_sheet_reader.pipeline.ink import (
     estimate_background,
     estimate_digit_height,
     INK,
+    grain_floor,
     ink_darkness,
     ink_scale,
-    paper_texture,
     remove_frames,
     shrink_keeping_strokes,
     threshold,
@@ -483,11 +483,11 @@ def test_the_thresholds_follow_the_page_s_strokes_only_where_they_are_pale(grey,
 
 def test_grain_bounds_how_far_the_thresholds_fall():
     # Pale ink on a grainy photo: thresholds as low as its strokes ask would
-    # take the grain for ink (ink.quiet_enough), so they stop above it.
+    # take the grain for ink, so they stop above it (ink.grain_floor).
     image, _ = page_with_digit(ink=(210, 210, 210))
     rng = np.random.default_rng(0)
     grainy = np.clip(image + rng.normal(0, 14, image.shape), 0, 255).astype(np.uint8)
-    floor = paper_texture(grainy) / (INK.quiet_paper * INK.low)
+    floor = grain_floor(grainy)
     assert floor > INK.palest_scale  # the grain, not the palest scale, is the limit here
     quiet = ink_scale(ink_darkness(image, kernel_px=40), image)
     assert quiet < floor <= ink_scale(ink_darkness(grainy, kernel_px=40), grainy) + 1e-9

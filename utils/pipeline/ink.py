@@ -696,15 +696,26 @@ def paper_texture(image, side=320):
 
 def quiet_enough(image, faint):
     """True if ``image`` is smooth enough to be thresholded at ``faint``
-    times the usual ink thresholds: its grain (:func:`paper_texture`) stays
-    under ``INK.quiet_paper`` of the lower one there. A scan or a photo of
-    paper is; noise or a texture covering the page is not, and at such
-    thresholds its grain would read as digits.
+    times the usual ink thresholds (:func:`grain_floor`).
 
     >>> quiet_enough(np.full((200, 200, 3), 230, np.uint8), INK.faintest)
     True
     """
-    return paper_texture(image) <= INK.quiet_paper * INK.low * faint
+    return grain_floor(image) <= faint
+
+
+def grain_floor(image):
+    """The lowest share of the usual ink thresholds ``image`` may be
+    thresholded at: its grain (:func:`paper_texture`) must stay under
+    ``INK.quiet_paper`` of the lower one there. A scan or a photo of
+    paper goes far lower than any threshold asked for; noise or a texture
+    covering the page does not, and at such thresholds its grain would read
+    as digits.
+
+    >>> grain_floor(np.full((200, 200, 3), 230, np.uint8))
+    0.0
+    """
+    return paper_texture(image) / (INK.quiet_paper * INK.low)
 
 
 def _thumbnail(image, side):
@@ -725,7 +736,7 @@ def ink_scale(darkness, image, faint=1.0):
     paler digits of the page are lost, or their strokes thinned into other
     shapes: such a page is thresholded in proportion to its own strokes,
     down to ``INK.palest_scale`` of the usual thresholds, and never so low
-    that the image's grain reaches them (:func:`quiet_enough`).
+    that the image's grain reaches them (:func:`grain_floor`).
 
     >>> paper = np.full((60, 60, 3), 230, np.uint8)
     >>> paper[10:50, 28:32] = 170                          # a stroke of pencil
@@ -743,8 +754,7 @@ def ink_scale(darkness, image, faint=1.0):
     level = float(np.searchsorted(histogram, 0.9 * histogram[-1])) / 255.0
     if level >= faint * INK.stroke_level:
         return faint
-    grain = paper_texture(image) / (INK.quiet_paper * INK.low)
-    return min(faint, max(INK.palest_scale, grain, level / INK.stroke_level))
+    return min(faint, max(INK.palest_scale, grain_floor(image), level / INK.stroke_level))
 
 
 def binarise(image, rough=None, all_paper=False, faint=1.0):
