@@ -117,6 +117,12 @@ def test_perturb_real_rereads_the_images_read_exactly_changed(tmp_path, capsys):
         == pytest.approx(3 * 16e6, rel=0.01)
     shaded = perturb_real.ALL_CHANGES["shadow"](np.full((100, 200, 3), 200, np.uint8), np.random.default_rng(0))
     assert shaded[50, 10].tolist() == [110] * 3 and shaded[50, 190].tolist() == [200] * 3  # 0.55 of the paper, left
+    page = np.full((100, 2000, 3), 235, np.uint8)
+    page[40:60, 999:1001] = 35  # a 2 px stroke
+    glared = perturb_real.ALL_CHANGES["glare"](page, np.random.default_rng(0))
+    assert glared[50, 1000].tolist() == [134] * 3 and glared[5, 5].tolist() == [244] * 3  # 0.55 of the way to white
+    blurred = perturb_real.ALL_CHANGES["blur"](page, np.random.default_rng(0))
+    assert 35 < blurred[50, 1000, 0] < 200 and blurred[50, 996, 0] < 235 == blurred[50, 990, 0]  # sigma 2 px
 
 
 def test_score_crops_counts_each_bundles_misreads_and_names_them(tmp_path, capsys):
