@@ -491,3 +491,17 @@ def test_grain_bounds_how_far_the_thresholds_fall():
     assert floor > INK.palest_scale  # the grain, not the palest scale, is the limit here
     quiet = ink_scale(ink_darkness(image, kernel_px=40), image)
     assert quiet < floor <= ink_scale(ink_darkness(grainy, kernel_px=40), grainy) + 1e-9
+
+
+def test_the_rough_height_clear_of_the_frame_leaves_out_what_the_frame_cuts():
+    from digit_sheet_reader.pipeline.ink import rough_digit_heights
+
+    image, truth = page_with_digit(size=(600, 800))
+    rows = np.flatnonzero(truth.any(axis=1))
+    written = int(rows[-1] - rows[0]) + 1
+    cv2.fillConvexPoly(image, np.int32([[0, 0], [40, 0], [0, 300]]), (60, 60, 60))  # a dark desk's edge in a corner
+    height, clear = rough_digit_heights(image)
+    assert height == pytest.approx(written, rel=0.15) and clear == pytest.approx(written, rel=0.15)
+    image[truth] = 240  # nothing written: only the edge, which the frame cuts, is digit-sized
+    height, clear = rough_digit_heights(image)
+    assert height > 1.5 * written and clear == 0

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from benchmarks.perturb_real import cast_shadow, in_cell, tilted
+from benchmarks.perturb_real import cast_shadow, in_cell, tilted, under_glare
 from digit_sheet_reader.errors import PageError
 from digit_sheet_reader.pipeline.reader import SheetReader
 from digit_sheet_reader.synth.glyphs import render_glyph
@@ -195,6 +195,31 @@ def test_pale_pencil_is_thresholded_by_the_page_s_own_strokes(reader, seed):
     # (ink.ink_scale), every digit is whole.
     page = reader.read(pencil_with_uneven_pressure(["3081 5926", "7460 1839"], seed))
     assert [line.text for line in page.lines] == ["3081 5926", "7460 1839"]
+
+
+def test_pale_writing_is_not_sized_by_a_desk_s_edges_in_the_photo_s_corners(reader):
+    # Writing paled by glare reaches the usual thresholds nowhere; the only
+    # ink at them is a dark desk's edges in two corners, cut by the frame
+    # and far taller than the digits. Sized by those, the page was shrunk
+    # until its digits were specks and the edges read as "11"; ink clear of
+    # the frame found at the pale page's thresholds sizes it instead.
+    from digit_sheet_reader.pipeline.reader import page_view
+
+    photo = np.full((1000, 1400, 3), 245, np.uint8)
+    for k, text in enumerate(["3081 5926", "7460 1839"]):
+        row = _written(text, height=60, seed=k)
+        photo[300 + 250 * k:300 + 250 * k + row.shape[0], 200:200 + row.shape[1]] = row
+    photo = under_glare(photo, 0.35)
+    cv2.fillConvexPoly(photo, np.int32([[0, 0], [60, 0], [0, 450]]), (70, 60, 50))
+    cv2.fillConvexPoly(photo, np.int32([[1399, 0], [1339, 0], [1399, 450]]), (70, 60, 50))
+    view, rough = page_view(photo)
+    assert view.faint < 1.0 and rough == pytest.approx(60, rel=0.3)
+    assert [line.text for line in reader.read(photo).lines] == ["3081 5926", "7460 1839"]
+    dark = photo.copy()  # the control: dark writing beside the same edges is sized by itself at the usual thresholds
+    for k, text in enumerate(["3081 5926", "7460 1839"]):
+        row = _written(text, height=60, seed=k)
+        dark[300 + 250 * k:300 + 250 * k + row.shape[0], 200:200 + row.shape[1]] = row
+    assert page_view(dark)[0].faint == 1.0
 
 
 @pytest.mark.parametrize("pen, height, full_decode", [("thin", 60, True), ("thin", 100, True), ("bold", 60, False),

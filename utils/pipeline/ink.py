@@ -249,7 +249,7 @@ def reaches_frame(boxes, shape, margin=0):
     return (x <= margin) | (y <= margin) | (x + w >= shape[1] - margin) | (y + h >= shape[0] - margin)
 
 
-def estimate_digit_height(mask, min_area=12, rough=0.0):
+def estimate_digit_height(mask, min_area=12, rough=0.0, clear_of_frame=False):
     """Median height of the blobs that look like characters, or 0.
 
     Long flat blobs (rules, underlines) and specks are left out; the median
@@ -261,7 +261,8 @@ def estimate_digit_height(mask, min_area=12, rough=0.0):
     ``rough`` estimate says digits are: on a small scan of one amount, two
     or three touching digits are such a blob. A blob lying along a slanted
     line (a rule too steep to be found, with the digits written on it) is
-    no character either (:func:`_slanted_lines`).
+    no character either (:func:`_slanted_lines`). With ``clear_of_frame``,
+    blobs cut by the frame never count.
     """
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if count <= 1:
@@ -271,6 +272,8 @@ def estimate_digit_height(mask, min_area=12, rough=0.0):
     shaped = (area >= min_area) & (w < 3 * h) & (h >= 6)
     shaped[shaped & (w > h)] &= ~_slanted_lines(labels, stats, np.flatnonzero(shaped & (w > h)) + 1)
     inside = ~reaches_frame(stats[1:, :4], mask.shape)
+    if clear_of_frame:
+        shaped &= inside
 
     def preferably_inside(plausible):
         return plausible & inside if (plausible & inside).any() else plausible
@@ -624,18 +627,25 @@ def rough_digit_height(image, all_paper=False, side=320, faint=1.0):
     wide as tall) whose digits stand at least ``INK.fills_crop`` of its
     height, by those. ``all_paper`` as in :func:`ink_darkness`.
     """
+    return rough_digit_heights(image, all_paper, side, faint)[0]
+
+
+def rough_digit_heights(image, all_paper=False, side=320, faint=1.0):
+    """:func:`rough_digit_height`, and the same estimate from the
+    digit-sized ink the frame does not cut only (0 if there is none)."""
     thumb, factor = _thumbnail(image, side)
     tall = thumb.shape[0]
     coarse = ink_at(ink_darkness(thumb, tall / 3, all_paper), faint)
     lone = lone_character_height(coarse)
     if lone:
-        return lone * factor
+        return lone * factor, lone * factor
+    mask, height = remove_rules(ink_at(ink_darkness(thumb, min(thumb.shape[:2]) / 6, all_paper), faint))
+    clear = estimate_digit_height(mask, clear_of_frame=True) if height else 0.0
     if thumb.shape[1] >= INK.strip_aspect * tall:
         _, filling = remove_rules(coarse)
         if filling >= INK.fills_crop * tall:
-            return filling * factor
-    _, height = remove_rules(ink_at(ink_darkness(thumb, min(thumb.shape[:2]) / 6, all_paper), faint))
-    return height * factor
+            height = filling
+    return height * factor, clear * factor
 
 
 def lone_character_height(mask):

@@ -28,7 +28,7 @@ from ..models.sequences import averaged_readers
 from ..models.shipped import ModelSet
 from . import LAYOUTS
 from .cells import read_tables
-from .ink import (INK, binarise, digit_stroke_width, ink_at, quiet_enough, reaches_frame, rough_digit_height,
+from .ink import (INK, binarise, digit_stroke_width, ink_at, quiet_enough, reaches_frame, rough_digit_heights,
                   shrink_keeping_strokes)
 from .lines import group_lines, group_starts, rows_as_lines
 from .page import find_page, fitted_angle, hanging_from_tops, line_spread, top_down, turn, whole, writing_angle
@@ -507,14 +507,17 @@ def with_pale_ink(view):
     """``view`` and its rough digit height; where no ink is dark enough for
     a digit (a pale scan, faint pencil, a thin pen on a note in a small
     decode), read at lower thresholds (``View.faint``), if any digit-sized
-    ink reaches them and the image's grain does not."""
-    rough = rough_digit_height(view.image, view.all_paper)
+    ink reaches them and the image's grain does not. Where the only such
+    ink the frame cuts (a desk's edge, a page's curl at the photo's side,
+    darker than writing paled by glare), the lower thresholds are tried
+    too, and taken if they find digit-sized ink clear of the frame."""
+    rough, clear = rough_digit_heights(view.image, view.all_paper)
     for faint in (INK.faint, INK.faintest):
-        if rough > 0 or not quiet_enough(view.image, faint):
+        if clear or not quiet_enough(view.image, faint):
             break
-        pale = rough_digit_height(view.image, view.all_paper, faint=faint)
-        if pale > 0:
-            view, rough = replace(view, faint=faint), pale
+        pale, pale_clear = rough_digit_heights(view.image, view.all_paper, faint=faint)
+        if found := (pale_clear if rough else pale):
+            view, rough, clear = replace(view, faint=faint), found, True
     return view, rough
 
 
