@@ -507,8 +507,8 @@ def with_pale_ink(view):
     """``view`` and its rough digit height; where no ink is dark enough for
     a digit (a pale scan, faint pencil, a thin pen on a note in a small
     decode), read at lower thresholds (``View.faint``), if any digit-sized
-    ink reaches them and the image's grain does not. Where the only such
-    ink the frame cuts (a desk's edge, a page's curl at the photo's side,
+    ink reaches them and the image's grain does not. Where all such ink
+    is cut by the frame (a desk's edge, a page's curl at the photo's side,
     darker than writing paled by glare), the lower thresholds are tried
     too, and taken if they find digit-sized ink clear of the frame."""
     rough, clear = rough_digit_heights(view.image, view.all_paper)
