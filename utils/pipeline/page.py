@@ -224,11 +224,14 @@ def _shade_maps(thumb, maps=None):
 
 
 def _relative_texture(bright):
-    """The brightness gradient averaged over ``PAGE.texture_window`` px,
-    against the brightness there: the same on paper lit or in shadow."""
-    gradient = np.hypot(cv2.Sobel(bright, cv2.CV_32F, 1, 0), cv2.Sobel(bright, cv2.CV_32F, 0, 1))
-    window = (PAGE.texture_window, PAGE.texture_window)
-    return cv2.blur(gradient, window) / np.maximum(cv2.blur(bright, window), 1.0)
+    """:func:`_texture` against the brightness there: the same on paper lit or in shadow."""
+    return _texture(bright) / np.maximum(cv2.blur(bright, (PAGE.texture_window, PAGE.texture_window)), 1.0)
+
+
+def _texture(grey):
+    """The brightness gradient of ``grey`` (float32) averaged over ``PAGE.texture_window`` px."""
+    gradient = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
+    return cv2.blur(gradient, (PAGE.texture_window, PAGE.texture_window))
 
 
 def _from_side(grid, a, b, inward):
@@ -381,9 +384,7 @@ def smoothness(grey):
     >>> int(plain[30, 35]), bool(np.median(plain[:15]) < 50)
     (255, True)
     """
-    grey = grey.astype(np.float32)
-    gradient = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
-    texture = cv2.blur(gradient, (PAGE.texture_window, PAGE.texture_window))
+    texture = _texture(grey.astype(np.float32))
     usual = max(float(np.median(texture)), 1e-3)
     return np.clip(255 * (1 - texture / usual), 0, 255).astype(np.uint8)
 
