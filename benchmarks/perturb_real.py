@@ -30,6 +30,9 @@ and reading too ("strip M line K"). With ``--cells`` too, each strip is
 also read as a table cell cut out of a scan: inside the cell's dark
 borders (darker than the pen, as printed rules are), then with a scan's
 black margin beside them as well ("cell M line K", "margin M line K").
+With ``--patterned`` too, each strip is also read printed over a cheque's
+pale coloured guilloche (``tinted_guilloche``, half strength: "pattern M
+line K").
 """
 
 import sys
@@ -41,7 +44,7 @@ import numpy as np
 from tqdm import tqdm
 
 from digit_sheet_reader.errors import command_parser, run_cli
-from digit_sheet_reader.synth.hard_cases import desk_texture
+from digit_sheet_reader.synth.hard_cases import desk_texture, tinted_guilloche
 from digit_sheet_reader.synth.scoring import digits_only, real_page_errors
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,6 +139,12 @@ def beside_scan_margin(image):
     return np.hstack([margin, image])
 
 
+def over_guilloche(image, seed=0, strength=0.5):
+    """``image`` printed over a pale coloured guilloche (a cheque's), the same for the same size and ``seed``."""
+    veil = tinted_guilloche(*image.shape[:2], np.random.default_rng([seed, *image.shape[:2]]), strength)
+    return np.clip(image * veil, 0, 255).astype(np.uint8)
+
+
 def strip_of(image, box, margin):
     """The line ``box`` (x, y, w, h) cut out of ``image`` with ``margin`` times its height around it."""
     x, y, w, h = (int(v) for v in box)
@@ -178,9 +187,11 @@ def main(argv=None):
                         help="also read each line cut out with this margin (times its height)")
     parser.add_argument("--cells", action="store_true",
                         help="with --strips: also read each strip inside a cell's borders, and with a scan's margin beside them")
+    parser.add_argument("--patterned", action="store_true",
+                        help="with --strips: also read each strip printed over a cheque's pale guilloche")
     args = parser.parse_args(argv)
-    if args.cells and not args.strips:
-        parser.error("--cells reads the strips as cells: give --strips M too")
+    if (args.cells or args.patterned) and not args.strips:
+        parser.error("--cells and --patterned read the strips: give --strips M too")
 
     from digit_sheet_reader import SheetReader
 
@@ -190,6 +201,8 @@ def main(argv=None):
     cuts = {"strip": lambda strip: strip}
     if args.cells:
         cuts.update(cell=in_cell, margin=lambda strip: beside_scan_margin(in_cell(strip)))
+    if args.patterned:
+        cuts.update(pattern=lambda strip: over_guilloche(strip, args.seed))
     strips = {(cut, margin): [0, 0] for cut in cuts for margin in args.strips}  # -> [read as the line, strips]
     readings, exact, started = {}, 0, time.perf_counter()
     for name, path, truth in tqdm(load_truth(args.truth), file=sys.stderr):
@@ -220,7 +233,8 @@ def main(argv=None):
               (f"; lost: {', '.join(Path(n).name for n in lost[change])}" if lost[change] else ""))
     total = sum(kept.values())
     print(f"  all      {total}/{exact * len(args.changes)} ({total / max(1, exact * len(args.changes)):.3f})")
-    said = {"strip": "", "cell": ", in a cell's borders", "margin": ", in a cell's borders beside a scan's margin"}
+    said = {"strip": "", "cell": ", in a cell's borders", "margin": ", in a cell's borders beside a scan's margin",
+            "pattern": ", over a cheque's guilloche"}
     for (cut, margin), (read, count) in strips.items():
         print(f"  strips cut {margin:g} line heights around{said[cut]}: {read}/{count} read as the line")
     if args.json:

@@ -6,6 +6,7 @@ import pytest
 from skimage.filters import apply_hysteresis_threshold
 
 from digit_sheet_reader.pipeline.ink import (
+    above_pale_pattern,
     binarise,
     estimate_background,
     estimate_digit_height,
@@ -505,3 +506,28 @@ def test_the_rough_height_clear_of_the_frame_leaves_out_what_the_frame_cuts():
     image[truth] = 240  # nothing written: only the edge, which the frame cuts, is digit-sized
     height, clear = rough_digit_heights(image)
     assert height > 1.5 * written and clear == 0
+
+
+def over_a_pale_guilloche(image, seed=0, strength=0.6):
+    from digit_sheet_reader.synth.hard_cases import tinted_guilloche
+
+    veil = tinted_guilloche(*image.shape[:2], np.random.default_rng(seed), strength)
+    return np.clip(image * veil, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_pale_pattern_under_the_pen_lifts_the_thresholds_above_it(seed):
+    image, truth = page_with_digit(size=(240, 420))
+    patterned = over_a_pale_guilloche(image, seed)
+    darkness = ink_darkness(patterned, kernel_px=40)
+    pattern = (darkness > INK.low * 255) & ~cv2.dilate(truth.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    lifted = above_pale_pattern(patterned)
+    assert lifted > 1
+    assert INK.low * lifted * 255 > np.median(darkness[pattern])  # the pattern falls under the lower threshold
+    assert INK.high * lifted * 255 < np.percentile(darkness[truth], 50)  # the pen's strokes still reach the higher
+    assert above_pale_pattern(image) == 1.0  # the digit alone: nothing to lift
+
+
+def test_bold_digits_filling_a_strip_are_no_pale_pattern():
+    # Much ink, but as dark as the pen throughout.
+    assert above_pale_pattern(filled_strip("3027", 3)) == 1.0

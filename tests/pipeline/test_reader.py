@@ -197,6 +197,34 @@ def test_pale_pencil_is_thresholded_by_the_page_s_own_strokes(reader, seed):
     assert [line.text for line in page.lines] == ["3081 5926", "7460 1839"]
 
 
+@pytest.mark.parametrize("cut", [97, 98])
+def test_the_next_row_cut_across_by_a_crop_s_foot_is_left_out(reader, cut):
+    # A register's row number cropped with the next row's writing, whose
+    # lowest digits (their feet at 99 and 97 px) the crop's foot cuts: that
+    # row goes on below the crop, so it is another row's. Its other digits
+    # end above the foot, so not every mark of it is cut.
+    below = _written("2706", seed=2)[:cut]
+    number = _written("45", seed=1)
+    number = np.hstack([number, np.full((number.shape[0], below.shape[1] - number.shape[1], 3), 245, np.uint8)])
+    crop = np.vstack([number, below])
+    page = reader.read(crop)
+    assert [line.text for line in page.lines] == ["45"]
+    assert any(mark.reason == "edge" for mark in page.rejected)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_an_amount_over_a_cheque_s_pale_guilloche_is_read(reader, seed):
+    # At the usual thresholds the guilloche is ink too, one network through
+    # every digit: nothing is digit-sized, or its loops are. Lifted above
+    # the pattern (ink.above_pale_pattern), the pen's digits stand alone.
+    from digit_sheet_reader.synth.hard_cases import tinted_guilloche
+
+    strip = _written("4096 1385", seed=seed)
+    veil = tinted_guilloche(*strip.shape[:2], np.random.default_rng(seed), strength=0.7)
+    page = reader.read(np.clip(strip * veil, 0, 255).astype(np.uint8))
+    assert [line.text for line in page.lines] == ["4096 1385"]
+
+
 def test_pale_writing_is_not_sized_by_a_desk_s_edges_in_the_photo_s_corners(reader):
     # Writing paled by glare reaches the usual thresholds nowhere; the only
     # ink at them is a dark desk's edges in two corners, cut by the frame

@@ -75,6 +75,8 @@ class InkSettings:
     frame_band: float = 0.3  # the outline erased is this wide, centred on the frame's outer edge
     crop_border: float = 0.8  # a row (column) along the image's edge this much covered by ink is a cut-in border ...
     crop_border_reach: float = 0.25  # ... if it lies within this share of the image's height (width) of the edge
+    pattern_share: float = 0.2  # ink (straight rules taken off) covering this share of the page, ...
+    pattern_ratio: float = 0.35  # ... its median darkness under this share of the pen's (99th percentile): a pattern
 
 
 INK = InkSettings()
@@ -217,7 +219,8 @@ def ink_darkness(image, kernel_px, all_paper=False, restore_wide_ink=False):
 
 def ink_at(darkness, faint=1.0):
     """The ink mask of ``darkness`` at the usual thresholds scaled by
-    ``faint`` (``INK.faint`` where a page's ink is all pale)."""
+    ``faint`` (``INK.faint`` where a page's ink is all pale, above 1 over a
+    pale pattern: :func:`above_pale_pattern`)."""
     return threshold(darkness, INK.low * faint, INK.high * faint)
 
 
@@ -633,7 +636,7 @@ def rough_digit_height(image, all_paper=False, side=320, faint=1.0):
 def rough_digit_heights(image, all_paper=False, side=320, faint=1.0):
     """:func:`rough_digit_height`, and the same estimate from the
     digit-sized ink the frame does not cut only (0 if there is none)."""
-    thumb, factor = _thumbnail(image, side)
+    thumb, factor = thumbnail(image, side)
     tall = thumb.shape[0]
     coarse = ink_at(ink_darkness(thumb, tall / 3, all_paper), faint)
     lone = lone_character_height(coarse)
@@ -700,7 +703,7 @@ def paper_texture(image, side=320):
     >>> round(paper_texture(grain), 3)   # 12 grey levels
     0.047
     """
-    grey = _thumbnail(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image, side)[0]
+    grey = thumbnail(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image, side)[0]
     return float(np.median(cv2.absdiff(grey, cv2.medianBlur(grey, 3)))) / 255.0
 
 
@@ -728,16 +731,53 @@ def grain_floor(image):
     return paper_texture(image) / (INK.quiet_paper * INK.low)
 
 
-def _thumbnail(image, side):
+def thumbnail(image, side=320):
     """``image`` shrunk so its shorter side is at most ``side``, and the factor it was shrunk by."""
     factor = max(1.0, min(image.shape[:2]) / side)
     return (cv2.resize(image, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA) if factor > 1
             else image), factor
 
 
+def above_pale_pattern(image, all_paper=False, side=320):
+    """The share of the usual ink thresholds that lifts the ink of
+    ``image`` off a pale pattern printed under the writing (a cheque's
+    guilloche, a form's security print), or 1.0 where there is none.
+
+    At the usual thresholds such a pattern is ink too: one network through
+    all the digits, too large to be any of them. Where the ink left once
+    straight rules are taken off (:func:`remove_rules`) covers at least
+    ``INK.pattern_share`` of the thumbnail and its median darkness
+    (the pattern's, which covers far more than the pen) is under
+    ``INK.pattern_ratio`` of its 99th percentile (the pen's), the lower
+    threshold rises to ``INK.rethreshold`` times that median, as it does
+    above rules (:func:`above_rules`).
+
+    >>> paper, xs = np.full((200, 200, 3), 230, np.uint8), np.arange(200)
+    >>> for y in range(0, 200, 10):                        # pale waves all over
+    ...     _ = cv2.polylines(paper, [np.int32(np.c_[xs, y + 8 * np.sin(xs / 6)])], False, (180, 180, 180), 3)
+    >>> paper[50:150, 96:104] = 40                         # a 1 in pen
+    >>> round(float(above_pale_pattern(paper)), 2)
+    1.59
+    >>> paper[paper == 180] = 230                          # the 1 alone
+    >>> above_pale_pattern(paper)
+    1.0
+    """
+    thumb, _ = thumbnail(image, side)
+    darkness = ink_darkness(thumb, min(thumb.shape[:2]) / 6, all_paper)
+    ink = remove_rules(ink_at(darkness))[0] > 0  # squared paper is taken off as rules, keeping pale strokes
+    if ink.mean() < INK.pattern_share:
+        return 1.0
+    level, pen = np.percentile(darkness[ink], [50, 99])
+    if level >= INK.pattern_ratio * pen:
+        return 1.0
+    return max(1.0, INK.rethreshold * float(level) / 255.0 / INK.low)
+
+
 def ink_scale(darkness, image, faint=1.0):
     """The share of the usual ink thresholds to take the ink of ``darkness``
-    (of ``image``) at: ``faint``, or less where the page's strokes are pale.
+    (of ``image``) at: ``faint``, or less where the page's strokes are pale
+    (a ``faint`` above 1, thresholds raised above a pale pattern, is kept:
+    the pen is dark there).
 
     The thresholds are set for strokes that reach ``INK.stroke_level``
     (the 90th percentile of the darkness of the ink found at the faintest
@@ -758,7 +798,7 @@ def ink_scale(darkness, image, faint=1.0):
     1.0
     """
     ink = ink_at(darkness, INK.faintest * faint)
-    if not ink.any():
+    if faint > 1 or not ink.any():  # raised above a pattern (above_pale_pattern): the pen is dark
         return faint
     histogram = cv2.calcHist([darkness], [0], ink, [256], [0, 256]).ravel().cumsum()
     level = float(np.searchsorted(histogram, 0.9 * histogram[-1])) / 255.0

@@ -80,7 +80,7 @@ class View:
     rotation: int = 0  # 0, 90, 180 or 270: the page's turn, counter-clockwise
     skew: float = 0.0  # degrees, counter-clockwise, on top of the rotation
     all_paper: bool = False  # the page was found and cut out: no desk in view
-    faint: float = 1.0  # the ink thresholds are scaled by this: a page whose writing is all pale
+    faint: float = 1.0  # the ink thresholds are scaled by this: under 1 for pale writing, over 1 above a pale pattern
 
     def box_to_photo(self, box):
         """Axis-aligned (x0, y0, x1, y1) in photo pixels around a view box (x, y, w, h)."""

@@ -28,8 +28,8 @@ from ..models.sequences import averaged_readers
 from ..models.shipped import ModelSet
 from . import LAYOUTS
 from .cells import read_tables
-from .ink import (INK, binarise, digit_stroke_width, ink_at, quiet_enough, reaches_frame, rough_digit_heights,
-                  shrink_keeping_strokes)
+from .ink import (INK, above_pale_pattern, binarise, digit_stroke_width, ink_at, quiet_enough, reaches_frame,
+                  rough_digit_heights, shrink_keeping_strokes, thumbnail)
 from .lines import group_lines, group_starts, rows_as_lines
 from .page import find_page, fitted_angle, hanging_from_tops, line_spread, top_down, turn, whole, writing_angle
 from .recognise import read_regions, view_confidence
@@ -329,7 +329,7 @@ class SheetReader:
         corners = cv2.perspectiveTransform(rectangle, view.to_photo)[0]
         warped = top_down(whole(larger.image), np.float32(corners * scale))
         warped.to_photo = np.diag([1 / scale, 1 / scale, 1.0]) @ warped.to_photo
-        return with_pale_ink(warped)
+        return at_its_ink_level(warped)
 
     def result(self, source, name, loaded, reading, read, boxes, order, rejected, clock):
         """The :class:`Page`: digits in their lines, boxes in the original image's pixels."""
@@ -491,31 +491,46 @@ def page_view(image):
     cannot sway the digit-height estimate; a small page found blank even at
     the faint thresholds (a card) is no page to read, and the whole photo
     is read instead. A page whose ink is all pale is read at lower ink
-    thresholds (:func:`with_pale_ink`).
+    thresholds, one printed over a pale pattern at higher ones
+    (:func:`at_its_ink_level`).
     """
     corners = find_page(image)
-    view, rough = with_pale_ink(whole(image) if corners is None else top_down(whole(image), corners))
+    view, rough = at_its_ink_level(whole(image) if corners is None else top_down(whole(image), corners))
     card = corners is not None and cv2.contourArea(corners) < READER.blank_card * image.shape[0] * image.shape[1]
     if card and rough == 0:
         # Nothing written on a small bright thing found (a blank card, a
         # reflection): the writing is elsewhere, on paper less bright than that.
-        view, rough = with_pale_ink(whole(image))
+        view, rough = at_its_ink_level(whole(image))
     return view, rough
 
 
-def with_pale_ink(view):
-    """``view`` and its rough digit height; where no ink is dark enough for
+def at_its_ink_level(view):
+    """``view`` and its rough digit height, at the ink thresholds
+    (``View.faint``, a share of the usual ones) its writing asks for.
+
+    Where a pale pattern is printed under the writing (a cheque's
+    guilloche), higher ones lift the pen off it (:func:`above_pale_pattern`),
+    if digit-sized ink is found at those. Where no ink is dark enough for
     a digit (a pale scan, faint pencil, a thin pen on a note in a small
-    decode), read at lower thresholds (``View.faint``), if any digit-sized
-    ink reaches them and the image's grain does not. Where all such ink
-    is cut by the frame (a desk's edge, a page's curl at the photo's side,
-    darker than writing paled by glare), the lower thresholds are tried
-    too, and taken if they find digit-sized ink clear of the frame."""
-    rough, clear = rough_digit_heights(view.image, view.all_paper)
+    decode), lower ones, if any digit-sized ink reaches them and the
+    image's grain does not. Where all such ink is cut by the frame (a
+    desk's edge, a page's curl at the photo's side, darker than writing
+    paled by glare), the lower thresholds are tried too, and taken if they
+    find digit-sized ink clear of the frame."""
+    small, factor = thumbnail(view.image)  # shrunk once for every threshold tried
+
+    def heights(faint=1.0):
+        return tuple(factor * h for h in rough_digit_heights(small, view.all_paper, faint=faint))
+
+    if (lifted := above_pale_pattern(small, view.all_paper)) > 1:
+        found, _ = heights(lifted)
+        if found:
+            return replace(view, faint=lifted), found
+    rough, clear = heights()
     for faint in (INK.faint, INK.faintest):
         if clear or not quiet_enough(view.image, faint):
             break
-        pale, pale_clear = rough_digit_heights(view.image, view.all_paper, faint=faint)
+        pale, pale_clear = heights(faint)
         if found := (pale_clear if rough else pale):
             view, rough, clear = replace(view, faint=faint), found, True
     return view, rough

@@ -63,6 +63,8 @@ class RejectSettings:
     closing_mark: float = 0.3  # a dash (or "=") this wide (digit heights) after a leaning 1 ending a line: "/-"
     rule_goes_on: float = 0.8  # a 1 whose axis runs on this share of a digit height past both ends ...
     rule_ink: float = 0.33  # ... over ink at least this share as dark as its own stroke is a stretch of rule
+    frame_px: int = 2  # a mark this close (px) to the view's frame is cut by it (a warped page's edge blurs by a pixel)
+    shared_rows: float = 0.5  # lines side by side sharing rows this many of their digits' heights deep are one row's
 
 
 REJECT = RejectSettings()
@@ -302,21 +304,49 @@ def small_lone_marks(lines, boxes):
 
 
 def cut_by_frame(lines, boxes, shape):
-    """Indices of the lines every mark of which the frame of the view (of
-    ``shape``: the image, or the page found in it) cuts within a pixel, on a
-    page where another line is left: writing that goes on beyond a crop (the
-    row above or below, a rule's stub) is another row's.
+    """Indices of the lines the frame of the view (of ``shape``: the image,
+    or the page found in it) cuts, within ``REJECT.frame_px``, on a page
+    where another line is left: lines every mark of which it cuts, and
+    lines any mark of which it cuts across, at the top or the foot, unless
+    they lie side by side with a line it spares, sharing
+    ``REJECT.shared_rows`` of a digit height of rows with it. Writing that
+    goes on beyond a crop is another row's: the row above or below, or a
+    rule's stub. A number the frame cuts at its side only was written up
+    to the page's edge, and a group beside another of its row is part of
+    that row: both are kept.
 
-    >>> boxes = np.array([[40, 0, 8, 30], [20, 60, 20, 30], [44, 60, 20, 30]], float)
+    >>> boxes = np.array([[40, 0, 8, 30], [20, 60, 20, 30], [44, 60, 20, 30], [30, 160, 20, 40],
+    ...                   [54, 150, 20, 30], [0, 110, 20, 30], [24, 110, 20, 30], [78, 155, 16, 30]], float)
     >>> cut_by_frame([[0], [1, 2]], boxes, (200, 100))
     [0]
     >>> cut_by_frame([[0], [1, 2]], boxes, (90, 100))   # the number cut at the foot too: both lines
     []
     >>> cut_by_frame([[0]], boxes, (200, 100))   # nothing else on the page
     []
+    >>> cut_by_frame([[1, 2], [3, 4]], boxes, (200, 100))   # the row below, one mark cut across at the foot
+    [1]
+    >>> cut_by_frame([[1, 2], [5, 6]], boxes, (200, 100))   # a number cut at the side only: kept
+    []
+    >>> cut_by_frame([[7], [3, 4]], boxes, (200, 100))   # a group cut at the foot beside its row's other group
+    []
     """
-    cut = reaches_frame(boxes, shape, margin=1)
-    found = [k for k, line in enumerate(lines) if len(line) and cut[line].all()]
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    cut = reaches_frame(boxes, shape, margin=REJECT.frame_px)
+    top, foot = boxes[:, 1], boxes[:, 1] + boxes[:, 3]
+    across = (top <= REJECT.frame_px) | (foot >= shape[0] - REJECT.frame_px)
+    spared = [line for line in lines if len(line) and not across[line].any() and not cut[line].all()]
+
+    left, right = boxes[:, 0], boxes[:, 0] + boxes[:, 2]
+
+    def in_row_with(line, other):  # beside it, not above or below: a group of its row
+        side_by_side = right[line].max() <= left[other].min() or left[line].min() >= right[other].max()
+        shared = min(foot[line].max(), foot[other].max()) - max(top[line].min(), top[other].min())
+        return side_by_side and shared > REJECT.shared_rows * min(np.median(boxes[line, 3]), np.median(boxes[other, 3]))
+
+    def apart(line):
+        return not any(in_row_with(line, other) for other in spared)
+
+    found = [k for k, line in enumerate(lines) if len(line) and (cut[line].all() or across[line].any() and apart(line))]
     return beside_other_lines(found, lines)
 
 

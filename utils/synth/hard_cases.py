@@ -291,6 +291,27 @@ def security_pattern(height, width, rng):
     return canvas
 
 
+def tinted_guilloche(height, width, rng, strength=0.5, curves=14):
+    """A pale coloured guilloche as printed under a cheque's amount or a
+    form's field, as a veil to multiply a BGR image of ``height`` x
+    ``width`` by: ``curves`` waves as long as the image is tall, crossing
+    each other and the writing, in lines a 60th of its height wide, one
+    tint taking up to ``strength`` * 0.45 of a colour channel.
+
+    >>> veil = tinted_guilloche(60, 200, np.random.default_rng(0))
+    >>> veil.shape, bool(veil.min() >= 0.7), bool(veil.max() == 1.0)
+    ((60, 200, 3), True, True)
+    """
+    canvas = np.zeros((height, width), np.float32)
+    xs = np.arange(width)
+    for _ in range(curves):
+        period, amplitude = rng.uniform(0.6, 1.6) * height, rng.uniform(0.15, 0.45) * height
+        ys = rng.uniform(0, height) + amplitude * np.sin(2 * np.pi * xs / period + rng.uniform(0, 2 * np.pi))
+        cv2.polylines(canvas, [np.stack([xs, ys], 1).astype(np.int32)], False, 1.0, max(1, height // 60), cv2.LINE_AA)
+    tint = np.array([(0.55, 0.8, 1.0), (1.0, 0.75, 0.6), (0.7, 1.0, 0.7)][int(rng.integers(3))], np.float32)
+    return 1 - canvas[..., None] * (1 - tint) * strength
+
+
 def compose_strip(glyph_source, rng, style):
     """One small grey scan of an amount box; ``(image, lines)``."""
     h = int(round(rng.uniform(24, 34)))
