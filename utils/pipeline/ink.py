@@ -764,7 +764,10 @@ def above_pale_pattern(image, all_paper=False, side=320):
     """
     thumb, _ = thumbnail(image, side)
     darkness = ink_darkness(thumb, min(thumb.shape[:2]) / 6, all_paper)
-    ink = remove_rules(ink_at(darkness))[0] > 0  # squared paper is taken off as rules, keeping pale strokes
+    ink = ink_at(darkness)
+    if ink.mean() < INK.pattern_share:  # taking the rules off leaves less: most pages stop here
+        return 1.0
+    ink = remove_rules(ink)[0] > 0  # squared paper is taken off as rules, keeping pale strokes
     if ink.mean() < INK.pattern_share:
         return 1.0
     level, pen = np.percentile(darkness[ink], [50, 99])
