@@ -31,7 +31,7 @@ also read as a table cell cut out of a scan: inside the cell's dark
 borders (darker than the pen, as printed rules are), then with a scan's
 black margin beside them as well ("cell M line K", "margin M line K").
 With ``--patterned`` too, each strip is also read printed over a cheque's
-pale coloured guilloche (``tinted_guilloche``, half strength: "pattern M
+pale coloured guilloche (``over_guilloche``, half strength: "pattern M
 line K").
 """
 
@@ -44,7 +44,7 @@ import numpy as np
 from tqdm import tqdm
 
 from digit_sheet_reader.errors import command_parser, run_cli
-from digit_sheet_reader.synth.hard_cases import desk_texture, tinted_guilloche
+from digit_sheet_reader.synth.hard_cases import desk_texture, over_guilloche
 from digit_sheet_reader.synth.scoring import digits_only, real_page_errors
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,12 +139,6 @@ def beside_scan_margin(image):
     return np.hstack([margin, image])
 
 
-def over_guilloche(image, seed=0, strength=0.5):
-    """``image`` printed over a pale coloured guilloche (a cheque's), the same for the same size and ``seed``."""
-    veil = tinted_guilloche(*image.shape[:2], np.random.default_rng([seed, *image.shape[:2]]), strength)
-    return np.clip(image * veil, 0, 255).astype(np.uint8)
-
-
 def strip_of(image, box, margin):
     """The line ``box`` (x, y, w, h) cut out of ``image`` with ``margin`` times its height around it."""
     x, y, w, h = (int(v) for v in box)
@@ -202,7 +196,8 @@ def main(argv=None):
     if args.cells:
         cuts.update(cell=in_cell, margin=lambda strip: beside_scan_margin(in_cell(strip)))
     if args.patterned:
-        cuts.update(pattern=lambda strip: over_guilloche(strip, args.seed))
+        # The same pattern for a strip of the same size, whichever cuts are read.
+        cuts.update(pattern=lambda strip: over_guilloche(strip, np.random.default_rng([args.seed, *strip.shape[:2]])))
     strips = {(cut, margin): [0, 0] for cut in cuts for margin in args.strips}  # -> [read as the line, strips]
     readings, exact, started = {}, 0, time.perf_counter()
     for name, path, truth in tqdm(load_truth(args.truth), file=sys.stderr):

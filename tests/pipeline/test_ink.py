@@ -508,17 +508,12 @@ def test_the_rough_height_clear_of_the_frame_leaves_out_what_the_frame_cuts():
     assert height > 1.5 * written and clear == 0
 
 
-def over_a_pale_guilloche(image, seed=0, strength=0.6):
-    from digit_sheet_reader.synth.hard_cases import tinted_guilloche
-
-    veil = tinted_guilloche(*image.shape[:2], np.random.default_rng(seed), strength)
-    return np.clip(image * veil, 0, 255).astype(np.uint8)
-
-
 @pytest.mark.parametrize("seed", range(3))
 def test_a_pale_pattern_under_the_pen_lifts_the_thresholds_above_it(seed):
     image, truth = page_with_digit(size=(240, 420))
-    patterned = over_a_pale_guilloche(image, seed)
+    from digit_sheet_reader.synth.hard_cases import over_guilloche
+
+    patterned = over_guilloche(image, np.random.default_rng(seed), strength=0.6)
     darkness = ink_darkness(patterned, kernel_px=40)
     pattern = (darkness > INK.low * 255) & ~cv2.dilate(truth.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
     lifted = above_pale_pattern(patterned)

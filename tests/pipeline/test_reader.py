@@ -217,11 +217,9 @@ def test_an_amount_over_a_cheque_s_pale_guilloche_is_read(reader, seed):
     # At the usual thresholds the guilloche is ink too, one network through
     # every digit: nothing is digit-sized, or its loops are. Lifted above
     # the pattern (ink.above_pale_pattern), the pen's digits stand alone.
-    from digit_sheet_reader.synth.hard_cases import tinted_guilloche
+    from digit_sheet_reader.synth.hard_cases import over_guilloche
 
-    strip = _written("4096 1385", seed=seed)
-    veil = tinted_guilloche(*strip.shape[:2], np.random.default_rng(seed), strength=0.7)
-    page = reader.read(np.clip(strip * veil, 0, 255).astype(np.uint8))
+    page = reader.read(over_guilloche(_written("4096 1385", seed=seed), np.random.default_rng(seed), strength=0.7))
     assert [line.text for line in page.lines] == ["4096 1385"]
 
 

@@ -707,16 +707,6 @@ def paper_texture(image, side=320):
     return float(np.median(cv2.absdiff(grey, cv2.medianBlur(grey, 3)))) / 255.0
 
 
-def quiet_enough(image, faint):
-    """True if ``image`` is smooth enough to be thresholded at ``faint``
-    times the usual ink thresholds (:func:`grain_floor`).
-
-    >>> quiet_enough(np.full((200, 200, 3), 230, np.uint8), INK.faintest)
-    True
-    """
-    return grain_floor(image) <= faint
-
-
 def grain_floor(image):
     """The lowest share of the usual ink thresholds ``image`` may be
     thresholded at: its grain (:func:`paper_texture`) must stay under
@@ -800,8 +790,10 @@ def ink_scale(darkness, image, faint=1.0):
     >>> ink_scale(ink_darkness(paper, kernel_px=20), paper)
     1.0
     """
+    if faint > 1:  # raised above a pattern (above_pale_pattern): the pen is dark
+        return faint
     ink = ink_at(darkness, INK.faintest * faint)
-    if faint > 1 or not ink.any():  # raised above a pattern (above_pale_pattern): the pen is dark
+    if not ink.any():
         return faint
     histogram = cv2.calcHist([darkness], [0], ink, [256], [0, 256]).ravel().cumsum()
     level = float(np.searchsorted(histogram, 0.9 * histogram[-1])) / 255.0

@@ -13,7 +13,7 @@ Examples
 import sys
 import time
 from dataclasses import dataclass, replace
-from functools import cached_property, partial
+from functools import cache, cached_property, partial
 from pathlib import Path
 
 import cv2
@@ -28,7 +28,7 @@ from ..models.sequences import averaged_readers
 from ..models.shipped import ModelSet
 from . import LAYOUTS
 from .cells import read_tables
-from .ink import (INK, above_pale_pattern, binarise, digit_stroke_width, ink_at, quiet_enough, reaches_frame,
+from .ink import (INK, above_pale_pattern, binarise, digit_stroke_width, grain_floor, ink_at, reaches_frame,
                   rough_digit_heights, shrink_keeping_strokes, thumbnail)
 from .lines import group_lines, group_starts, rows_as_lines
 from .page import find_page, fitted_angle, hanging_from_tops, line_spread, top_down, turn, whole, writing_angle
@@ -527,8 +527,9 @@ def at_its_ink_level(view):
         if found:
             return replace(view, faint=lifted), found
     rough, clear = heights()
+    grain = cache(lambda: grain_floor(view.image))  # measured once, and only if a pale try is asked
     for faint in (INK.faint, INK.faintest):
-        if clear or not quiet_enough(view.image, faint):
+        if clear or grain() > faint:
             break
         pale, pale_clear = heights(faint)
         if found := (pale_clear if rough else pale):

@@ -343,10 +343,8 @@ def cut_by_frame(lines, boxes, shape):
         shared = min(foot[line].max(), foot[other].max()) - max(top[line].min(), top[other].min())
         return side_by_side and shared > REJECT.shared_rows * min(np.median(boxes[line, 3]), np.median(boxes[other, 3]))
 
-    def apart(line):
-        return not any(in_row_with(line, other) for other in spared)
-
-    found = [k for k, line in enumerate(lines) if len(line) and (cut[line].all() or across[line].any() and apart(line))]
+    found = [k for k, line in enumerate(lines) if len(line) and (
+        cut[line].all() or across[line].any() and not any(in_row_with(line, other) for other in spared))]
     return beside_other_lines(found, lines)
 
 

@@ -291,17 +291,19 @@ def security_pattern(height, width, rng):
     return canvas
 
 
-def tinted_guilloche(height, width, rng, strength=0.5, curves=14):
-    """A pale coloured guilloche as printed under a cheque's amount or a
-    form's field, as a veil to multiply a BGR image of ``height`` x
-    ``width`` by: ``curves`` waves as long as the image is tall, crossing
-    each other and the writing, in lines a 60th of its height wide, one
-    tint taking up to ``strength`` * 0.45 of a colour channel.
+def over_guilloche(image, rng, strength=0.5, curves=14):
+    """BGR ``image`` printed over a pale coloured guilloche, as under a
+    cheque's amount or a form's field: ``curves`` waves as long as the image
+    is tall, crossing each other and the writing, in lines a 60th of its
+    height wide, one tint taking up to ``strength`` * 0.45 of a colour
+    channel.
 
-    >>> veil = tinted_guilloche(60, 200, np.random.default_rng(0))
-    >>> veil.shape, bool(veil.min() >= 0.7), bool(veil.max() == 1.0)
+    >>> paper = np.full((60, 200, 3), 240, np.uint8)
+    >>> printed = over_guilloche(paper, np.random.default_rng(0))
+    >>> printed.shape, bool(printed.min() >= 0.7 * 240), bool(printed.max() == 240)
     ((60, 200, 3), True, True)
     """
+    height, width = image.shape[:2]
     canvas = np.zeros((height, width), np.float32)
     xs = np.arange(width)
     for _ in range(curves):
@@ -309,7 +311,8 @@ def tinted_guilloche(height, width, rng, strength=0.5, curves=14):
         ys = rng.uniform(0, height) + amplitude * np.sin(2 * np.pi * xs / period + rng.uniform(0, 2 * np.pi))
         cv2.polylines(canvas, [np.stack([xs, ys], 1).astype(np.int32)], False, 1.0, max(1, height // 60), cv2.LINE_AA)
     tint = np.array([(0.55, 0.8, 1.0), (1.0, 0.75, 0.6), (0.7, 1.0, 0.7)][int(rng.integers(3))], np.float32)
-    return 1 - canvas[..., None] * (1 - tint) * strength
+    veil = 1 - canvas[..., None] * (1 - tint) * strength
+    return np.clip(image * veil, 0, 255).astype(np.uint8)
 
 
 def compose_strip(glyph_source, rng, style):
