@@ -12,6 +12,7 @@ from digit_sheet_reader.pipeline.ink import (
     estimate_digit_height,
     INK,
     grain_floor,
+    inside_borders,
     ink_darkness,
     ink_scale,
     remove_frames,
@@ -526,3 +527,39 @@ def test_a_pale_pattern_under_the_pen_lifts_the_thresholds_above_it(seed):
 def test_bold_digits_filling_a_strip_are_no_pale_pattern():
     # Much ink, but as dark as the pen throughout.
     assert above_pale_pattern(filled_strip("3027", 3)) == 1.0
+
+
+def _cell_with_a_tail_into_its_rule(rule_rows, band):
+    """A 60 x 200 ink mask with a ruled border of ``rule_rows`` rows along its
+    foot, a tail running into it, and the final mask with the rule and
+    ``band`` rows beside it taken off."""
+    ink = np.zeros((60, 200), np.uint8)
+    ink[60 - rule_rows:] = 1
+    ink[30:60, 100:103] = 1                              # the next row's tail, running into the rule
+    mask = ink.copy()
+    mask[60 - rule_rows - band:] = 0
+    return ink, mask
+
+
+@pytest.mark.parametrize("band", [0, 2, 4])
+def test_inside_borders_ends_where_the_rules_pass_took_ink_off_beside_the_border(band):
+    ink, mask = _cell_with_a_tail_into_its_rule(4, band)
+    assert inside_borders(mask, ink) == (0, 0, 200, 56 - band)
+
+
+def test_inside_borders_takes_no_wider_band_than_the_border():
+    # Ink taken off far from a thin rule (a frame removed, a dash dropped)
+    # does not move the frame beyond the rule's own width again.
+    ink, mask = _cell_with_a_tail_into_its_rule(2, 10)
+    assert inside_borders(mask, ink)[3] == 56
+
+
+def test_a_rule_with_writing_beyond_it_is_no_cut_in_border():
+    # A page's first rule, with a line of writing above it: the rule is not
+    # the outermost ink, so the view is whole.
+    ink, mask = _cell_with_a_tail_into_its_rule(4, 0)
+    ink[:8] = 0
+    ink[10:14] = 1                                       # a rule a little way in ...
+    ink[2:8, 40:43] = 1                                  # ... with writing beyond it
+    mask = ink.copy(); mask[10:14] = 0
+    assert inside_borders(mask, ink)[1] == 0

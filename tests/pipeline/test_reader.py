@@ -212,6 +212,22 @@ def test_the_next_row_cut_across_by_a_crop_s_foot_is_left_out(reader, cut):
     assert any(mark.reason == "edge" for mark in page.rejected)
 
 
+@pytest.mark.parametrize("cut", [95, 100])
+def test_the_next_row_running_into_a_row_s_ruled_border_is_left_out(reader, cut):
+    # The same crop cut out of a ruled register along its rules: the next
+    # row's feet run into the rule at the foot, not out of the image, and
+    # the rules pass takes the rule off with a band of ink beside it. Inside
+    # the cut-in rules (ink.inside_borders) they are cut as at the frame.
+    below = _written("2706", seed=2)[:cut]
+    number = _written("45", seed=1)
+    number = np.hstack([number, np.full((number.shape[0], below.shape[1] - number.shape[1], 3), 245, np.uint8)])
+    cell = np.vstack([number, below])
+    cell[:5] = cell[-5:] = 40
+    page = reader.read(cell)
+    assert [line.text for line in page.lines] == ["45"]
+    assert any(mark.reason == "edge" for mark in page.rejected)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_an_amount_over_a_cheque_s_pale_guilloche_is_read(reader, seed):
     # At the usual thresholds the guilloche is ink too, one network through

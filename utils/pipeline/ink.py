@@ -102,6 +102,9 @@ class Binarised:
     faint : float
         The share of the usual ink thresholds the mask was taken at
         (:func:`ink_scale`).
+    frame : tuple or None
+        (x0, y0, x1, y1) inside the view's cut-in borders
+        (:func:`inside_borders`); None for the whole view.
     """
 
     darkness: np.ndarray
@@ -109,6 +112,7 @@ class Binarised:
     digit_height: float
     steep_rules: float = 0.0
     faint: float = 1.0
+    frame: tuple = None
 
 
 def estimate_background(image, kernel_px, restore_wide_ink=False):
@@ -503,18 +507,11 @@ def borders_cut_off(mask, before_rules=None):
     >>> int(borders_cut_off(alone).sum())
     120
     """
-    def sides(image):  # views from the top, bottom, left and right edges inwards
-        return image, image[::-1], image.T, image.T[::-1]
-
-    runs = np.zeros(mask.shape, bool)
     ends = mask if before_rules is None else np.maximum(mask, before_rules)
-    for lines, run, whole in zip(sides(mask), sides(runs), sides(ends)):
-        reach = int(INK.crop_border_reach * lines.shape[0])
-        near, whole = lines[:reach], whole[:reach]
-        border = (near.mean(axis=1) >= INK.crop_border) & whole[:, :2].any(axis=1) & whole[:, -2:].any(axis=1)
-        first = int(np.argmax(border))
-        if border.any() and not near[:first].any():  # the outermost ink: no rule with writing beyond it
-            run[first:first + np.argmin(np.append(border[first:], False))] = True
+    runs = np.zeros(mask.shape, bool)
+    for lines, run, whole, inked in zip(_sides(mask), _sides(runs), _sides(ends), _inked_from_edges(mask)):
+        first, last = _border_rows(lines, whole, inked)
+        run[first:last] = True
     if not runs.any():
         return mask.copy()
     _, labels = cv2.connectedComponents(mask, connectivity=8)
@@ -522,6 +519,63 @@ def borders_cut_off(mask, before_rules=None):
     beyond = np.unique(labels[~runs & (mask > 0)])
     cut = np.isin(labels, np.intersect1d(on_border[on_border > 0], beyond)) & runs
     return np.where(cut, 0, mask).astype(mask.dtype)
+
+
+def _sides(image):
+    """Views of ``image`` from its top, bottom, left and right edges inwards."""
+    return image, image[::-1], image.T, image.T[::-1]
+
+
+def _inked_from_edges(image):
+    """For each side of ``image`` (top, bottom, left, right), whether each
+    row (column) within ``INK.crop_border_reach`` of it holds ink, from the
+    edge inwards."""
+    rows, columns = (max(1, int(INK.crop_border_reach * n)) for n in image.shape)
+    top, bottom = (band.max(axis=1) > 0 for band in (image[:rows], image[-rows:]))
+    left, right = (band.max(axis=0) > 0 for band in (image[:, :columns], image[:, -columns:]))
+    return top, bottom[::-1], left, right[::-1]
+
+
+def _border_rows(lines, whole, inked):
+    """(first, end) of the rows of a cut-in border along the top of
+    ``lines`` (:func:`borders_cut_off`; ``whole`` is the ink with the
+    border's ends, ``inked`` which rows of ``lines`` near the edge hold
+    ink), or (0, 0) if there is none: the outermost ink, each row of it
+    covering ``INK.crop_border`` of the row from end to end."""
+    if not inked.any():
+        return 0, 0
+    first = end = int(np.argmax(inked))
+    while end < len(inked) and lines[end].mean() >= INK.crop_border and whole[end, :2].any() and whole[end, -2:].any():
+        end += 1
+    return (first, end) if end > first else (0, 0)
+
+
+def inside_borders(mask, ink):
+    """The frame (x0, y0, x1, y1) inside the cut-in borders of a view: a
+    table cell's ruled borders or a scan's black margin along its edges, as
+    :func:`borders_cut_off` finds them in the ``ink`` before rules were
+    taken off, with the band of ink taken off beside them (rows where ``ink``
+    has some and the final ``mask`` none, up to the border's own width). Writing that runs into such a
+    border goes on beyond it as writing cut by the image's edge does: the
+    next row's tails crossing the cell's rule. Without borders, the whole view.
+
+    >>> ink = np.zeros((40, 60), np.uint8)
+    >>> ink[:3], ink[3:12, 20:23] = 1, 1              # a cell's top border, the row above's tail running into it
+    >>> mask = ink.copy(); mask[:5] = 0               # the rules pass took off the border and a band below it
+    >>> inside_borders(mask, ink)
+    (0, 5, 60, 40)
+    """
+    insets = []
+    for lines, whole, inked in zip(_sides(mask), _sides(ink), _inked_from_edges(ink)):
+        first, end = _border_rows(whole, whole, inked)
+        # The band taken off beside a border is no wider than the border.
+        for _ in range(end - first):
+            if end >= lines.shape[0] or lines[end].any() or not whole[end].any():
+                break
+            end += 1
+        insets.append(end)
+    top, bottom, left, right = insets
+    return left, top, mask.shape[1] - right, mask.shape[0] - bottom
 
 
 def remove_frames(mask, rough_height):
@@ -833,7 +887,7 @@ def binarise(image, rough=None, all_paper=False, faint=1.0):
         # The thumbnail's estimate, where such lines break up, or where no
         # blob looks like a digit (a row of digits joined along a rule).
         height = rough
-    return Binarised(darkness, mask, height, steep, faint)
+    return Binarised(darkness, mask, height, steep, faint, inside_borders(mask, ink))
 
 
 def _without_lines(ink, rough, darkness):

@@ -722,7 +722,7 @@ def reject_and_group(reading, read, check=None):
     unsure = unsure_lines(order, read.confidences)
     rejected += [(tuple(boxes[i]), "unsure") for k in unsure for i in order[k]]
     order = [line for k, line in enumerate(order) if k not in unsure]
-    reasons, words = {k: "edge" for k in cut_by_frame(order, boxes, labels.shape)}, []
+    reasons, words = {k: "edge" for k in cut_by_frame(order, boxes, labels.shape, reading.binary.frame)}, []
     reasons.update({k: "mark" for k in small_lone_marks(order, boxes)})
     if check is not None and len(order) > 1:
         doubts = check(read.crops)

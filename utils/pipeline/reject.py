@@ -33,7 +33,6 @@ import cv2
 import numpy as np
 
 from .crops import quantile
-from .ink import reaches_frame
 from .regions import shared_span
 
 
@@ -303,15 +302,17 @@ def small_lone_marks(lines, boxes):
     return beside_other_lines(small, lines)
 
 
-def cut_by_frame(lines, boxes, shape):
+def cut_by_frame(lines, boxes, shape, frame=None):
     """Indices of the lines the frame of the view (of ``shape``: the image,
-    or the page found in it) cuts, within ``REJECT.frame_px``, on a page
-    where another line is left: lines every mark of which it cuts, and
+    or the page found in it; or ``frame``, (x0, y0, x1, y1) inside the
+    view's cut-in borders, :func:`digit_sheet_reader.pipeline.ink.inside_borders`)
+    cuts, within ``REJECT.frame_px``, on a page where another line is
+    left: lines every mark of which it cuts, and
     lines any mark of which it cuts across, at the top or the foot, unless
     they lie side by side with a line it spares, sharing
     ``REJECT.shared_rows`` of a digit height of rows with it. Writing that
-    goes on beyond a crop is another row's: the row above or below, or a
-    rule's stub. A number the frame cuts at its side only was written up
+    goes on beyond a crop, or into a row's ruled border, is another row's:
+    the row above or below, or a rule's stub. A number the frame cuts at its side only was written up
     to the page's edge, and a group beside another of its row is part of
     that row: both are kept.
 
@@ -329,14 +330,15 @@ def cut_by_frame(lines, boxes, shape):
     []
     >>> cut_by_frame([[7], [3, 4]], boxes, (200, 100))   # a group cut at the foot beside its row's other group
     []
+    >>> cut_by_frame([[1, 2], [3, 4]], boxes, (220, 100), frame=(0, 0, 100, 200))   # the row below runs into a rule
+    [1]
     """
     boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
-    cut = reaches_frame(boxes, shape, margin=REJECT.frame_px)
-    top, foot = boxes[:, 1], boxes[:, 1] + boxes[:, 3]
-    across = (top <= REJECT.frame_px) | (foot >= shape[0] - REJECT.frame_px)
+    x0, y0, x1, y1 = (0, 0, shape[1], shape[0]) if frame is None else frame
+    left, top, right, foot = boxes[:, 0], boxes[:, 1], boxes[:, 0] + boxes[:, 2], boxes[:, 1] + boxes[:, 3]
+    across = (top <= y0 + REJECT.frame_px) | (foot >= y1 - REJECT.frame_px)
+    cut = across | (left <= x0 + REJECT.frame_px) | (right >= x1 - REJECT.frame_px)
     spared = [line for line in lines if len(line) and not across[line].any() and not cut[line].all()]
-
-    left, right = boxes[:, 0], boxes[:, 0] + boxes[:, 2]
 
     def in_row_with(line, other):  # beside it, not above or below: a group of its row
         side_by_side = right[line].max() <= left[other].min() or left[line].min() >= right[other].max()
