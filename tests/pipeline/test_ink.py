@@ -563,3 +563,13 @@ def test_a_rule_with_writing_beyond_it_is_no_cut_in_border():
     ink[2:8, 40:43] = 1                                  # ... with writing beyond it
     mask = ink.copy(); mask[10:14] = 0
     assert inside_borders(mask, ink)[1] == 0
+
+
+def test_a_border_beside_a_scan_s_margin_need_not_reach_the_view_s_ends():
+    # A scan's black margin is no ink: the cell's top border stops short of
+    # the view's left end by the margin's width, and is a border still.
+    ink, mask = _cell_with_a_tail_into_its_rule(4, 0)
+    ink[:, :15] = mask[:, :15] = 0                       # the margin, on the left
+    ink[:4] = 0
+    ink[:4, 15:] = 1                                     # the top border, from the margin on
+    assert inside_borders(mask, ink)[1] == 4

@@ -536,28 +536,33 @@ def _inked_from_edges(image):
     return top, bottom[::-1], left, right[::-1]
 
 
-def _border_rows(lines, whole, inked):
+def _border_rows(lines, whole, inked, to_ends=True):
     """(first, end) of the rows of a cut-in border along the top of
     ``lines`` (:func:`borders_cut_off`; ``whole`` is the ink with the
     border's ends, ``inked`` which rows of ``lines`` near the edge hold
     ink), or (0, 0) if there is none: the outermost ink, each row of it
-    covering ``INK.crop_border`` of the row from end to end."""
+    covering ``INK.crop_border`` of the row (and, ``to_ends``, reaching
+    both its ends)."""
     if not inked.any():
         return 0, 0
     first = end = int(np.argmax(inked))
-    while end < len(inked) and lines[end].mean() >= INK.crop_border and whole[end, :2].any() and whole[end, -2:].any():
+    while end < len(inked) and lines[end].mean() >= INK.crop_border and (
+            not to_ends or whole[end, :2].any() and whole[end, -2:].any()):
         end += 1
     return (first, end) if end > first else (0, 0)
 
 
 def inside_borders(mask, ink):
     """The frame (x0, y0, x1, y1) inside the cut-in borders of a view: a
-    table cell's ruled borders or a scan's black margin along its edges, as
-    :func:`borders_cut_off` finds them in the ``ink`` before rules were
-    taken off, with the band of ink taken off beside them (rows where ``ink``
-    has some and the final ``mask`` none, up to the border's own width). Writing that runs into such a
-    border goes on beyond it as writing cut by the image's edge does: the
-    next row's tails crossing the cell's rule. Without borders, the whole view.
+    table row's or cell's ruled borders along its edges, found as
+    :func:`borders_cut_off` finds them but in the ``ink`` before the rules
+    were taken off, with the band of ink taken off beside them (rows where
+    ``ink`` has some and the final ``mask`` none, up to the border's own
+    width). Writing that runs into such a border goes on beyond it, as
+    writing the image's edge cuts does: the next row's tails crossing the
+    row's rule. A border need not reach the view's ends here: beside a
+    scan's black margin, which is no ink, it stops short of them. Without
+    borders, the whole view.
 
     >>> ink = np.zeros((40, 60), np.uint8)
     >>> ink[:3], ink[3:12, 20:23] = 1, 1              # a cell's top border, the row above's tail running into it
@@ -567,7 +572,7 @@ def inside_borders(mask, ink):
     """
     insets = []
     for lines, whole, inked in zip(_sides(mask), _sides(ink), _inked_from_edges(ink)):
-        first, end = _border_rows(whole, whole, inked)
+        first, end = _border_rows(whole, whole, inked, to_ends=False)
         # The band taken off beside a border is no wider than the border.
         for _ in range(end - first):
             if end >= lines.shape[0] or lines[end].any() or not whole[end].any():
