@@ -571,11 +571,11 @@ def inside_borders(mask, ink):
     (0, 5, 60, 40)
     """
     insets = []
-    for lines, whole, inked in zip(_sides(mask), _sides(ink), _inked_from_edges(ink)):
-        first, end = _border_rows(whole, whole, inked, to_ends=False)
+    for kept, found, inked in zip(_sides(mask), _sides(ink), _inked_from_edges(ink)):
+        first, end = _border_rows(found, found, inked, to_ends=False)
         # The band taken off beside a border is no wider than the border.
         for _ in range(end - first):
-            if end >= lines.shape[0] or lines[end].any() or not whole[end].any():
+            if end >= kept.shape[0] or kept[end].any() or not found[end].any():
                 break
             end += 1
         insets.append(end)

@@ -307,12 +307,12 @@ def cut_by_frame(lines, boxes, shape, frame=None):
     or the page found in it; or ``frame``, (x0, y0, x1, y1) inside the
     view's cut-in borders, :func:`digit_sheet_reader.pipeline.ink.inside_borders`)
     cuts, within ``REJECT.frame_px``, on a page where another line is
-    left: lines every mark of which it cuts, and
-    lines any mark of which it cuts across, at the top or the foot, unless
-    they lie side by side with a line it spares, sharing
-    ``REJECT.shared_rows`` of a digit height of rows with it. Writing that
-    goes on beyond a crop, or into a row's ruled border, is another row's:
-    the row above or below, or a rule's stub. A number the frame cuts at its side only was written up
+    left: lines every mark of which it cuts, and lines any mark of which
+    it cuts across, at the top or the foot, unless they lie side by side
+    with a line it spares, sharing ``REJECT.shared_rows`` of a digit
+    height of rows with it. Writing that goes on beyond a crop, or into a
+    row's ruled border, is another row's: the row above or below, or a
+    rule's stub. A number the frame cuts at its side only was written up
     to the page's edge, and a group beside another of its row is part of
     that row: both are kept.
 
