@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from digit_sheet_reader.pipeline.reject import (REJECT, border_strokes, rule_pieces, stray_lines,
+from digit_sheet_reader.pipeline.reject import (REJECT, beyond_borders, border_strokes, rule_pieces, stray_lines,
                                                 unsure_lines, word_lines)
 
 DIGITS = [[40 + 40 * k, 100, 26, 48] for k in range(5)]  # a line of five digits 48 px high
@@ -198,3 +198,17 @@ def test_a_stretch_of_a_faint_column_rule_is_no_one_a_written_one_is():
     darkness[:, 100:102] = 0  # control: the stretch alone, no rule going on past it, is a 1
     darkness[60:90, 100:102] = 200
     assert rule_strokes(darkness, labels, regions, ["1", "1", "1"], 30.0) == []
+
+
+def test_the_band_a_scan_s_margin_leaves_beside_a_cell_is_beyond_its_borders():
+    # A scan's black margin narrower than the light's kernel leaves a band
+    # of "ink" along its inner edge, against the cell's left border: the
+    # outermost ink, a border of the view's, beyond which nothing of the
+    # cell is written. The band, read as a 1, goes; the digits stay.
+    from digit_sheet_reader.pipeline.ink import inside_borders
+
+    ink = np.zeros((55, 180), np.uint8)
+    ink[4:51, 7:18] = 1                                   # the band and the cell's left border
+    ink[7:49, 25:28] = ink[7:49, 60:63] = 1               # two digits' strokes
+    boxes = np.array([[7, 4, 11, 47], [25, 7, 3, 42], [60, 7, 3, 42]], float)
+    assert beyond_borders(boxes, inside_borders(ink, ink)) == [0]

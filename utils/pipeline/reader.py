@@ -35,8 +35,9 @@ from .page import find_page, fitted_angle, hanging_from_tops, line_spread, top_d
 from .recognise import read_regions, view_confidence
 from .refine import join_broken, join_fragments, reread_bridged, second_opinion, split_by_strings, split_touching
 from .regions import find_regions, shared_span
-from .reject import (beside_other_lines, border_strokes, closing_slashes, cut_by_frame, date_slashes, faint_marks,
-                     flat_marks, rule_pieces, rule_strokes, small_lone_marks, stray_lines, unsure_lines, word_lines)
+from .reject import (beside_other_lines, beyond_borders, border_strokes, closing_slashes, cut_by_frame, date_slashes,
+                     faint_marks, flat_marks, rule_pieces, rule_strokes, small_lone_marks, stray_lines, unsure_lines,
+                     word_lines)
 from .result import Digit, Line, Page, Rejected
 from .tables import blank_tables, find_tables
 
@@ -706,6 +707,7 @@ def reject_and_group(reading, read, check=None):
     rejected = [(box, reason) for box, reason in reading.segmentation.rejected if box not in joined]
     reasons = {i: "line" for i in flat_marks(boxes)}
     reasons.update({i: "border" for i in border_strokes(boxes, order, read.names)})
+    reasons.update({i: "border" for i in beyond_borders(boxes, reading.binary.frame)})
     labels = reading.segmentation.labels
     reasons.update({i: "faint" for i in faint_marks(reading.darkness, labels, read.regions)})
     reasons.update({i: "line" for i in rule_pieces(boxes, read.names, rejected, height)})

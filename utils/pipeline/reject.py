@@ -5,6 +5,9 @@ Most non-digits are dropped by :mod:`digit_sheet_reader.pipeline.regions` on the
 
 - the upright sides of a box drawn around a number look like 1s on their
   own, but they reach well above and below the digits of their line;
+- a cell's border, or the band a scan's black margin leaves along its
+  inner edge, reads as a 1, but it lies beyond the inside of the view's
+  cut-in borders, where nothing of the cell is written;
 - writing showing through from the back of the page is shaped like
   digits, but far fainter than the ink on the front;
 - an underline's swash read as a digit is far wider than any digit;
@@ -117,6 +120,27 @@ def border_strokes(boxes, lines, names=None):
             continue  # a lone tall stroke that reads as another digit: a digit with a long tail
         found.update(int(i) for i in indices)
     return found
+
+
+def beyond_borders(boxes, frame):
+    """Indices of the boxes lying wholly outside ``frame`` (x0, y0, x1, y1),
+    the inside of the view's cut-in borders
+    (:func:`digit_sheet_reader.pipeline.ink.inside_borders`): the border
+    itself, or the band a scan's black margin leaves along its inner edge,
+    read as a 1. Nothing written in the cell lies beyond its borders.
+
+    >>> boxes = np.array([[7, 7, 9, 41], [20, 7, 20, 42], [51, 6, 21, 42]], float)
+    >>> beyond_borders(boxes, (20, 4, 176, 51))
+    [0]
+    >>> beyond_borders(boxes, None)
+    []
+    """
+    if frame is None:
+        return []
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    x0, y0, x1, y1 = frame
+    x, y, w, h = boxes.T
+    return [int(i) for i in np.flatnonzero((x + w <= x0) | (x >= x1) | (y + h <= y0) | (y >= y1))]
 
 
 def beside_other_lines(found, lines):
