@@ -569,6 +569,8 @@ def inside_borders(mask, ink):
     >>> mask = ink.copy(); mask[:5] = 0               # the rules pass took off the border and a band below it
     >>> inside_borders(mask, ink)
     (0, 5, 60, 40)
+    >>> inside_borders(np.ones((2, 2), np.uint8), np.ones((2, 2), np.uint8))   # all ink: no inside
+    (0, 0, 2, 2)
     """
     insets = []
     for kept, found, inked in zip(_sides(mask), _sides(ink), _inked_from_edges(ink)):
@@ -580,7 +582,10 @@ def inside_borders(mask, ink):
             end += 1
         insets.append(end)
     top, bottom, left, right = insets
-    return left, top, mask.shape[1] - right, mask.shape[0] - bottom
+    x1, y1 = mask.shape[1] - right, mask.shape[0] - bottom
+    if left >= x1 or top >= y1:  # ink all over: borders that meet leave no inside, and are none
+        return 0, 0, mask.shape[1], mask.shape[0]
+    return left, top, x1, y1
 
 
 def remove_frames(mask, rough_height):
