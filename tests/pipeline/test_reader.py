@@ -197,33 +197,29 @@ def test_pale_pencil_is_thresholded_by_the_page_s_own_strokes(reader, seed):
     assert [line.text for line in page.lines] == ["3081 5926", "7460 1839"]
 
 
-@pytest.mark.parametrize("cut", [97, 98])
-def test_the_next_row_cut_across_by_a_crop_s_foot_is_left_out(reader, cut):
-    # A register's row number cropped with the next row's writing, whose
-    # lowest digits (their feet at 99 and 97 px) the crop's foot cuts: that
-    # row goes on below the crop, so it is another row's. Its other digits
-    # end above the foot, so not every mark of it is cut.
+def number_over_the_next_row(cut, ruled=False):
+    """A register's row number "45" cropped with the next row's "2706",
+    whose writing the crop's foot cuts ``cut`` px down it (its lowest
+    digits' feet lie at 99 and 97 px); ``ruled``: cut out along the row's
+    rules, 5 px dark lines along the top and the foot."""
     below = _written("2706", seed=2)[:cut]
     number = _written("45", seed=1)
     number = np.hstack([number, np.full((number.shape[0], below.shape[1] - number.shape[1], 3), 245, np.uint8)])
     crop = np.vstack([number, below])
-    page = reader.read(crop)
-    assert [line.text for line in page.lines] == ["45"]
-    assert any(mark.reason == "edge" for mark in page.rejected)
+    if ruled:
+        crop[:5] = crop[-5:] = 40
+    return crop
 
 
-@pytest.mark.parametrize("cut", [95, 100])
-def test_the_next_row_running_into_a_row_s_ruled_border_is_left_out(reader, cut):
-    # The same crop cut out of a ruled register along its rules: the next
-    # row's feet run into the rule at the foot, not out of the image, and
-    # the rules pass takes the rule off with a band of ink beside it. Inside
-    # the cut-in rules (ink.inside_borders) they are cut as at the frame.
-    below = _written("2706", seed=2)[:cut]
-    number = _written("45", seed=1)
-    number = np.hstack([number, np.full((number.shape[0], below.shape[1] - number.shape[1], 3), 245, np.uint8)])
-    cell = np.vstack([number, below])
-    cell[:5] = cell[-5:] = 40
-    page = reader.read(cell)
+@pytest.mark.parametrize("cut, ruled", [(97, False), (98, False), (95, True), (100, True)])
+def test_the_next_row_cut_across_by_a_crop_s_foot_is_left_out(reader, cut, ruled):
+    # The next row goes on below the crop, so it is another row's; its
+    # other digits end above the foot, so not every mark of it is cut.
+    # Cut along the rules, its feet run into the rule at the foot, not out
+    # of the image, and the rules pass takes the rule off with a band of ink
+    # beside it: inside the cut-in rules (ink.inside_borders) they are cut
+    # as at the frame.
+    page = reader.read(number_over_the_next_row(cut, ruled))
     assert [line.text for line in page.lines] == ["45"]
     assert any(mark.reason == "edge" for mark in page.rejected)
 
